@@ -1,0 +1,50 @@
+# Newcomers: `make run` starts the assistant, `make test` runs the whole suite. Both install what they need.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install train run chat test lint typecheck unit rasa bench system-packages clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+train: install
+	$(BIN)/privacybot nlu train
+
+run: install
+	$(BIN)/privacybot run
+
+chat: install
+	$(BIN)/privacybot chat
+
+system-packages:
+	bash tests/support/ensure_packages.sh
+
+lint: install
+	$(BIN)/ruff check bot nlu actions responses policy tests bench
+
+typecheck: install
+	$(BIN)/mypy bot nlu actions responses policy
+
+unit: install system-packages
+	$(BIN)/pytest -q
+
+test: lint typecheck rasa unit
+
+rasa:
+	bash nlu/engines/build_rasa_env.sh
+
+bench: install
+	$(BIN)/python bench/core.py
+	$(BIN)/python bench/sweeper.py
+	$(BIN)/python bench/web_chat.py
+	$(BIN)/python bench/engines.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

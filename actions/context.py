@@ -1,0 +1,98 @@
+"""What an action receives and what it gives back (rasa-sdk's Tracker and CollectingDispatcher, our way)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from actions.desk import RequestDesk, Requester
+from bot.conversation.state import DialogueState
+from nlu.intents import RequestKind
+from nlu.result import ParseResult
+from policy.answers import PolicyAnswerer
+
+
+class ActionKind(StrEnum):
+    """The kind of thing the assistant did with a message (the `action` key of `privacybot ask --json`)."""
+
+    ANSWER = "answer"
+    REQUEST = "request"
+    HANDOFF = "handoff"
+    SMALLTALK = "smalltalk"
+    FALLBACK = "fallback"
+    CLARIFY = "clarify"
+
+
+@dataclass(frozen=True)
+class ServiceTerms:
+    """The promises the replies state, from settings (the SLA), never from templates."""
+
+    first_response_hours: int
+    resolution_days: int
+    officer_email: str
+    code_valid_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message to send: a template name and the values it needs."""
+
+    template: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+    quick_replies: tuple[str, ...] = ()
+    ticket_reference: str | None = None
+
+
+class Outbox:
+    """Collects the replies of one turn, in order."""
+
+    def __init__(self) -> None:
+        self.replies: list[Reply] = []
+
+    def say(
+        self,
+        template: str,
+        /,
+        *,
+        quick_replies: tuple[str, ...] = (),
+        ticket_reference: str | None = None,
+        **values: Any,
+    ) -> None:
+        """Queue the reply rendered from ``template`` with ``values``."""
+        self.replies.append(Reply(template, values, quick_replies, ticket_reference))
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One understood message and where the conversation stood before it.
+
+    ``other_kinds`` are further request kinds found in other sentences of the same message.
+    """
+
+    parse: ParseResult
+    state: DialogueState
+    requester: Requester
+    verified_address: str | None = None
+    other_kinds: tuple[RequestKind, ...] = ()
+
+
+@dataclass(frozen=True)
+class Services:
+    """What actions may use. ``desk`` is None where no ticket may open (`privacybot ask`)."""
+
+    answerer: PolicyAnswerer
+    terms: ServiceTerms
+    desk: RequestDesk | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: its kind, the new state, and what it touched."""
+
+    action: ActionKind
+    state: DialogueState
+    kind: RequestKind | None = None
+    section: str | None = None
+    ticket_reference: str | None = None

@@ -1,0 +1,28 @@
+"""Hand the conversation to the privacy officer: a handoff ticket opens and the person's next messages
+go to the officer until the officer hands back."""
+
+from __future__ import annotations
+
+from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.desk import IdentityMethod, IdentityStatus, TicketKind
+from bot.conversation.state import Step
+
+
+async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: str = "asked") -> Outcome:
+    """Open a handoff ticket and tell the person when to expect a person's answer."""
+    desk = services.desk
+    state = turn.state.evolve(misunderstood=0, offered_handoff=False)
+    if desk is None:
+        outbox.say("chat/handoff_offline.txt.j2", terms=services.terms)
+        return Outcome(ActionKind.HANDOFF, state)
+    address = turn.verified_address or state.verified_address
+    ticket = await desk.open_request(
+        turn.requester, TicketKind.HANDOFF, address=address,
+        identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
+        method=IdentityMethod.EMAIL_DMARC if turn.verified_address else (
+            IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
+    )
+    outbox.say("chat/handoff_started.txt.j2", ticket=ticket, reason=reason, terms=services.terms,
+               ticket_reference=ticket.reference)
+    return Outcome(ActionKind.HANDOFF, state.evolve(step=Step.HANDOFF, handoff_reference=ticket.reference),
+                   ticket_reference=ticket.reference)

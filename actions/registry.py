@@ -1,0 +1,142 @@
+"""Which action answers a message: an explicit table by intent, steered by the dialogue step and by how
+sure the NLU is."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.handoff import hand_off
+from actions.policy_answers import answer_question, quote_answer
+from actions.requests import (
+    cancel_request,
+    continue_with_code,
+    continue_with_email,
+    report_status,
+    start_request,
+    typed_code,
+)
+from actions.smalltalk import small_talk
+from bot.conversation.state import Step
+from nlu.intents import EntityName, Intent
+from policy.answers import PolicyAnswer
+
+Action = Callable[[Turn, Outbox, Services], Awaitable[Outcome]]
+
+# Below this the NLU's best guess is only a guess.
+CONFIDENT = 0.5
+# Two intents this close, both plausible, and the person is asked which one they meant.
+AMBIGUOUS_MARGIN = 0.15
+PLAUSIBLE = 0.2
+# Understood nothing this many times in a row: a person takes over.
+MISUNDERSTOOD_LIMIT = 2
+
+_CANCEL = re.compile(r"^\W*(/?cancel|stop|never ?mind|forget it|abort|quit)\b", re.I)
+
+
+async def _request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    kind = turn.parse.intent.intent.request_kind
+    assert kind is not None  # the table routes only request intents here
+    return await start_request(turn, outbox, services, kind, turn.other_kinds)
+
+
+ACTIONS: dict[Intent, Action] = {
+    **{intent: answer_question for intent in Intent if intent.is_policy_question},
+    **{intent: _request for intent in Intent if intent.request_kind is not None},
+    Intent.GREET: small_talk,
+    Intent.THANK: small_talk,
+    Intent.GOODBYE: small_talk,
+    Intent.BOT_CHALLENGE: small_talk,
+    Intent.AFFIRM: small_talk,
+    Intent.DENY: small_talk,
+    Intent.INFORM: small_talk,
+    Intent.HUMAN_HANDOFF: hand_off,
+    Intent.TICKET_STATUS: report_status,
+}
+
+
+def _is_cancel(turn: Turn) -> bool:
+    intent = turn.parse.intent
+    return bool(_CANCEL.match(turn.parse.text)) or (intent.intent is Intent.DENY and intent.confidence >= CONFIDENT)
+
+
+def _confident(turn: Turn, *intents: Intent) -> bool:
+    top = turn.parse.intent
+    return top.confidence >= CONFIDENT and (not intents or top.intent in intents)
+
+
+async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -> Outcome | None:
+    """Steps that wait for an address or a code read the message in that light first."""
+    state = turn.state
+    if state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE):
+        return None
+    has_value = turn.parse.entity(EntityName.EMAIL) or (state.step is Step.AWAIT_CODE and typed_code(turn))
+    if not has_value and _is_cancel(turn):
+        return await cancel_request(turn, outbox, services)
+    top = turn.parse.intent.intent
+    switching = top.request_kind is not None and top.request_kind is not state.pending_kind
+    if not has_value and _confident(turn) and switching:
+        return await _request(turn, outbox, services)
+    if not has_value and _confident(turn) and top.is_policy_question:
+        # Answer the side question, then remind what we are waiting for.
+        outcome = await answer_question(turn, outbox, services)
+        outbox.say("chat/still_waiting.txt.j2", step=state.step.value)
+        return Outcome(outcome.action, state, section=outcome.section)
+    if state.step is Step.AWAIT_EMAIL:
+        return await continue_with_email(turn, outbox, services)
+    return await continue_with_code(turn, outbox, services)
+
+
+async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """Run the action for this turn and return what it did."""
+    within = await _within_verification(turn, outbox, services)
+    if within is not None:
+        return within
+    parse = turn.parse
+    top = parse.intent
+    if turn.state.offered_handoff and top.intent in (Intent.AFFIRM, Intent.DENY) and _confident(turn):
+        if top.intent is Intent.AFFIRM:
+            return await hand_off(turn, outbox, services, reason="not_covered")
+        outbox.say("chat/handoff_declined.txt.j2")
+        return Outcome(ActionKind.SMALLTALK, turn.state.evolve(offered_handoff=False))
+    if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
+        return await _uncertain(turn, outbox, services)
+    second = parse.ranking[1] if len(parse.ranking) > 1 else None
+    if (
+        second is not None
+        and second.confidence >= PLAUSIBLE
+        and top.confidence - second.confidence < AMBIGUOUS_MARGIN
+        and not (top.intent.is_policy_question and second.intent.is_policy_question)
+    ):
+        return await _clarify(turn, outbox, services, (top.intent, second.intent))
+    return await ACTIONS[top.intent](turn, outbox, services)
+
+
+async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """Not sure what the person wants: the policy may still answer it; else clarify, then hand off."""
+    parse = turn.parse
+    answer = services.answerer.answer(parse.text)
+    if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
+        quote_answer(answer, outbox, services)
+        return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
+    candidates = tuple(
+        s.intent for s in parse.ranking[:3]
+        if s.intent is not Intent.OUT_OF_SCOPE and s.confidence >= PLAUSIBLE / 2
+    )
+    if parse.intent.intent is not Intent.OUT_OF_SCOPE and candidates:
+        return await _clarify(turn, outbox, services, candidates[:2])
+    misunderstood = turn.state.misunderstood + 1
+    if misunderstood >= MISUNDERSTOOD_LIMIT and services.desk is not None:
+        return await hand_off(turn, outbox, services, reason="not_understood")
+    outbox.say("chat/fallback.txt.j2", terms=services.terms,
+               quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"))
+    return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
+
+
+async def _clarify(turn: Turn, outbox: Outbox, services: Services, options: tuple[Intent, ...]) -> Outcome:
+    """Ask which of two readings the person meant, with a button for each."""
+    values = [o.value for o in options]
+    outbox.say("chat/clarify.txt.j2", options=values,
+               quick_replies=tuple(f"@label:{v}" for v in values))
+    return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

@@ -1,0 +1,231 @@
+"""Rights requests: recognise the kind, verify the person by a one-time code, open the ticket."""
+
+from __future__ import annotations
+
+import re
+
+from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.desk import (
+    CodeDeliveryFailed,
+    CodeResult,
+    IdentityMethod,
+    IdentityStatus,
+    Priority,
+    RequestDesk,
+    ResendTooSoon,
+    TicketKind,
+    TicketSummary,
+)
+from bot.conversation.state import DialogueState, Step
+from nlu.intents import EntityName, RequestKind
+from policy.answers import PolicyAnswer
+
+_RESEND = re.compile(
+    r"\b(re-?send|new code|another code|send (it |the code )?again|did ?n[o']?t (get|receive)|no code)\b", re.I
+)
+_SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
+
+
+def mask_address(address: str) -> str:
+    """``anna.k@example.com`` → ``a***@example.com``: enough to recognise, not to harvest."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def typed_code(turn: Turn) -> str | None:
+    """The 6-digit code in the message, also when typed with spaces or dashes (``482 913``)."""
+    code = turn.parse.entity(EntityName.OTP_CODE)
+    if code:
+        return code
+    m = _SPACED_CODE.match(turn.parse.text.strip())
+    digits = re.sub(r"\D", "", m.group(1)) if m else ""
+    return digits if len(digits) == 6 else None
+
+
+def _rights_quote(turn: Turn, services: Services) -> PolicyAnswer | None:
+    answer = services.answerer.answer(turn.parse.text, topic="ask_rights")
+    return answer if isinstance(answer, PolicyAnswer) else None
+
+
+def _say_opened(ticket: TicketSummary, outbox: Outbox, services: Services) -> None:
+    template = "chat/ticket_already_open.txt.j2" if ticket.already_open else "chat/ticket_opened.txt.j2"
+    outbox.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
+
+
+async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: RequestKind,
+                        queued: tuple[RequestKind, ...] = ()) -> Outcome:
+    """Begin a rights request of ``kind`` (and any further kinds found in the same message)."""
+    quote = _rights_quote(turn, services)
+    outbox.say("chat/request_received.txt.j2", kind=kind.value, quote=quote, queued=[k.value for k in queued])
+    state = turn.state.evolve(
+        pending_kind=kind, queued_kinds=queued, misunderstood=0, pending_reference=None
+    )
+    desk = services.desk
+    address = turn.verified_address or state.verified_address
+    if kind is RequestKind.POLICY_ARCHIVE and not queued:
+        if desk is None:
+            outbox.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
+            return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind)
+        ticket = await desk.open_request(
+            turn.requester, TicketKind.POLICY_ARCHIVE, address=address,
+            identity=IdentityStatus.NOT_REQUIRED, method=IdentityMethod.NONE,
+        )
+        _say_opened(ticket, outbox, services)
+        return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind,
+                       ticket_reference=ticket.reference)
+    if kind is RequestKind.SECURITY_INCIDENT and desk is not None:
+        # A suspected compromise cannot wait for verification: open now, urgent, verify after.
+        ticket = await desk.open_request(
+            turn.requester, TicketKind.SECURITY_INCIDENT, address=address,
+            identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
+            method=IdentityMethod.EMAIL_DMARC if turn.verified_address else (
+                IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
+            priority=Priority.URGENT,
+        )
+        _say_opened(ticket, outbox, services)
+        state = state.evolve(pending_reference=ticket.reference)
+        if address:
+            return await _open_queued(turn, outbox, services, state, address)
+        outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
+        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind,
+                       ticket_reference=ticket.reference)
+    if address and desk is not None:
+        method = IdentityMethod.EMAIL_DMARC if turn.verified_address else IdentityMethod.EMAIL_CODE
+        return await open_pending(turn, outbox, services, state.evolve(verified_address=address), address,
+                                  method)
+    email = turn.parse.entity(EntityName.EMAIL)
+    if email and desk is not None:
+        return await send_code(turn, outbox, services, state, email)
+    outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
+    return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind)
+
+
+async def send_code(turn: Turn, outbox: Outbox, services: Services, state: DialogueState,
+                    address: str) -> Outcome:
+    """Mail a one-time code to ``address`` and wait for it."""
+    desk = _desk(services)
+    try:
+        sent = await desk.send_code(turn.requester, address)
+    except ResendTooSoon as exc:
+        outbox.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
+        return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+    except CodeDeliveryFailed:
+        outbox.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
+        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
+    outbox.say(
+        "chat/code_sent.txt.j2", address=mask_address(sent.address), minutes=services.terms.code_valid_minutes,
+        quick_replies=("Send a new code", "Cancel"),
+    )
+    return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
+                   kind=state.pending_kind)
+
+
+async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """While waiting for an address: take it and send the code, or ask again."""
+    email = turn.parse.entity(EntityName.EMAIL)
+    if email and services.desk is not None:
+        return await send_code(turn, outbox, services, turn.state, email)
+    outbox.say("chat/ask_email_again.txt.j2", quick_replies=("Cancel",))
+    return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
+
+
+async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """While waiting for the code: check it, resend it, or take a corrected address."""
+    state = turn.state
+    desk = _desk(services)
+    email = turn.parse.entity(EntityName.EMAIL)
+    if email and email.lower() != (state.code_address or "").lower():
+        return await send_code(turn, outbox, services, state, email)
+    if _RESEND.search(turn.parse.text) and state.code_address:
+        return await send_code(turn, outbox, services, state, state.code_address)
+    code = typed_code(turn)
+    if code is None:
+        outbox.say("chat/ask_code_again.txt.j2", address=mask_address(state.code_address or ""),
+                   quick_replies=("Send a new code", "Cancel"))
+        return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+    check = await desk.check_code(turn.requester, code)
+    if check.result is CodeResult.ACCEPTED and check.address:
+        verified = state.evolve(verified_address=check.address)
+        return await open_pending(turn, outbox, services, verified, check.address, IdentityMethod.EMAIL_CODE)
+    if check.result is CodeResult.WRONG:
+        outbox.say("chat/code_wrong.txt.j2", attempts_left=check.attempts_left,
+                   quick_replies=("Send a new code", "Cancel"))
+    elif check.result is CodeResult.EXPIRED:
+        outbox.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
+    elif check.result is CodeResult.LOCKED:
+        outbox.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
+    else:
+        outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
+        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
+    return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+
+
+async def open_pending(turn: Turn, outbox: Outbox, services: Services, state: DialogueState,
+                       address: str, method: IdentityMethod) -> Outcome:
+    """The person is verified: open every pending request (or confirm an incident ticket)."""
+    desk = _desk(services)
+    reference = None
+    if state.pending_reference:
+        ticket = await desk.attach_verification(turn.requester, state.pending_reference, address=address,
+                                                method=method)
+        if ticket is not None:
+            outbox.say("chat/identity_confirmed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+            reference = ticket.reference
+        state = state.evolve(pending_reference=None)
+        if state.pending_kind is RequestKind.SECURITY_INCIDENT:
+            state = state.evolve(pending_kind=None)
+    return await _open_queued(turn, outbox, services, state, address, method, reference)
+
+
+async def _open_queued(turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str,
+                       method: IdentityMethod = IdentityMethod.EMAIL_CODE,
+                       reference: str | None = None) -> Outcome:
+    desk = _desk(services)
+    kinds = ([state.pending_kind] if state.pending_kind else []) + list(state.queued_kinds)
+    first_kind = kinds[0] if kinds else None
+    for kind in dict.fromkeys(kinds):
+        if kind is RequestKind.SECURITY_INCIDENT and state.pending_reference:
+            continue
+        ticket = await desk.open_request(
+            turn.requester, TicketKind.of_request(kind), address=address,
+            identity=IdentityStatus.VERIFIED, method=method,
+            priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
+        )
+        _say_opened(ticket, outbox, services)
+        reference = reference or ticket.reference
+    done = state.evolve(step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None,
+                        pending_reference=None)
+    return Outcome(ActionKind.REQUEST, done, kind=first_kind, ticket_reference=reference)
+
+
+async def cancel_request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """Leave the verification step; nothing is opened."""
+    outbox.say("chat/request_cancelled.txt.j2")
+    state = turn.state.evolve(step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None)
+    return Outcome(ActionKind.REQUEST, state, kind=turn.state.pending_kind)
+
+
+async def report_status(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """Tell the owner where their ticket stands; never confirm that someone else's ticket exists."""
+    desk = services.desk
+    state = turn.state.evolve(misunderstood=0)
+    reference = turn.parse.entity(EntityName.TICKET_REF)
+    if desk is None:
+        outbox.say("chat/status_unavailable.txt.j2", reference=reference)
+        return Outcome(ActionKind.REQUEST, state)
+    if reference:
+        ticket = await desk.ticket_status(turn.requester, reference)
+        if ticket is None:
+            outbox.say("chat/ticket_not_found.txt.j2", reference=reference)
+            return Outcome(ActionKind.REQUEST, state)
+        outbox.say("chat/ticket_status.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+        return Outcome(ActionKind.REQUEST, state, ticket_reference=ticket.reference)
+    tickets = await desk.tickets_of(turn.requester)
+    outbox.say("chat/ticket_list.txt.j2", tickets=tickets)
+    return Outcome(ActionKind.REQUEST, state)
+
+
+def _desk(services: Services) -> RequestDesk:
+    if services.desk is None:
+        raise RuntimeError("this action needs the ticket desk")
+    return services.desk

@@ -1,0 +1,27 @@
+"""Greetings, thanks, goodbyes, "are you a bot?", and yes/no outside any question."""
+
+from __future__ import annotations
+
+from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from nlu.intents import Intent
+
+_TEMPLATES = {
+    Intent.GREET: "chat/greeting.txt.j2",
+    Intent.THANK: "chat/thanks.txt.j2",
+    Intent.GOODBYE: "chat/goodbye.txt.j2",
+    Intent.BOT_CHALLENGE: "chat/bot_challenge.txt.j2",
+    Intent.AFFIRM: "chat/affirm_without_question.txt.j2",
+    Intent.DENY: "chat/deny_without_question.txt.j2",
+    Intent.INFORM: "chat/inform_without_question.txt.j2",
+}
+
+STARTER_CHOICES = ("What data do you collect?", "Get a copy of my data", "Delete my account",
+                   "Talk to a person")
+
+
+async def small_talk(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """Reply in kind, and say what the assistant can do where that helps."""
+    intent = turn.parse.intent.intent
+    choices = STARTER_CHOICES if intent in (Intent.GREET, Intent.AFFIRM, Intent.INFORM) else ()
+    outbox.say(_TEMPLATES[intent], terms=services.terms, quick_replies=choices)
+    return Outcome(ActionKind.SMALLTALK, turn.state.evolve(misunderstood=0, offered_handoff=False))

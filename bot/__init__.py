@@ -1,0 +1,1 @@
+"""ZynorLink privacy assistant: channels, conversation, tickets, SLA and the officer workspace."""

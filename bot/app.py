@@ -1,0 +1,52 @@
+"""The wiring point: the only place that builds settings-driven objects. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from actions.context import ServiceTerms
+from bot.conversation.engine import Conversation
+from bot.conversation.turns import TurnStoreFactory
+from bot.settings import Settings
+from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, load_or_train
+from nlu.result import NluEngine
+from policy.answers import PolicyAnswerer
+from policy.document import load_policy
+from policy.search import PolicyIndex
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Core:
+    """What every channel shares: understanding, the policy, the templates and the service terms."""
+
+    settings: Settings
+    nlu: NluEngine
+    embedded: EmbeddedEngine
+    answerer: PolicyAnswerer
+    responses: Responses
+    terms: ServiceTerms
+
+    def conversation(self, stores: TurnStoreFactory, nlu: NluEngine | None = None) -> Conversation:
+        """A conversation service over ``stores`` (and another engine, if given)."""
+        return Conversation(
+            nlu=nlu or self.nlu, answerer=self.answerer, responses=self.responses, stores=stores,
+            terms=self.terms,
+        )
+
+
+def build_core(settings: Settings, *, progress: ProgressCallback | None = None) -> Core:
+    """Load the policy and the NLU model (training it if the data changed) and the templates."""
+    model = load_or_train(settings.model_dir, progress=progress)
+    profiles = {intent.value: p for intent, p in model.profiles.items() if intent.is_policy_question}
+    answerer = PolicyAnswerer(PolicyIndex(load_policy(settings.policy)), profiles)
+    engine = EmbeddedEngine(model)
+    terms = ServiceTerms(
+        first_response_hours=settings.first_response_hours,
+        resolution_days=settings.resolution_days,
+        officer_email=settings.officer_email,
+    )
+    return Core(settings, engine, engine, answerer, Responses(), terms)

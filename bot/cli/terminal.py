@@ -1,0 +1,45 @@
+"""The terminal conversation behind `privacybot chat`."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+
+import click
+
+from bot.app import build_core
+from bot.conversation.memory import MemoryTurnStore
+from bot.messages import ChannelName, InboundMessage
+from bot.settings import Settings
+
+_QUIT = frozenset({"quit", "exit", ":q"})
+
+
+async def _loop(settings: Settings) -> None:
+    core = build_core(settings)
+    conversation = core.conversation(MemoryTurnStore())
+    sender = f"terminal:{getpass.getuser()}"
+    click.echo("ZynorLink privacy assistant. Type your message; \"quit\" or Ctrl-D to leave.")
+    choices: tuple[str, ...] = ()
+    while True:
+        try:
+            line = await asyncio.to_thread(input, "you> ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if line.strip().lower() in _QUIT:
+            return
+        if line.strip().isdigit() and 0 < int(line.strip()) <= len(choices):
+            line = choices[int(line.strip()) - 1]
+        result = await conversation.handle(InboundMessage(ChannelName.CLI, sender, line))
+        choices = ()
+        for reply in result.replies:
+            click.echo(click.style("bot> ", fg="cyan") + reply.text.replace("\n", "\n     "))
+            choices = reply.quick_replies or choices
+        for number, choice in enumerate(choices, start=1):
+            click.echo(f"     [{number}] {choice}")
+
+
+def run_terminal_chat(settings: Settings) -> None:
+    """Run the conversation until the person leaves."""
+    asyncio.run(_loop(settings))

@@ -1,0 +1,153 @@
+"""One turn of a conversation: clean the text, understand it, run the action, render and store the replies."""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from actions.context import ActionKind, Outbox, Outcome, Reply, ServiceTerms, Services, Turn
+from actions.desk import Requester
+from actions.registry import CONFIDENT, respond
+from bot.conversation.state import Step
+from bot.conversation.turns import ConversationRecord, TurnStore, TurnStoreFactory
+from bot.messages import InboundMessage, OutboundMessage
+from nlu.intents import RequestKind
+from nlu.result import NluEngine, ParseResult
+from policy.answers import PolicyAnswerer
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+# The classifier reads the start of a message; the whole text is still stored for the officer.
+NLU_MAX_CHARS = 2000
+_MAX_SENTENCES = 8
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
+_LABEL_PREFIX = "@label:"
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """What one inbound message produced. ``duplicate`` is set when it had been handled before."""
+
+    replies: tuple[OutboundMessage, ...]
+    parse: ParseResult | None = None
+    outcome: Outcome | None = None
+    duplicate: bool = False
+
+
+def clean_text(text: str) -> str:
+    """Drop control and format characters (keeping line breaks), fold compatibility forms, trim."""
+    text = unicodedata.normalize("NFC", text)
+    kept = (
+        ch for ch in text
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+    )
+    return "".join(kept).strip()
+
+
+def looks_unreadable(text: str) -> bool:
+    """True for binary garbage: mostly replacement characters and symbols, few letters."""
+    if not text:
+        return False
+    letters = sum(ch.isalnum() or ch.isspace() for ch in text)
+    junk = text.count("\ufffd")
+    return junk > len(text) * 0.1 or (len(text) > 8 and letters < len(text) * 0.3 and not _mostly_emoji(text))
+
+
+def _mostly_emoji(text: str) -> bool:
+    return sum(unicodedata.category(ch) == "So" for ch in text) >= len(text) * 0.3
+
+
+class Conversation:
+    """Handles inbound messages from any channel. Built once by the wiring point."""
+
+    def __init__(
+        self,
+        *,
+        nlu: NluEngine,
+        answerer: PolicyAnswerer,
+        responses: Responses,
+        stores: TurnStoreFactory,
+        terms: ServiceTerms,
+    ) -> None:
+        self.nlu = nlu
+        self.answerer = answerer
+        self.responses = responses
+        self.stores = stores
+        self.terms = terms
+
+    async def handle(self, inbound: InboundMessage) -> TurnResult:
+        """Answer one message; everything it changes is stored in one transaction."""
+        async with self.stores() as store:
+            if inbound.message_id and await store.already_handled(inbound.channel, inbound.message_id):
+                log.info("duplicate %s message ignored", inbound.channel.value)
+                return TurnResult(replies=(), duplicate=True)
+            conversation = await store.load_conversation(inbound.channel, inbound.sender_id)
+            result = await self._respond(store, conversation, inbound)
+            state = result.outcome.state if result.outcome else conversation.state
+            await store.record_turn(conversation, inbound, result.replies, state)
+            await store.commit()
+            return result
+
+    async def _respond(
+        self, store: TurnStore, conversation: ConversationRecord, inbound: InboundMessage
+    ) -> TurnResult:
+        text = clean_text(inbound.text)
+        state = conversation.state
+        requester = Requester(inbound.channel, inbound.sender_id, conversation.id)
+        services = Services(self.answerer, self.terms, store.desk)
+        outbox = Outbox()
+        if state.step is Step.HANDOFF and store.desk is not None and state.handoff_reference:
+            await store.desk.relay_to_officer(requester, state.handoff_reference, text)
+            return TurnResult(replies=(), outcome=Outcome(ActionKind.HANDOFF, state,
+                                                          ticket_reference=state.handoff_reference))
+        if not text or looks_unreadable(text):
+            outbox.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
+            outcome = Outcome(ActionKind.FALLBACK, state)
+            return TurnResult(self._render(outbox.replies, inbound), None, outcome)
+        parse = await self.nlu.parse(text[:NLU_MAX_CHARS])
+        turn = Turn(
+            parse=parse,
+            state=state,
+            requester=requester,
+            verified_address=inbound.verified_address,
+            other_kinds=await self._other_kinds(parse),
+        )
+        outcome = await respond(turn, outbox, services)
+        return TurnResult(self._render(outbox.replies, inbound), parse, outcome)
+
+    async def _other_kinds(self, parse: ParseResult) -> tuple[RequestKind, ...]:
+        """Further request kinds in other sentences of a long message (an email may hold several)."""
+        main = parse.intent.intent.request_kind
+        if main is None or parse.intent.confidence < CONFIDENT:
+            return ()
+        sentences = [s for s in _SENTENCE_SPLIT.split(parse.text) if len(s.split()) >= 3][:_MAX_SENTENCES]
+        if len(sentences) < 2:
+            return ()
+        kinds: list[RequestKind] = []
+        for sentence in sentences:
+            part = await self.nlu.parse(sentence)
+            kind = part.intent.intent.request_kind
+            if kind is not None and kind is not main and part.intent.confidence >= 0.6 and kind not in kinds:
+                kinds.append(kind)
+        return tuple(kinds)
+
+    def _render(self, replies: list[Reply], inbound: InboundMessage) -> tuple[OutboundMessage, ...]:
+        return tuple(
+            OutboundMessage(
+                channel=inbound.channel,
+                recipient_id=inbound.sender_id,
+                text=self.responses.render(reply.template, **reply.values),
+                quick_replies=tuple(self._choice(q) for q in reply.quick_replies),
+                ticket_reference=reply.ticket_reference,
+                meta=inbound.meta,
+            )
+            for reply in replies
+        )
+
+    def _choice(self, quick_reply: str) -> str:
+        if quick_reply.startswith(_LABEL_PREFIX):
+            return self.responses.render("chat/choice_label.txt.j2", intent=quick_reply[len(_LABEL_PREFIX):])
+        return quick_reply

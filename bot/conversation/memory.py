@@ -1,0 +1,58 @@
+"""Conversations kept in memory only: for `privacybot ask`, where nothing is stored and no ticket opens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from actions.desk import RequestDesk
+from bot.conversation.state import DialogueState
+from bot.conversation.turns import ConversationRecord
+from bot.messages import ChannelName, InboundMessage, OutboundMessage
+
+
+class MemoryTurnStore:
+    """A TurnStore over a dict. Conversations live as long as the object."""
+
+    def __init__(self) -> None:
+        self._conversations: dict[tuple[ChannelName, str], ConversationRecord] = {}
+        self._seen: set[tuple[ChannelName, str]] = set()
+
+    @property
+    def desk(self) -> RequestDesk | None:
+        """No desk: nothing here may open a ticket."""
+        return None
+
+    async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
+        """The conversation for this sender, new on first contact."""
+        key = (channel, sender_id)
+        if key not in self._conversations:
+            self._conversations[key] = ConversationRecord(uuid.uuid4().hex, channel, sender_id, DialogueState())
+        return self._conversations[key]
+
+    async def already_handled(self, channel: ChannelName, message_id: str) -> bool:
+        """True for a message id seen before."""
+        return (channel, message_id) in self._seen
+
+    async def record_turn(
+        self,
+        conversation: ConversationRecord,
+        inbound: InboundMessage,
+        replies: Sequence[OutboundMessage],
+        state: DialogueState,
+    ) -> None:
+        """Keep the new state; messages themselves are not kept."""
+        if inbound.message_id:
+            self._seen.add((inbound.channel, inbound.message_id))
+        key = (conversation.channel, conversation.sender_id)
+        self._conversations[key] = ConversationRecord(conversation.id, conversation.channel,
+                                                      conversation.sender_id, state)
+
+    async def commit(self) -> None:
+        """Nothing to make durable."""
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[MemoryTurnStore]:
+        """Act as its own factory: every turn shares the one dict."""
+        yield self

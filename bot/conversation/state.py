@@ -1,0 +1,62 @@
+"""Dialogue state: where a conversation stands between two messages, in a form the store can persist."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from nlu.intents import RequestKind
+
+
+class Step(StrEnum):
+    """What the assistant is waiting for."""
+
+    IDLE = "idle"
+    AWAIT_EMAIL = "await_email"
+    AWAIT_CODE = "await_code"
+    HANDOFF = "handoff"
+
+
+@dataclass(frozen=True)
+class DialogueState:
+    """Everything the assistant remembers about a conversation between two messages.
+
+    ``code_address`` is where the last one-time code went; ``verified_address`` is an address this
+    conversation proved it controls; ``pending_reference`` is a ticket opened before verification
+    (a suspected account compromise) that verification should attach to; ``queued_kinds`` are further
+    requests found in the same message, opened together once the person is verified.
+    """
+
+    step: Step = Step.IDLE
+    pending_kind: RequestKind | None = None
+    queued_kinds: tuple[RequestKind, ...] = ()
+    code_address: str | None = None
+    verified_address: str | None = None
+    pending_reference: str | None = None
+    handoff_reference: str | None = None
+    misunderstood: int = 0
+    offered_handoff: bool = False
+
+    def evolve(self, **changes: Any) -> DialogueState:
+        """A copy with ``changes`` applied."""
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, for the store."""
+        data = asdict(self)
+        data["queued_kinds"] = [k.value for k in self.queued_kinds]
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in data.items()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> DialogueState:
+        """Rebuild a state saved by :meth:`to_json`; unknown keys from older versions are ignored."""
+        if not data:
+            return cls()
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if known.get("step") is not None:
+            known["step"] = Step(known["step"])
+        if known.get("pending_kind") is not None:
+            known["pending_kind"] = RequestKind(known["pending_kind"])
+        known["queued_kinds"] = tuple(RequestKind(k) for k in known.get("queued_kinds") or ())
+        return cls(**known)

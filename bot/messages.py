@@ -1,0 +1,56 @@
+"""The one inbound and one outbound message type every channel translates to and from."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class ChannelName(StrEnum):
+    """Where a person wrote from; replies go back the same way."""
+
+    WEB = "web"
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    CLI = "cli"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A message a person sent, already stripped of its wire format.
+
+    ``sender_id`` is the person's id on that channel (Telegram chat id, web session id, email address).
+    ``verified_address`` is set only when the channel itself proved the person controls that email address
+    (an email whose DMARC/aligned DKIM passed); the conversation then skips the one-time code.
+    ``meta`` carries channel details the conversation stores but never interprets (thread ids, attachment notes).
+    """
+
+    channel: ChannelName
+    sender_id: str
+    text: str
+    received_at: datetime = field(default_factory=_now)
+    message_id: str | None = None
+    verified_address: str | None = None
+    meta: Mapping[str, str] = _EMPTY
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A message for a person, as plain text plus optional quick-reply choices."""
+
+    channel: ChannelName
+    recipient_id: str
+    text: str
+    quick_replies: tuple[str, ...] = ()
+    ticket_reference: str | None = None
+    meta: Mapping[str, str] = _EMPTY

@@ -1,0 +1,136 @@
+"""Every setting, read once from the environment (prefix ``PRIVACYBOT_``) and passed down.
+
+README lists each one; a setting added here is added there too.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_POLICY = PROJECT_ROOT / "policy" / "zynorlink-privacy-policy.txt"
+
+_PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "xxx", "todo"})
+
+
+class NluEngineName(StrEnum):
+    """Which NLU engine classifies messages."""
+
+    EMBEDDED = "embedded"
+    RASA = "rasa"
+
+
+class TelegramMode(StrEnum):
+    """How Telegram updates arrive."""
+
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class MailSecurity(StrEnum):
+    """Transport security of a mail connection."""
+
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class Settings(BaseSettings):
+    """The application's configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="PRIVACYBOT_", extra="ignore", frozen=True)
+
+    # Core
+    policy: Path = DEFAULT_POLICY
+    officer_email: str = "privacy@zynorlink.example"
+    data_dir: Path = PROJECT_ROOT / "var"
+    nlu_engine: NluEngineName = NluEngineName.EMBEDDED
+    rasa_url: str | None = None
+    log_level: str = "INFO"
+    testing: bool = False
+
+    # Store and SLA
+    database_url: str | None = None
+    first_response_hours: int = Field(48, ge=1)
+    resolution_days: int = Field(30, ge=1)
+    reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 4)
+    sweep_interval_seconds: float = Field(60.0, gt=0)
+
+    # Outgoing mail (codes, replies, officer notifications)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: MailSecurity = MailSecurity.NONE
+    mail_from: str = "privacy-assistant@zynorlink.example"
+
+    # Web chat
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    public_url: str | None = None
+    max_message_chars: int = Field(4000, ge=1)
+    rate_limit_per_minute: int = Field(30, ge=1)
+    secret_key: SecretStr | None = None
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str | None = None
+    telegram_mode: TelegramMode = TelegramMode.POLLING
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    officer_telegram_chat_id: int | None = None
+
+    # Email channel
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_user: str | None = None
+    imap_password: SecretStr | None = None
+    imap_folder: str = "INBOX"
+    imap_security: MailSecurity = MailSecurity.TLS
+    imap_quarantine_folder: str = "Quarantine"
+    imap_poll_seconds: float = Field(60.0, gt=0)
+    attachment_max_bytes: int = Field(5_000_000, ge=0)
+    email_replies_per_hour: int = Field(10, ge=1)
+
+    @field_validator("reminder_hours", mode="before")
+    @classmethod
+    def _split_hours(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @model_validator(mode="after")
+    def _reject_placeholder_secrets(self) -> Settings:
+        if self.testing:
+            return self
+        for name in ("smtp_password", "secret_key", "telegram_token", "telegram_webhook_secret",
+                     "imap_password"):
+            secret = getattr(self, name)
+            if secret is not None and secret.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:
+                raise ValueError(f"PRIVACYBOT_{name.upper()} is a placeholder; set a real secret")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite under the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'privacybot.sqlite3'}"
+
+    @property
+    def model_dir(self) -> Path:
+        """Where trained NLU models are cached."""
+        return self.data_dir / "models"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        """Telegram runs only when a token is set."""
+        return self.telegram_token is not None
+
+    @property
+    def email_enabled(self) -> bool:
+        """The mailbox is read only when IMAP settings are present."""
+        return bool(self.imap_host and self.imap_user and self.imap_password)

@@ -1,0 +1,1 @@
+"""NLU engines: the embedded one (default, in process) and Rasa over HTTP."""

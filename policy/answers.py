@@ -1,0 +1,81 @@
+"""Decide which passage answers a question, or that the policy does not answer it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from policy.document import PassageKind
+from policy.search import PassageMatch, PolicyIndex
+from policy.text import STOP_WORDS, stem, words
+
+# Below this share of the question's weight, the best passage does not speak to the question.
+MIN_COVERAGE = 0.5
+# A prior alone must not answer: the passage must match some of the question's own words.
+MIN_COVERAGE_WITH_PRIOR = 0.34
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+
+
+@dataclass(frozen=True)
+class PolicyAnswer:
+    """A quotable answer: the passage text and the section it stands in."""
+
+    quote: str
+    section: str
+    section_path: str
+    coverage: float
+    is_contact: bool
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """The policy does not answer the question; ``missing`` are its words the policy never uses."""
+
+    missing: tuple[str, ...]
+
+
+class PolicyAnswerer:
+    """Finds answers in one policy, helped by per-intent term profiles from the NLU training data."""
+
+    def __init__(self, index: PolicyIndex, profiles: Mapping[str, Mapping[str, float]] | None = None) -> None:
+        self.index = index
+        self._priors = {
+            name: index.section_prior(profile) for name, profile in (profiles or {}).items()
+        }
+
+    @property
+    def has_email_address(self) -> bool:
+        """True when the policy states a real contact email address itself."""
+        return any(_EMAIL.search(p.text) for p in self.index.document.passages)
+
+    def answer(self, question: str, *, topic: str | None = None) -> PolicyAnswer | NoAnswer:
+        """The best passage for ``question``; ``topic`` (an intent name) adds that topic's section prior."""
+        prior = self._priors.get(topic) if topic else None
+        matches = self.index.search(question, limit=3, prior=prior)
+        if not matches:
+            return NoAnswer(missing=())
+        best = matches[0]
+        needed = MIN_COVERAGE_WITH_PRIOR if prior else MIN_COVERAGE
+        if best.coverage < needed:
+            return NoAnswer(missing=self._missing_words(question, best))
+        return self._quote(best)
+
+    def _missing_words(self, question: str, match: PassageMatch) -> tuple[str, ...]:
+        absent = {t for t in match.unmatched_terms if t not in self.index.vocabulary}
+        shown = [w for w in words(question) if w not in STOP_WORDS and stem(w) in absent]
+        return tuple(dict.fromkeys(shown))
+
+    def _quote(self, match: PassageMatch) -> PolicyAnswer:
+        passage = match.passage
+        is_contact = passage.kind is PassageKind.FIELD
+        if is_contact:
+            block = self.index.field_block(passage.section)
+            passage = block or passage
+        return PolicyAnswer(
+            quote=passage.text,
+            section=passage.section,
+            section_path=passage.section_path,
+            coverage=match.coverage,
+            is_contact=is_contact,
+        )

@@ -1,0 +1,130 @@
+"""Find the passage of the policy that answers a question.
+
+BM25 over passages (stemmed, with synonyms), a little weight for words of the section heading, and an
+optional prior per section learned from the training questions of the intent the NLU recognised.
+``coverage`` tells how much of the question the passage speaks to: the caller uses it to decide that
+the policy does not answer the question at all.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from policy.document import Passage, PassageKind, PolicyDocument
+from policy.text import synonyms, terms
+
+_K1 = 1.2
+_B = 0.5
+_HEADING_WEIGHT = 0.35
+_SYNONYM_WEIGHT = 0.5
+_PRIOR_WEIGHT = 0.35
+# Whole blocks are found through their single lines; they are answered only when asked for.
+_SEARCHED_KINDS = frozenset(PassageKind) - {PassageKind.FIELD_BLOCK}
+
+
+@dataclass(frozen=True)
+class PassageMatch:
+    """A passage with how well it answers the question."""
+
+    passage: Passage
+    score: float
+    coverage: float
+    unmatched_terms: tuple[str, ...]
+
+
+class PolicyIndex:
+    """Search index over one parsed policy. Build once per policy file; searching is read-only."""
+
+    def __init__(self, document: PolicyDocument) -> None:
+        self.document = document
+        self._passages = [p for p in document.passages if p.kind in _SEARCHED_KINDS]
+        self._text_tf = [Counter(terms(p.text)) for p in self._passages]
+        # A heading, and for a ``Key: value`` line the lines beside it, give context the text lacks.
+        self._heading_terms = [frozenset(terms(self._context_of(p))) for p in self._passages]
+        self._lengths = [sum(tf.values()) for tf in self._text_tf]
+        self._avg_length = (sum(self._lengths) / len(self._lengths)) if self._lengths else 1.0
+        df: Counter[str] = Counter()
+        for tf, heading in zip(self._text_tf, self._heading_terms, strict=True):
+            df.update(set(tf) | heading)
+        n = len(self._passages)
+        self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
+        self._unseen_idf = math.log(1 + (n + 0.5) / 0.5)
+        self.vocabulary = frozenset(df)
+        self._section_tf: dict[str, Counter[str]] = {}
+        for p, tf in zip(self._passages, self._text_tf, strict=True):
+            self._section_tf.setdefault(p.section, Counter()).update(tf)
+
+    def _context_of(self, passage: Passage) -> str:
+        context = f"{passage.section} {passage.parent_section or ''}"
+        if passage.kind is PassageKind.FIELD:
+            block = self.field_block(passage.section)
+            context += f" {block.text}" if block else ""
+        return context
+
+    def idf(self, term: str) -> float:
+        """How rare ``term`` is in the policy; unseen words weigh the most."""
+        return self._idf.get(term, self._unseen_idf)
+
+    def section_prior(self, profile: Mapping[str, float]) -> dict[str, float]:
+        """Cosine similarity of each section to a weighted term profile, scaled so the best is 1."""
+        if not profile:
+            return {}
+        p_norm = math.sqrt(sum(w * w for w in profile.values())) or 1.0
+        sims: dict[str, float] = {}
+        for section, tf in self._section_tf.items():
+            vec = {t: c * self.idf(t) for t, c in tf.items()}
+            norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+            sims[section] = sum(w * vec.get(t, 0.0) for t, w in profile.items()) / (norm * p_norm)
+        best = max(sims.values(), default=0.0)
+        return {s: v / best for s, v in sims.items()} if best > 0 else {}
+
+    def search(
+        self, question: str, *, limit: int = 3, prior: Mapping[str, float] | None = None
+    ) -> list[PassageMatch]:
+        """The best passages for ``question``, best first; empty when no word of it is in the policy."""
+        query = list(dict.fromkeys(terms(question)))
+        if not query:
+            return []
+        expanded: dict[str, float] = {t: 1.0 for t in query}
+        for t in query:
+            for s in synonyms(t):
+                expanded.setdefault(s, _SYNONYM_WEIGHT)
+        total = sum(self.idf(t) for t in query)
+        raw: list[tuple[float, float, tuple[str, ...], int]] = []
+        for i, (tf, heading) in enumerate(zip(self._text_tf, self._heading_terms, strict=True)):
+            norm = _K1 * (1 - _B + _B * self._lengths[i] / self._avg_length)
+            score = 0.0
+            for t, w in expanded.items():
+                f = tf.get(t, 0)
+                if f:
+                    score += w * self.idf(t) * f * (_K1 + 1) / (f + norm)
+                elif t in heading:
+                    score += w * self.idf(t) * _HEADING_WEIGHT
+            unmatched = tuple(
+                t for t in query
+                if not (t in tf or t in heading or any(s in tf or s in heading for s in synonyms(t)))
+            )
+            covered = total - sum(self.idf(t) for t in unmatched)
+            raw.append((score, covered / total if total else 0.0, unmatched, i))
+        best_score = max((r[0] for r in raw), default=0.0)
+        if best_score <= 0:
+            return []
+        results: list[PassageMatch] = []
+        for score, coverage, unmatched, i in raw:
+            passage = self._passages[i]
+            # Rank by strength and by how much of the question the passage speaks to.
+            final = score / best_score * (0.4 + 0.6 * coverage) + _PRIOR_WEIGHT * (prior or {}).get(passage.section, 0.0)
+            if score > 0:
+                results.append(PassageMatch(passage, final, coverage, unmatched))
+        results.sort(key=lambda m: (-m.score, m.passage.index))
+        return results[:limit]
+
+    def field_block(self, section: str) -> Passage | None:
+        """The block of ``Key: value`` lines in ``section``, if it has one."""
+        return next(
+            (p for p in self.document.passages if p.kind is PassageKind.FIELD_BLOCK and p.section == section),
+            None,
+        )

@@ -1,0 +1,8 @@
+"""Fixtures shared by the whole suite live in tests/support; each module there is a pytest plugin."""
+
+pytest_plugins = [
+    "tests.support.database",
+    "tests.support.mail_servers",
+    "tests.support.telegram_api",
+    "tests.support.browser",
+]
