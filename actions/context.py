@@ -75,6 +75,7 @@ class Turn:
     state: DialogueState
     requester: Requester
     verified_address: str | None = None
+    claimed_address: str | None = None
     other_kinds: tuple[RequestKind, ...] = ()
 
 

@@ -25,10 +25,10 @@ from policy.answers import PolicyAnswer
 Action = Callable[[Turn, Outbox, Services], Awaitable[Outcome]]
 
 # Below this the NLU's best guess is only a guess.
-CONFIDENT = 0.5
+CONFIDENT = 0.4
 # Two intents this close, both plausible, and the person is asked which one they meant.
-AMBIGUOUS_MARGIN = 0.15
-PLAUSIBLE = 0.2
+AMBIGUOUS_MARGIN = 0.1
+PLAUSIBLE = 0.25
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
 
@@ -116,16 +116,20 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
 async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     """Not sure what the person wants: the policy may still answer it; else clarify, then hand off."""
     parse = turn.parse
-    answer = services.answerer.answer(parse.text)
-    if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
+    top = parse.intent.intent
+    answer = services.answerer.answer(parse.text, topic=top.value if top.is_policy_question else None)
+    needed = 0.5 if top.is_policy_question else 0.75
+    if isinstance(answer, PolicyAnswer) and answer.coverage >= needed:
         quote_answer(answer, outbox, services)
         return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
     candidates = tuple(
         s.intent for s in parse.ranking[:3]
         if s.intent is not Intent.OUT_OF_SCOPE and s.confidence >= PLAUSIBLE / 2
-    )
+    )[:2]
     if parse.intent.intent is not Intent.OUT_OF_SCOPE and candidates:
-        return await _clarify(turn, outbox, services, candidates[:2])
+        if len(candidates) == 1:
+            candidates += (Intent.HUMAN_HANDOFF,) if candidates[0] is not Intent.HUMAN_HANDOFF else ()
+        return await _clarify(turn, outbox, services, candidates)
     misunderstood = turn.state.misunderstood + 1
     if misunderstood >= MISUNDERSTOOD_LIMIT and services.desk is not None:
         return await hand_off(turn, outbox, services, reason="not_understood")

@@ -86,6 +86,8 @@ async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: Re
         state = state.evolve(pending_reference=ticket.reference)
         if address:
             return await _open_queued(turn, outbox, services, state, address)
+        if turn.claimed_address:
+            return await send_code(turn, outbox, services, state, turn.claimed_address)
         outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind,
                        ticket_reference=ticket.reference)
@@ -93,7 +95,7 @@ async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: Re
         method = IdentityMethod.EMAIL_DMARC if turn.verified_address else IdentityMethod.EMAIL_CODE
         return await open_pending(turn, outbox, services, state.evolve(verified_address=address), address,
                                   method)
-    email = turn.parse.entity(EntityName.EMAIL)
+    email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:
         return await send_code(turn, outbox, services, state, email)
     outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)

@@ -32,6 +32,9 @@ class InboundMessage:
     ``sender_id`` is the person's id on that channel (Telegram chat id, web session id, email address).
     ``verified_address`` is set only when the channel itself proved the person controls that email address
     (an email whose DMARC/aligned DKIM passed); the conversation then skips the one-time code.
+    ``claimed_address`` is an address the channel says the person wrote from without proof (an email's From):
+    a one-time code goes there without asking. ``thread_reference`` is the ticket reference the channel's
+    threading ties this message to (a reply in a ticket's email thread).
     ``meta`` carries channel details the conversation stores but never interprets (thread ids, attachment notes).
     """
 
@@ -41,7 +44,9 @@ class InboundMessage:
     received_at: datetime = field(default_factory=_now)
     message_id: str | None = None
     verified_address: str | None = None
-    meta: Mapping[str, str] = _EMPTY
+    claimed_address: str | None = None
+    thread_reference: str | None = None
+    meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
 
 
 @dataclass(frozen=True)
@@ -53,4 +58,4 @@ class OutboundMessage:
     text: str
     quick_replies: tuple[str, ...] = ()
     ticket_reference: str | None = None
-    meta: Mapping[str, str] = _EMPTY
+    meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     policy: Path = DEFAULT_POLICY
     officer_email: str = "privacy@zynorlink.example"
     data_dir: Path = PROJECT_ROOT / "var"
+    model_cache_dir: Path | None = None
     nlu_engine: NluEngineName = NluEngineName.EMBEDDED
     rasa_url: str | None = None
     log_level: str = "INFO"
@@ -96,6 +97,9 @@ class Settings(BaseSettings):
     imap_poll_seconds: float = Field(60.0, gt=0)
     attachment_max_bytes: int = Field(5_000_000, ge=0)
     email_replies_per_hour: int = Field(10, ge=1)
+    # Authentication-Results headers are trusted only with this authserv-id (our receiving server's); None
+    # trusts none, so every From address is only claimed and verified by a mailed code.
+    imap_authserv_id: str | None = None
 
     @field_validator("reminder_hours", mode="before")
     @classmethod
@@ -123,7 +127,7 @@ class Settings(BaseSettings):
     @property
     def model_dir(self) -> Path:
         """Where trained NLU models are cached."""
-        return self.data_dir / "models"
+        return self.model_cache_dir or self.data_dir / "models"
 
     @property
     def telegram_enabled(self) -> bool:

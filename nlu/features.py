@@ -13,7 +13,7 @@ import numpy as np
 
 from policy.text import stem, words
 
-_CHAR_NGRAMS = (3, 4, 5)
+_CHAR_NGRAMS = (3, 4)
 _MAX_CHARS = 2000
 
 

@@ -14,6 +14,9 @@ from policy.text import STOP_WORDS, stem, words
 MIN_COVERAGE = 0.5
 # A prior alone must not answer: the passage must match some of the question's own words.
 MIN_COVERAGE_WITH_PRIOR = 0.34
+# When this share of the question's weight is words the policy never uses (nor any synonym of them),
+# the question is about something the policy does not mention ("cookies").
+MAX_UNKNOWN_SHARE = 0.34
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -56,13 +59,18 @@ class PolicyAnswerer:
         if not matches:
             return NoAnswer(missing=())
         best = matches[0]
+        query = self.index.query_terms(question)
+        unknown = [t for t in query if not self.index.is_known(t)]
+        total = sum(self.index.idf(t) for t in query) or 1.0
+        if sum(self.index.idf(t) for t in unknown) / total >= MAX_UNKNOWN_SHARE:
+            return NoAnswer(missing=self._missing_words(question, best))
         needed = MIN_COVERAGE_WITH_PRIOR if prior else MIN_COVERAGE
         if best.coverage < needed:
             return NoAnswer(missing=self._missing_words(question, best))
         return self._quote(best)
 
     def _missing_words(self, question: str, match: PassageMatch) -> tuple[str, ...]:
-        absent = {t for t in match.unmatched_terms if t not in self.index.vocabulary}
+        absent = {t for t in match.unmatched_terms if not self.index.is_known(t)}
         shown = [w for w in words(question) if w not in STOP_WORDS and stem(w) in absent]
         return tuple(dict.fromkeys(shown))
 

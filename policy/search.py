@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from policy.document import Passage, PassageKind, PolicyDocument
-from policy.text import synonyms, terms
+from policy.spelling import Speller
+from policy.text import STOP_WORDS, lexicon_words, stem, synonyms, terms, words
 
 _K1 = 1.2
 _B = 0.5
@@ -53,6 +54,9 @@ class PolicyIndex:
         self._idf = {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}
         self._unseen_idf = math.log(1 + (n + 0.5) / 0.5)
         self.vocabulary = frozenset(df)
+        self._speller = Speller(
+            {w for p in document.passages for w in words(f"{p.text} {p.section}")} | lexicon_words()
+        )
         self._section_tf: dict[str, Counter[str]] = {}
         for p, tf in zip(self._passages, self._text_tf, strict=True):
             self._section_tf.setdefault(p.section, Counter()).update(tf)
@@ -63,6 +67,16 @@ class PolicyIndex:
             block = self.field_block(passage.section)
             context += f" {block.text}" if block else ""
         return context
+
+    def query_terms(self, question: str) -> list[str]:
+        """The question's stemmed content words, typos repaired against the policy's own words."""
+        return list(dict.fromkeys(
+            stem(self._speller.correct(w)) for w in words(question) if w not in STOP_WORDS
+        ))
+
+    def is_known(self, term: str) -> bool:
+        """True when the policy uses ``term`` or a word meaning about the same."""
+        return term in self.vocabulary or any(s in self.vocabulary for s in synonyms(term))
 
     def idf(self, term: str) -> float:
         """How rare ``term`` is in the policy; unseen words weigh the most."""
@@ -85,7 +99,7 @@ class PolicyIndex:
         self, question: str, *, limit: int = 3, prior: Mapping[str, float] | None = None
     ) -> list[PassageMatch]:
         """The best passages for ``question``, best first; empty when no word of it is in the policy."""
-        query = list(dict.fromkeys(terms(question)))
+        query = self.query_terms(question)
         if not query:
             return []
         expanded: dict[str, float] = {t: 1.0 for t in query}

@@ -21,7 +21,8 @@ STOP_WORDS = frozenset(
     would could might may must shall let lets get got also ok okay im i'm i've id i'd ive dont don't
     does doesn't didn't isn't aren't wasn't weren't won't can't cannot zynorlink zynor link company
     guys you're youre u ur us one thing things stuff anything something everything question wondering
-    wonder curious ask asking say said need really actually just still already much many lot""".split()
+    wonder curious ask asking say said need really actually just still already much many lot see look
+    find happen happens happened mean means work works going go make sure exactly currently""".split()
 )
 
 # Groups of words people use for the same idea. General English only: no policy facts.
@@ -37,7 +38,7 @@ _SYNONYM_GROUPS = (
     "officer dpo controller",
     "country countries abroad international border borders overseas foreign jurisdiction located location",
     "notify notification inform informed tell communicate announce",
-    "pay payment payments card billing purchase transaction transactions invoice",
+    "pay payment payments card credit debit billing purchase transaction transactions invoice",
     "course courses class classes lesson certification certificate credential",
     "support help assistance helpdesk",
     "marketing newsletter newsletters promotional promotion advertising ads offers",
@@ -50,7 +51,7 @@ _SYNONYM_GROUPS = (
     "restrict restriction limit limitation",
     "archive archived previous older old version versions",
     "respond response reply answer",
-    "long period duration years months time",
+    "long period duration year years month months week weeks day days time until",
     "account profile",
     "information info data details personal",
     "communication communications message messages chat chats conversation conversations correspondence",
@@ -87,6 +88,12 @@ def _synonym_table() -> dict[str, frozenset[str]]:
         for s in stems:
             table.setdefault(s, set()).update(stems - {s})
     return {k: frozenset(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def lexicon_words() -> frozenset[str]:
+    """Every word of the synonym lexicon, unstemmed (for typo repair)."""
+    return frozenset(w for group in _SYNONYM_GROUPS for w in group.split())
 
 
 def synonyms(term: str) -> frozenset[str]:

@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.support.mail_servers",
     "tests.support.telegram_api",
     "tests.support.browser",
+    "tests.support.core",
 ]

@@ -13,8 +13,8 @@ from actions.registry import CONFIDENT, respond
 from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, TurnStore, TurnStoreFactory
 from bot.messages import InboundMessage, OutboundMessage
-from nlu.intents import RequestKind
-from nlu.result import NluEngine, ParseResult
+from nlu.intents import EntityName, Intent, RequestKind
+from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswerer
 from responses import Responses
 
@@ -25,6 +25,7 @@ NLU_MAX_CHARS = 2000
 _MAX_SENTENCES = 8
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _LABEL_PREFIX = "@label:"
+_REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,41 @@ class TurnResult:
     duplicate: bool = False
 
 
+# Chat commands (Telegram's menu, typed anywhere) mean one intent each, whatever the model thinks.
+_COMMANDS = {
+    "/start": Intent.GREET,
+    "/help": Intent.GREET,
+    "/status": Intent.TICKET_STATUS,
+    "/cancel": Intent.DENY,
+    "/human": Intent.HUMAN_HANDOFF,
+}
+
+
+def command_parse(text: str) -> ParseResult | None:
+    """The parse of a chat command such as ``/status`` (``/status@SomeBot PRV-...`` too), else None."""
+    head, _, rest = text.partition(" ")
+    intent = _COMMANDS.get(head.split("@", 1)[0].lower())
+    if intent is None:
+        return None
+    score = IntentScore(intent, 1.0)
+    entities = tuple(
+        Entity(EntityName.TICKET_REF, m.group(0).upper(), m.start(), m.end())
+        for m in _REFERENCE.finditer(text)
+    )
+    return ParseResult(text=text, intent=score, ranking=(score,), entities=entities)
+
+
+# Bidirectional overrides reorder what a reader sees; they carry no meaning in a message.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_text(text: str) -> str:
-    """Drop control and format characters (keeping line breaks), fold compatibility forms, trim."""
+    """Drop control characters and bidi overrides (keeping line breaks and emoji joiners), trim."""
     text = unicodedata.normalize("NFC", text)
     kept = (
         ch for ch in text
-        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn")
+        if ch in "\n\t"
+        or (unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn") and ch not in _BIDI_CONTROLS)
     )
     return "".join(kept).strip()
 
@@ -103,16 +133,27 @@ class Conversation:
             await store.desk.relay_to_officer(requester, state.handoff_reference, text)
             return TurnResult(replies=(), outcome=Outcome(ActionKind.HANDOFF, state,
                                                           ticket_reference=state.handoff_reference))
+        if inbound.thread_reference and state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE) \
+                and store.desk is not None and text:
+            ticket = await store.desk.ticket_status(requester, inbound.thread_reference)
+            if ticket is not None and not ticket.status.is_closed:
+                # A message in an open ticket's thread belongs to that ticket, not to a new conversation.
+                await store.desk.relay_to_officer(requester, ticket.reference, text)
+                outbox.say("chat/follow_up_added.txt.j2", ticket=ticket, terms=self.terms,
+                           ticket_reference=ticket.reference)
+                outcome = Outcome(ActionKind.HANDOFF, state, ticket_reference=ticket.reference)
+                return TurnResult(self._render(outbox.replies, inbound), None, outcome)
         if not text or looks_unreadable(text):
             outbox.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
             outcome = Outcome(ActionKind.FALLBACK, state)
             return TurnResult(self._render(outbox.replies, inbound), None, outcome)
-        parse = await self.nlu.parse(text[:NLU_MAX_CHARS])
+        parse = command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
         turn = Turn(
             parse=parse,
             state=state,
             requester=requester,
             verified_address=inbound.verified_address,
+            claimed_address=inbound.claimed_address,
             other_kinds=await self._other_kinds(parse),
         )
         outcome = await respond(turn, outbox, services)

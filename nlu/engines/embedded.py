@@ -24,7 +24,7 @@ from policy.text import terms
 log = logging.getLogger(__name__)
 
 MODEL_VERSION = "1"
-_L2 = 1e-3
+_L2 = 3e-5
 _MAX_ITERATIONS = 300
 _RANKING_SIZE = 10
 

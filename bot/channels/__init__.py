@@ -1,0 +1,2 @@
+"""Channels translate between a wire format and InboundMessage / OutboundMessage. They know nothing of
+intents or tickets."""

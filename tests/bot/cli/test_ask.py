@@ -1,0 +1,65 @@
+"""`privacybot ask` as a user runs it: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.settings import PROJECT_ROOT
+from tests.support.core import MODEL_CACHE
+
+EXE = str(Path(sys.executable).with_name("privacybot"))
+KEYS = {"text", "intent", "confidence", "action", "kind", "section", "replies"}
+
+
+def run_ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command with the test model cache and no tickets."""
+    env = {**os.environ, "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE), "PRIVACYBOT_TESTING": "1"}
+    return subprocess.run([EXE, "ask", *args], input=stdin, capture_output=True, text=True, env=env,
+                          cwd=PROJECT_ROOT, timeout=120, check=False)
+
+
+def test_ask_prints_the_reply() -> None:
+    """Plain `ask TEXT` prints the answer quoting the policy."""
+    out = run_ask("How long is my IP address kept?")
+    assert out.returncode == 0, out.stderr
+    assert "12 months" in out.stdout
+
+
+def test_ask_json_has_the_contract_keys() -> None:
+    """`ask --json` prints one object with exactly the documented keys."""
+    out = run_ask("--json", "please delete my account")
+    assert out.returncode == 0, out.stderr
+    obj = json.loads(out.stdout)
+    assert set(obj) == KEYS
+    assert obj["action"] == "request" and obj["kind"] == "erasure"
+    assert isinstance(obj["replies"], list) and obj["replies"]
+
+
+def test_ask_jsonl_one_object_per_line_and_bad_lines_reported() -> None:
+    """Each JSON line is a fresh conversation; a malformed line yields an error object, not a crash."""
+    lines = "\n".join([
+        json.dumps({"text": "how long do you keep payment records?"}),
+        "{not json",
+        json.dumps({"text": "I want to unsubscribe from your newsletters"}),
+        json.dumps({"nope": 1}),
+    ])
+    out = run_ask("--jsonl", stdin=lines + "\n")
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(objs) == 4
+    assert objs[0]["section"] == "Retention Periods" and objs[0]["action"] == "answer"
+    assert "error" in objs[1] and "line 2" in objs[1]["error"]
+    assert objs[2]["kind"] == "marketing_opt_out"
+    assert "error" in objs[3]
+    assert all(KEYS <= set(o) for o in objs)
+
+
+def test_ask_without_text_is_a_usage_error() -> None:
+    """`ask` with neither TEXT nor --jsonl explains how to call it."""
+    out = run_ask()
+    assert out.returncode == 2
+    assert "--jsonl" in out.stderr

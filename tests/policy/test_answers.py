@@ -1,0 +1,81 @@
+"""Finding the passage that answers a question, and knowing when none does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_POLICY
+from policy.answers import NoAnswer, PolicyAnswer, PolicyAnswerer
+from policy.document import load_policy, parse_policy
+from policy.search import PolicyIndex
+
+
+@pytest.fixture(scope="module")
+def answerer() -> PolicyAnswerer:
+    """An answerer over the seed policy, without intent priors."""
+    return PolicyAnswerer(PolicyIndex(load_policy(DEFAULT_POLICY)))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_start", "section"),
+    [
+        ("how long do you keep payment records?", "Payment records: Kept for 5 years", "Retention Periods"),
+        ("How long is my IP address kept?", "IP Address & Location", "Automatically Collected Information"),
+        ("do you sell my data?", "We never sell your personal information", "How We Use Your Information"),
+        ("how long do you keep support chats", "Support communications", "Retention Periods"),
+        ("can I get an old version of the policy", "All policy versions are archived",
+         "Changes to This Privacy Policy"),
+        ("where is my data processed?", "Our primary data processing activities", "International Data Transfers"),
+    ],
+)
+def test_most_specific_passage(answerer: PolicyAnswerer, question: str, expected_start: str, section: str) -> None:
+    """The answer quotes the bullet or table row that answers, not the whole section."""
+    answer = answerer.answer(question)
+    assert isinstance(answer, PolicyAnswer)
+    assert answer.quote.startswith(expected_start)
+    assert answer.section == section
+
+
+@pytest.mark.parametrize("question", ["do you use cookies?", "do you use facebook pixel", "what's the weather like"])
+def test_uncovered_question_gets_no_answer(answerer: PolicyAnswerer, question: str) -> None:
+    """Questions the policy never speaks to get NoAnswer, never a loosely related passage."""
+    assert isinstance(answerer.answer(question), NoAnswer)
+
+
+def test_contact_question_quotes_the_whole_contact_block(answerer: PolicyAnswerer) -> None:
+    """Asking for the officer quotes name, address and phone together, without the obfuscated address."""
+    answer = answerer.answer("who is the privacy officer?")
+    assert isinstance(answer, PolicyAnswer) and answer.is_contact
+    assert "Privacy Officer: Vaqif Haqverdiyev" in answer.quote
+    assert "Phone:" in answer.quote
+    assert "protected" not in answer.quote
+    assert not answerer.has_email_address
+
+
+def test_answers_follow_a_changed_policy(tmp_path: Path) -> None:
+    """Another version of the policy (numbers changed, a section added, another officer) changes the answers."""
+    text = DEFAULT_POLICY.read_text(encoding="utf-8")
+    text = text.replace("Payment records: Kept for 5 years", "Payment records: Kept for 8 years")
+    text = text.replace("Vaqif Haqverdiyev", "Leyla Mammadova").replace(
+        "Email: [email protected]", "Email: dpo@zynorlink.example")
+    text += "\nCookies\nWe use strictly necessary cookies only and never advertising cookies.\n"
+    path = tmp_path / "policy.txt"
+    path.write_text(text, encoding="utf-8")
+    changed = PolicyAnswerer(PolicyIndex(load_policy(path)))
+    payment = changed.answer("how long do you keep payment records?")
+    assert isinstance(payment, PolicyAnswer) and "8 years" in payment.quote
+    cookies = changed.answer("do you use cookies?")
+    assert isinstance(cookies, PolicyAnswer) and cookies.section == "Cookies"
+    officer = changed.answer("who is the privacy officer?")
+    assert isinstance(officer, PolicyAnswer)
+    assert "Leyla Mammadova" in officer.quote and "dpo@zynorlink.example" in officer.quote
+    assert changed.has_email_address
+
+
+def test_passage_kinds_are_searched_in_markdown_too() -> None:
+    """A Markdown policy answers just like the plain-text one."""
+    doc = parse_policy("# P\n\n## Retention\n- Chat logs: kept for 9 days\n- Invoices: kept for 10 years\n")
+    answer = PolicyAnswerer(PolicyIndex(doc)).answer("how long are chat logs kept")
+    assert isinstance(answer, PolicyAnswer) and answer.quote == "Chat logs: kept for 9 days"
