@@ -114,19 +114,22 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
 
 
 async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
-    """Not sure what the person wants: the policy may still answer it; else clarify, then hand off."""
+    """Not sure what the person wants: a policy question is searched anyway; otherwise the policy may
+    still answer it plainly; else ask which reading was meant, and after repeated failures hand off."""
     parse = turn.parse
     top = parse.intent.intent
-    answer = services.answerer.answer(parse.text, topic=top.value if top.is_policy_question else None)
-    needed = 0.5 if top.is_policy_question else 0.75
-    if isinstance(answer, PolicyAnswer) and answer.coverage >= needed:
-        quote_answer(answer, outbox, services)
-        return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
+    if top.is_policy_question and parse.intent.confidence >= PLAUSIBLE:
+        return await answer_question(turn, outbox, services)
+    if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
+        answer = services.answerer.answer(parse.text)
+        if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
+            quote_answer(answer, outbox, services)
+            return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
     candidates = tuple(
         s.intent for s in parse.ranking[:3]
         if s.intent is not Intent.OUT_OF_SCOPE and s.confidence >= PLAUSIBLE / 2
     )[:2]
-    if parse.intent.intent is not Intent.OUT_OF_SCOPE and candidates:
+    if top is not Intent.OUT_OF_SCOPE and candidates:
         if len(candidates) == 1:
             candidates += (Intent.HUMAN_HANDOFF,) if candidates[0] is not Intent.HUMAN_HANDOFF else ()
         return await _clarify(turn, outbox, services, candidates)

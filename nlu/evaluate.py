@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from nlu.intents import Intent
 from nlu.training_data import TrainingData
@@ -47,6 +49,20 @@ def split(data: TrainingData, *, test_share: float = 0.2, seed: int = 7) -> tupl
         test.extend((t, intent) for t in shuffled[:cut])
         train.extend((t, intent) for t in shuffled[cut:])
     return train, test
+
+
+def read_test_file(path: Path) -> list[tuple[str, Intent]]:
+    """Labelled messages from JSON Lines ``{"text": ..., "intent": ...}``. Raises ValueError naming the line."""
+    pairs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            pairs.append((str(item["text"]), Intent(item["intent"])))
+        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: {exc}") from exc
+    return pairs
 
 
 def score(pairs: Sequence[tuple[Intent, Intent]]) -> Evaluation:

@@ -14,9 +14,13 @@ from policy.text import STOP_WORDS, stem, words
 MIN_COVERAGE = 0.5
 # A prior alone must not answer: the passage must match some of the question's own words.
 MIN_COVERAGE_WITH_PRIOR = 0.34
+# Sections fitting the recognised topic at least this well (best = 1) are searched first.
+TOPIC_SECTION_FIT = 0.5
+# Within the topic's sections a passage must still share this much of the question's words.
+MIN_COVERAGE_IN_TOPIC = 0.2
 # When this share of the question's weight is words the policy never uses (nor any synonym of them),
 # the question is about something the policy does not mention ("cookies").
-MAX_UNKNOWN_SHARE = 0.34
+MAX_UNKNOWN_SHARE = 0.45
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 
@@ -53,19 +57,25 @@ class PolicyAnswerer:
         return any(_EMAIL.search(p.text) for p in self.index.document.passages)
 
     def answer(self, question: str, *, topic: str | None = None) -> PolicyAnswer | NoAnswer:
-        """The best passage for ``question``; ``topic`` (an intent name) adds that topic's section prior."""
+        """The best passage for ``question``. ``topic`` (an intent name the NLU is sure of) first narrows
+        the search to the sections that fit the topic, then weighs the rest by that fit."""
         prior = self._priors.get(topic) if topic else None
         matches = self.index.search(question, limit=3, prior=prior)
         if not matches:
             return NoAnswer(missing=())
-        best = matches[0]
         query = self.index.query_terms(question)
         unknown = [t for t in query if not self.index.is_known(t)]
         total = sum(self.index.idf(t) for t in query) or 1.0
         if sum(self.index.idf(t) for t in unknown) / total >= MAX_UNKNOWN_SHARE:
-            return NoAnswer(missing=self._missing_words(question, best))
-        needed = MIN_COVERAGE_WITH_PRIOR if prior else MIN_COVERAGE
-        if best.coverage < needed:
+            return NoAnswer(missing=self._missing_words(question, matches[0]))
+        if prior:
+            fitting = frozenset(s for s, fit in prior.items() if fit >= TOPIC_SECTION_FIT)
+            in_topic = self.index.search(question, limit=1, prior=prior, sections=fitting)
+            # The topic's own sections win unless another section answers clearly more of the question.
+            if in_topic and in_topic[0].coverage >= max(MIN_COVERAGE_IN_TOPIC, matches[0].coverage - 0.1):
+                return self._quote(in_topic[0])
+        best = matches[0]
+        if best.coverage < (MIN_COVERAGE_WITH_PRIOR if prior else MIN_COVERAGE):
             return NoAnswer(missing=self._missing_words(question, best))
         return self._quote(best)
 

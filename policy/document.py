@@ -20,6 +20,7 @@ class PassageKind(StrEnum):
     TABLE_ROW = "table_row"
     FIELD = "field"
     FIELD_BLOCK = "field_block"
+    LIST = "list"
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,38 @@ def parse_policy(text: str, *, source: str = "<text>") -> PolicyDocument:
     build.flush_fields()
     if not build.passages:
         raise PolicyFormatError(f"{source} holds no passages")
+    passages = build.passages + _lists(build.passages)
     return PolicyDocument(
         title=title or "Privacy Policy",
         sections=tuple(build.sections),
-        passages=tuple(build.passages),
+        passages=tuple(passages),
         source=source,
     )
+
+
+def _lists(passages: list[Passage]) -> list[Passage]:
+    """Each run of bullets with the paragraph that introduces it, as one passage: the answer to a broad
+    question ("what do you collect?") is the whole list, not one item."""
+    lists: list[Passage] = []
+    run: list[Passage] = []
+
+    def close() -> None:
+        if len(run) > 1:
+            first = run[0]
+            lead = passages[first.index - 1] if first.index > 0 else None
+            intro = lead.text + "\n" if lead and lead.kind is PassageKind.PARAGRAPH and \
+                lead.section == first.section else ""
+            text = intro + "\n".join(f"- {b.text}" for b in run)
+            lists.append(Passage(len(passages) + len(lists), PassageKind.LIST, text, first.section,
+                                 first.parent_section))
+        run.clear()
+
+    for passage in passages:
+        if passage.kind is PassageKind.BULLET and (not run or run[-1].section == passage.section):
+            run.append(passage)
+        else:
+            close()
+            if passage.kind is PassageKind.BULLET:
+                run.append(passage)
+    close()
+    return lists

@@ -21,7 +21,7 @@ _K1 = 1.2
 _B = 0.5
 _HEADING_WEIGHT = 0.35
 _SYNONYM_WEIGHT = 0.5
-_PRIOR_WEIGHT = 0.35
+_PRIOR_WEIGHT = 0.8
 # Whole blocks are found through their single lines; they are answered only when asked for.
 _SEARCHED_KINDS = frozenset(PassageKind) - {PassageKind.FIELD_BLOCK}
 
@@ -36,13 +36,21 @@ class PassageMatch:
     unmatched_terms: tuple[str, ...]
 
 
+def _scored_text(passage: Passage) -> str:
+    """What a passage is matched on. A list is matched on its introduction only (and its heading), so it
+    answers broad questions while a question naming one item finds that item."""
+    if passage.kind is PassageKind.LIST:
+        return " ".join(line for line in passage.text.splitlines() if not line.startswith("- "))
+    return passage.text
+
+
 class PolicyIndex:
     """Search index over one parsed policy. Build once per policy file; searching is read-only."""
 
     def __init__(self, document: PolicyDocument) -> None:
         self.document = document
         self._passages = [p for p in document.passages if p.kind in _SEARCHED_KINDS]
-        self._text_tf = [Counter(terms(p.text)) for p in self._passages]
+        self._text_tf = [Counter(terms(_scored_text(p))) for p in self._passages]
         # A heading, and for a ``Key: value`` line the lines beside it, give context the text lacks.
         self._heading_terms = [frozenset(terms(self._context_of(p))) for p in self._passages]
         self._lengths = [sum(tf.values()) for tf in self._text_tf]
@@ -96,9 +104,15 @@ class PolicyIndex:
         return {s: v / best for s, v in sims.items()} if best > 0 else {}
 
     def search(
-        self, question: str, *, limit: int = 3, prior: Mapping[str, float] | None = None
+        self,
+        question: str,
+        *,
+        limit: int = 3,
+        prior: Mapping[str, float] | None = None,
+        sections: frozenset[str] | None = None,
     ) -> list[PassageMatch]:
-        """The best passages for ``question``, best first; empty when no word of it is in the policy."""
+        """The best passages for ``question`` (only in ``sections``, if given), best first; empty when
+        no word of it is in the policy."""
         query = self.query_terms(question)
         if not query:
             return []
@@ -117,11 +131,11 @@ class PolicyIndex:
                     score += w * self.idf(t) * f * (_K1 + 1) / (f + norm)
                 elif t in heading:
                     score += w * self.idf(t) * _HEADING_WEIGHT
-            unmatched = tuple(
-                t for t in query
-                if not (t in tf or t in heading or any(s in tf or s in heading for s in synonyms(t)))
-            )
-            covered = total - sum(self.idf(t) for t in unmatched)
+            unmatched = tuple(t for t in query if t not in tf and t not in heading)
+            # A word matched only through a synonym counts half: the policy says something close.
+            partial = [t for t in unmatched if any(x in tf or x in heading for x in synonyms(t))]
+            unmatched = tuple(t for t in unmatched if t not in partial)
+            covered = total - sum(self.idf(t) for t in unmatched) - 0.5 * sum(self.idf(t) for t in partial)
             raw.append((score, covered / total if total else 0.0, unmatched, i))
         best_score = max((r[0] for r in raw), default=0.0)
         if best_score <= 0:
@@ -129,11 +143,17 @@ class PolicyIndex:
         results: list[PassageMatch] = []
         for score, coverage, unmatched, i in raw:
             passage = self._passages[i]
+            if sections is not None and passage.section not in sections:
+                continue
             # Rank by strength and by how much of the question the passage speaks to.
-            final = score / best_score * (0.4 + 0.6 * coverage) + _PRIOR_WEIGHT * (prior or {}).get(passage.section, 0.0)
+            final = score / best_score * (0.4 + 0.6 * coverage)
+            if prior:
+                # The recognised topic scales each section by how well it fits that topic.
+                final *= 1 - _PRIOR_WEIGHT + _PRIOR_WEIGHT * prior.get(passage.section, 0.0)
             if score > 0:
                 results.append(PassageMatch(passage, final, coverage, unmatched))
-        results.sort(key=lambda m: (-m.score, m.passage.index))
+        # On a tie a whole list beats its own introduction: it says more.
+        results.sort(key=lambda m: (-round(m.score, 6), m.passage.kind is not PassageKind.LIST, m.passage.index))
         return results[:limit]
 
     def field_block(self, section: str) -> Passage | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,7 +12,7 @@ import click
 
 from bot.settings import NluEngineName, Settings
 from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, save_model, train
-from nlu.evaluate import evaluate, format_report, split
+from nlu.evaluate import evaluate, format_report, read_test_file, split
 from nlu.intents import Intent
 from nlu.training_data import load_training_data
 
@@ -61,10 +62,19 @@ def train_command(engine: str | None) -> None:
 @nlu.command("evaluate")
 @click.option("--test-share", default=0.2, show_default=True, help="Share of each intent held out.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the split.")
-def evaluate_command(test_share: float, seed: int) -> None:
+@click.option("--test-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Evaluate on this JSON Lines file of {\"text\", \"intent\"} instead, training on all data.")
+def evaluate_command(test_share: float, seed: int, test_file: Path | None) -> None:
     """Train on part of the data and report per-intent precision, recall, F1 and confusions."""
     data = load_training_data()
-    train_set, test_set = split(data, test_share=test_share, seed=seed)
+    if test_file is not None:
+        try:
+            test_set = read_test_file(test_file)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--test-file") from exc
+        train_set = [(e.text, e.intent) for e in data.examples]
+    else:
+        train_set, test_set = split(data, test_share=test_share, seed=seed)
     with _progress("training on the training split") as progress:
         model = train(data, progress=progress, examples=train_set)
     engine = EmbeddedEngine(model)

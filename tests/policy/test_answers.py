@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from bot.settings import DEFAULT_POLICY
+from bot.app import Core
 from policy.answers import NoAnswer, PolicyAnswer, PolicyAnswerer
 from policy.document import load_policy, parse_policy
 from policy.search import PolicyIndex
+from tests.policy.answer_cases import ANSWER_CASES
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +81,18 @@ def test_passage_kinds_are_searched_in_markdown_too() -> None:
     doc = parse_policy("# P\n\n## Retention\n- Chat logs: kept for 9 days\n- Invoices: kept for 10 years\n")
     answer = PolicyAnswerer(PolicyIndex(doc)).answer("how long are chat logs kept")
     assert isinstance(answer, PolicyAnswer) and answer.quote == "Chat logs: kept for 9 days"
+
+
+async def test_answer_quality_over_the_case_list(core: Core) -> None:
+    """Across a list of everyday questions, the quoted passage is the expected one in at least 85% of cases
+    (the NLU's topic steers the search exactly as in a conversation)."""
+    misses = []
+    for question, expected in ANSWER_CASES:
+        parsed = core.embedded.parse_sync(question)
+        intent = parsed.intent.intent
+        answer = core.answerer.answer(question, topic=intent.value if intent.is_policy_question else None)
+        quote = answer.quote if isinstance(answer, PolicyAnswer) else None
+        starts = (expected,) if isinstance(expected, str) else expected
+        if not ((quote is None and starts is None) or (quote and starts and quote.startswith(starts))):
+            misses.append((question, quote))
+    assert len(misses) <= 0.15 * len(ANSWER_CASES), misses
