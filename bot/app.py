@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from actions.context import ServiceTerms
 from bot.conversation.engine import Conversation
 from bot.conversation.turns import TurnStoreFactory
+from bot.mail import MailSender
+from bot.mail.smtp import SmtpMailSender
+from bot.mail.spool import SpoolMailSender
 from bot.settings import Settings
 from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, load_or_train
 from nlu.result import NluEngine
@@ -36,6 +39,17 @@ class Core:
             nlu=nlu or self.nlu, answerer=self.answerer, responses=self.responses, stores=stores,
             terms=self.terms,
         )
+
+
+def build_mail_sender(settings: Settings) -> MailSender:
+    """SMTP when a server is configured; otherwise a spool folder under the data directory, so that the
+    assistant still works end to end on a developer's machine."""
+    if settings.smtp_host:
+        return SmtpMailSender.from_settings(settings)
+    spool = settings.data_dir / "mail-spool"
+    log.warning("PRIVACYBOT_SMTP_HOST is not set: mail (identity codes, officer notices) is written to %s",
+                spool)
+    return SpoolMailSender(spool)
 
 
 def build_core(settings: Settings, *, progress: ProgressCallback | None = None) -> Core:

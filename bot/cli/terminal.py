@@ -7,17 +7,31 @@ import getpass
 
 import click
 
-from bot.app import build_core
-from bot.conversation.memory import MemoryTurnStore
+from bot.app import build_core, build_mail_sender
+from bot.conversation.engine import Conversation
 from bot.messages import ChannelName, InboundMessage
 from bot.settings import Settings
+from bot.sla.clock import SystemClock
+from bot.store.db import create_sessionmaker, engine_from_settings
+from bot.store.migrate import upgrade_database
+from bot.tickets.turn_store import sql_turn_store_factory
 
 _QUIT = frozenset({"quit", "exit", ":q"})
 
 
 async def _loop(settings: Settings) -> None:
-    core = build_core(settings)
-    conversation = core.conversation(MemoryTurnStore())
+    core = await asyncio.to_thread(build_core, settings)
+    engine = engine_from_settings(settings)
+    try:
+        await upgrade_database(engine)
+        stores = sql_turn_store_factory(create_sessionmaker(engine), SystemClock(), build_mail_sender(settings),
+                                        settings, core.responses)
+        await _converse(core.conversation(stores))
+    finally:
+        await engine.dispose()
+
+
+async def _converse(conversation: Conversation) -> None:
     sender = f"terminal:{getpass.getuser()}"
     click.echo("ZynorLink privacy assistant. Type your message; \"quit\" or Ctrl-D to leave.")
     choices: tuple[str, ...] = ()
@@ -41,5 +55,6 @@ async def _loop(settings: Settings) -> None:
 
 
 def run_terminal_chat(settings: Settings) -> None:
-    """Run the conversation until the person leaves."""
+    """Run the conversation until the person leaves. Tickets open in the same database `privacybot run`
+    uses, so the officer sees them."""
     asyncio.run(_loop(settings))

@@ -11,7 +11,7 @@ from actions.context import ActionKind, Outbox, Outcome, Reply, ServiceTerms, Se
 from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
 from bot.conversation.state import Step
-from bot.conversation.turns import ConversationRecord, TurnStore, TurnStoreFactory
+from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
 from bot.messages import InboundMessage, OutboundMessage
 from nlu.intents import EntityName, Intent, RequestKind
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
@@ -109,7 +109,15 @@ class Conversation:
         self.terms = terms
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
-        """Answer one message; everything it changes is stored in one transaction."""
+        """Answer one message; everything it changes is stored in one transaction. A message handled
+        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and no replies."""
+        try:
+            return await self._handle_once(inbound)
+        except DuplicateMessage:
+            log.info("duplicate %s message ignored (raced)", inbound.channel.value)
+            return TurnResult(replies=(), duplicate=True)
+
+    async def _handle_once(self, inbound: InboundMessage) -> TurnResult:
         async with self.stores() as store:
             if inbound.message_id and await store.already_handled(inbound.channel, inbound.message_id):
                 log.info("duplicate %s message ignored", inbound.channel.value)

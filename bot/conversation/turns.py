@@ -12,6 +12,15 @@ from bot.conversation.state import DialogueState
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 
 
+class DuplicateMessage(Exception):
+    """An inbound message with this channel message id was stored meanwhile (a redelivery raced us)."""
+
+    def __init__(self, channel: ChannelName, message_id: str) -> None:
+        super().__init__(f"{channel.value} message already stored")
+        self.channel = channel
+        self.message_id = message_id
+
+
 @dataclass(frozen=True)
 class ConversationRecord:
     """A stored conversation: its id and the state it was left in."""
@@ -45,7 +54,8 @@ class TurnStore(Protocol):
         replies: Sequence[OutboundMessage],
         state: DialogueState,
     ) -> None:
-        """Store the inbound message, the replies and the new state."""
+        """Store the inbound message, the replies and the new state. Raises DuplicateMessage when the same
+        channel message id was stored meanwhile."""
         ...
 
     async def commit(self) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_POLICY
 from bot.app import Core
+from bot.settings import DEFAULT_POLICY
 from policy.answers import NoAnswer, PolicyAnswer, PolicyAnswerer
 from policy.document import load_policy, parse_policy
 from policy.search import PolicyIndex

@@ -1,0 +1,169 @@
+"""Web chat under load: 50 concurrent sessions over HTTP against a real `privacybot run` (its own process, a
+free loopback port, SQLite in a temp dir). Prints messages per second, p50/p99 latency and how many messages
+were lost or failed (every sent message_id must be in the session's stored history exactly once).
+
+Two runs: "paced" (people: a pause between messages, the target p99 <= 50 ms applies) and "saturated"
+(each session sends its next message as soon as the reply arrives: the server's throughput ceiling).
+Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+
+from bot.settings import PROJECT_ROOT
+
+MESSAGES = [
+    "hi",
+    "How long do you keep my data?",
+    "do you sell my data to advertisers",
+    "what data do you collect about me?",
+    "who is your privacy officer?",
+    "is my data transferred abroad?",
+    "how do you protect my data",
+    "thanks!",
+    "what are my rights?",
+    "do you use cookies?",
+]
+P99_TARGET_MS = 50.0
+
+
+@dataclass
+class RunFigures:
+    """What one run measured."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    failed: int = 0
+    sent_ids: dict[str, list[str]] = field(default_factory=dict)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def start_server(data_dir: Path, port: int) -> asyncio.subprocess.Process:
+    """`privacybot run` on ``port`` with SQLite under ``data_dir``; returns once /healthz answers."""
+    env = {
+        **os.environ,
+        "PRIVACYBOT_DATA_DIR": str(data_dir),
+        "PRIVACYBOT_MODEL_CACHE_DIR": str(PROJECT_ROOT / "var" / "models"),
+        "PRIVACYBOT_WEB_PORT": str(port),
+        "PRIVACYBOT_RATE_LIMIT_PER_MINUTE": "1000000",
+        "PRIVACYBOT_LOG_LEVEL": "WARNING",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", env=env, stdin=subprocess.DEVNULL, cwd=str(PROJECT_ROOT)
+    )
+    async with asyncio.timeout(120), aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return process
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.2)
+
+
+async def one_session(http: aiohttp.ClientSession, url: str, messages: int, think: float,
+                      figures: RunFigures) -> None:
+    """Open a session and send ``messages`` messages, pausing about ``think`` seconds between them."""
+    async with http.post(f"{url}/api/sessions") as response:
+        session_id = (await response.json())["session_id"]
+    sent = figures.sent_ids.setdefault(session_id, [])
+    rng = random.Random(session_id)
+    await asyncio.sleep(rng.uniform(0, think))  # people do not all start typing at once
+    for _ in range(messages):
+        message_id = uuid.uuid4().hex
+        payload = {"session_id": session_id, "text": rng.choice(MESSAGES), "message_id": message_id}
+        started = time.perf_counter()
+        try:
+            async with http.post(f"{url}/api/chat", json=payload) as response:
+                body = await response.json()
+                ok = response.status == 200 and bool(body.get("replies"))
+        except aiohttp.ClientError:
+            ok = False
+        figures.latencies_ms.append((time.perf_counter() - started) * 1000)
+        sent.append(message_id)
+        if not ok:
+            figures.failed += 1
+        if think:
+            await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
+
+
+async def count_lost(http: aiohttp.ClientSession, url: str, figures: RunFigures) -> int:
+    """Messages whose text is missing from the stored history (compared by count per session)."""
+    lost = 0
+    for session_id, ids in figures.sent_ids.items():
+        async with http.get(f"{url}/api/sessions/{session_id}/messages") as response:
+            history = (await response.json())["messages"]
+        stored = sum(message["author"] == "person" for message in history)
+        lost += max(0, len(ids) - stored)
+    return lost
+
+
+async def run(url: str, sessions: int, messages: int, think: float, label: str) -> bool:
+    """One load run; prints its figures, returns whether p99 met the target with nothing lost."""
+    figures = RunFigures()
+    connector = aiohttp.TCPConnector(limit=sessions * 2)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(one_session(http, url, messages, think, figures) for _ in range(sessions)))
+        elapsed = time.perf_counter() - started
+        lost = await count_lost(http, url, figures)
+    total = len(figures.latencies_ms)
+    p50 = statistics.median(figures.latencies_ms)
+    p99 = percentile(figures.latencies_ms, 99)
+    print(f"{label:>10}: {sessions} sessions x {messages} messages (think ~{think:.2f} s): "
+          f"{total / elapsed:7.1f} msg/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
+          f"failed {figures.failed}, lost {lost}")
+    return p99 <= P99_TARGET_MS and lost == 0 and figures.failed == 0
+
+
+async def main(sessions: int, messages: int, think: float) -> None:
+    """Start the server, run paced and saturated, stop the server."""
+    with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
+        port = free_port()
+        server = await start_server(Path(tmp), port)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            paced = await run(url, sessions, messages, think, "paced")
+            await run(url, sessions, messages, 0.0, "saturated")
+        finally:
+            server.send_signal(signal.SIGTERM)
+            code = await server.wait()
+        print(f"target (paced): p99 <= {P99_TARGET_MS:.0f} ms, none lost or failed: "
+              f"{'met' if paced else 'NOT met'}; server exit code {code}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=10)
+    parser.add_argument("--think", type=float, default=3.0, help="mean seconds between a session's messages")
+    args = parser.parse_args()
+    asyncio.run(main(args.sessions, args.messages, args.think))

@@ -1,0 +1,215 @@
+"""The email channel: read the privacy mailbox, hand each mail to the conversation, answer in its thread.
+
+Order per mail, so that a crash never loses a mail nor handles it twice: fetch → parse (malformed: quarantine)
+→ guards (no answer: mark done) → ``handle`` (the conversation stores the turn, deduplicated by Message-ID)
+→ the reply is written to the outbox → the mail is marked done → the reply is sent and leaves the outbox.
+A crash before the turn is stored leaves the mail unmarked, so it is handled on restart; after it, the
+conversation recognises the Message-ID and does nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.channels.base import DeliveryFailed, HandleInbound
+from bot.channels.email.authentication import verify_sender
+from bot.channels.email.compose import (
+    META_ATTACHMENTS,
+    META_AUTH,
+    compose_mail,
+    mail_domain,
+    thread_meta,
+    thread_reference,
+)
+from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
+from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
+from bot.channels.email.outbox import Outbox
+from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
+from bot.conversation.engine import TurnResult
+from bot.mail import MailDeliveryError, MailSender
+from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+MAX_HANDLE_ATTEMPTS = 5
+
+
+class EmailChannel:
+    """A running mailbox reader; ``deliver`` mails later messages (an officer's reply) into the thread."""
+
+    name = ChannelName.EMAIL
+
+    def __init__(
+        self,
+        *,
+        account: ImapAccount,
+        handle: HandleInbound,
+        mail_sender: MailSender,
+        outbox: Outbox,
+        responses: Responses,
+        limiter: ReplyLimiter,
+        mail_from: str,
+        own_addresses: tuple[str, ...],
+        authserv_id: str | None,
+        attachment_max_bytes: int,
+        poll_seconds: float,
+        max_backoff_seconds: float = 60.0,
+        mailbox_factory: Callable[[ImapAccount], Mailbox] = Mailbox,
+    ) -> None:
+        """Everything arrives as a parameter; nothing connects until :meth:`start`."""
+        self._account = account
+        self._handle = handle
+        self._mail_sender = mail_sender
+        self._outbox = outbox
+        self._responses = responses
+        self._limiter = limiter
+        self._mail_from = mail_from
+        self._own_addresses = own_addresses
+        self._authserv_id = authserv_id
+        self._attachment_max_bytes = attachment_max_bytes
+        self._poll_seconds = poll_seconds
+        self._max_backoff = max_backoff_seconds
+        self._mailbox_factory = mailbox_factory
+        self._domain = mail_domain(mail_from)
+        self._stopping = asyncio.Event()
+        self._busy = False
+        self._task: asyncio.Task[None] | None = None
+        self._attempts: dict[int, int] = {}
+
+    async def start(self) -> None:
+        """Start reading the mailbox in the background."""
+        if self._task is not None and not self._task.done():
+            return
+        self._stopping.clear()
+        self._task = asyncio.create_task(self._run(), name="email-channel")
+
+    async def stop(self) -> None:
+        """Stop after the mail in hand (never in the middle of one) and log out."""
+        self._stopping.set()
+        task, self._task = self._task, None
+        if task is None:
+            return
+        if not self._busy:
+            task.cancel()
+        try:
+            await asyncio.wait_for(task, timeout=60)
+        except (asyncio.CancelledError, TimeoutError):
+            log.debug("email channel stopped")
+
+    async def deliver(self, message: OutboundMessage) -> None:
+        """Mail ``message`` to ``recipient_id``, in its ticket's thread when ``meta`` has the thread ids."""
+        mail = compose_mail([message], sender=self._mail_from, responses=self._responses, auto_reply=False)
+        try:
+            await self._mail_sender.send(mail)
+        except MailDeliveryError as exc:
+            raise DeliveryFailed(ChannelName.EMAIL, str(exc)) from exc
+
+    async def _run(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            mailbox = self._mailbox_factory(self._account)
+            try:
+                await mailbox.open()
+                log.info("email channel reading %s", self._account.folder)
+                backoff = 1.0
+                while not self._stopping.is_set():
+                    self._busy = True  # stop() now waits instead of cancelling mid-mail
+                    await self._outbox.flush()
+                    await self._process_pending(mailbox)
+                    self._busy = False
+                    if self._stopping.is_set():
+                        break
+                    await mailbox.wait_for_mail(self._poll_seconds)
+            except CONNECTION_ERRORS as exc:
+                log.warning("email channel: mailbox connection failed (%s); retrying in %.0f s",
+                            exc, backoff)
+            except Exception:  # the reader survives any failure: logged, retried
+                log.exception("email channel: processing failed; retrying in %.0f s", backoff)
+            finally:
+                self._busy = False
+                await mailbox.close()
+            if self._stopping.is_set():
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), backoff)
+            backoff = min(backoff * 2, self._max_backoff)
+
+    async def _process_pending(self, mailbox: Mailbox) -> None:
+        uids = await mailbox.pending_uids()
+        for uid in uids:
+            if self._stopping.is_set():
+                return
+            await self._process_one(mailbox, uid)
+
+    async def _process_one(self, mailbox: Mailbox, uid: int) -> None:
+        raw = await mailbox.fetch(uid)
+        if raw is None:
+            return
+        try:
+            mail = parse_mail(raw, attachment_max_bytes=self._attachment_max_bytes)
+        except MalformedMail as exc:
+            log.warning("mail uid %s is malformed (%s): moved to quarantine", uid, exc.reason)
+            await mailbox.quarantine(uid)
+            return
+        reason = skip_reason(mail.message, mail.sender, self._own_addresses)
+        if reason is None and not self._limiter.allows(mail.sender):
+            reason = SkipReason.RATE_LIMITED
+        if reason is not None:
+            log.info("mail uid %s from %s not answered: %s", uid, hash_address(mail.sender), reason.value)
+            await mailbox.mark_done(uid)
+            return
+        result = await self._handle_guarded(mailbox, uid, self._inbound(mail))
+        if result is None:
+            return
+        if result.duplicate or not result.replies:
+            await mailbox.mark_done(uid)
+            return
+        reply = compose_mail(result.replies, sender=self._mail_from, responses=self._responses,
+                             seed=mail.message_id)
+        path = self._outbox.put(reply)
+        self._limiter.record(mail.sender)
+        await mailbox.mark_done(uid)
+        await self._outbox.send(path)
+
+    async def _handle_guarded(self, mailbox: Mailbox, uid: int, inbound: InboundMessage) -> TurnResult | None:
+        """``handle``; a mail that fails again and again is quarantined instead of blocking the mailbox."""
+        try:
+            result = await self._handle(inbound)
+        except Exception:  # counted and re-raised
+            attempts = self._attempts[uid] = self._attempts.get(uid, 0) + 1
+            if attempts < MAX_HANDLE_ATTEMPTS:
+                raise
+            log.exception("mail uid %s failed %s times: moved to quarantine", uid, attempts)
+            await mailbox.quarantine(uid)
+            self._attempts.pop(uid, None)
+            return None
+        self._attempts.pop(uid, None)
+        return result
+
+    def _inbound(self, mail: ParsedMail) -> InboundMessage:
+        verdict = verify_sender(mail.message, mail.sender, self._authserv_id)
+        meta = thread_meta(message_id=mail.message_id, references=mail.references or mail.in_reply_to,
+                           subject=mail.subject)
+        meta[META_AUTH] = verdict.value
+        if mail.attachments:
+            meta[META_ATTACHMENTS] = "; ".join(a.note() for a in mail.attachments)
+        proven = verdict.proves_address
+        return InboundMessage(
+            channel=ChannelName.EMAIL,
+            sender_id=mail.sender,
+            text=mail.text,
+            received_at=datetime.now(UTC),
+            message_id=mail.message_id,
+            verified_address=mail.sender if proven else None,
+            claimed_address=None if proven else mail.sender,
+            thread_reference=thread_reference(
+                mail.subject, (*mail.in_reply_to, *reversed(mail.references)), self._domain
+            ),
+            meta=meta,
+        )
+

@@ -1,0 +1,157 @@
+"""Thin handlers: a Telegram update in, an InboundMessage to the conversation, its replies back out.
+
+Services arrive by name from the Dispatcher's workflow data: ``handle`` (the conversation), ``responses``
+(templates) and ``failed_updates``. Commands (/start, /help, /status, /cancel, /human) are passed through as
+text; the conversation understands them. Every update's ``message_id`` is ``update:<update_id>``, so a
+redelivered update is recognised by the conversation's store, which records it only when the turn commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from contextlib import suppress
+from datetime import UTC, datetime
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
+
+from bot.channels.base import HandleInbound
+from bot.channels.telegram.delivery import send_all, send_outbound
+from bot.channels.telegram.formatting import chosen_text
+from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+_GROUP_CHATS = (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+def update_key(update_id: int) -> str:
+    """The InboundMessage.message_id of a Telegram update: the same for every redelivery of it."""
+    return f"update:{update_id}"
+
+
+def inbound_message(
+    chat_id: int, text: str, update_id: int, received_at: datetime | None = None
+) -> InboundMessage:
+    """What a person wrote (or chose) in the private chat ``chat_id``, for the conversation."""
+    return InboundMessage(
+        channel=ChannelName.TELEGRAM,
+        sender_id=str(chat_id),
+        text=text,
+        received_at=received_at or datetime.now(UTC),
+        message_id=update_key(update_id),
+    )
+
+
+async def say(bot: Bot, chat_id: int, responses: Responses, template: str, **values: object) -> None:
+    """Send the rendered template to ``chat_id`` (escaped and split like every reply)."""
+    text = responses.render(template, **values)
+    await send_outbound(bot, OutboundMessage(ChannelName.TELEGRAM, str(chat_id), text))
+
+
+class FailedUpdates:
+    """Update ids whose failure the person was already told about (so a redelivery doesn't repeat it)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._ids: OrderedDict[int, None] = OrderedDict()
+        self._size = size
+
+    def first_failure(self, update_id: int) -> bool:
+        """True the first time ``update_id`` fails; remembers the last ``size`` ids."""
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return True
+
+
+async def text_message_handler(
+    message: Message, event_update: Update, bot: Bot, handle: HandleInbound
+) -> None:
+    """A text (or command) in a private chat: one conversation turn, its replies sent back."""
+    assert message.text is not None  # guaranteed by the F.text filter
+    inbound = inbound_message(message.chat.id, message.text, event_update.update_id, message.date)
+    result = await handle(inbound)
+    await send_all(bot, result.replies)
+
+
+async def unsupported_content_handler(message: Message, bot: Bot, responses: Responses) -> None:
+    """A photo, voice message, sticker, file... in a private chat: say what the bot can read."""
+    await say(bot, message.chat.id, responses, "telegram/unsupported_content.txt.j2",
+              kind=message.content_type, has_caption=bool(message.caption))
+
+
+async def group_message_handler(message: Message, bot: Bot, responses: Responses) -> None:
+    """Anything written in a group: ask the person to write privately; nothing reaches the conversation."""
+    me = await bot.me()
+    await say(bot, message.chat.id, responses, "telegram/write_privately.txt.j2", username=me.username)
+
+
+async def choice_handler(
+    query: CallbackQuery, event_update: Update, bot: Bot, handle: HandleInbound, responses: Responses
+) -> None:
+    """A pressed inline-keyboard button: answered at once, its text sent to the conversation as the reply."""
+    message = query.message
+    if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
+        await query.answer()
+        return
+    choice = chosen_text(query.data, message.reply_markup)
+    if choice is None:
+        await query.answer(text=responses.render("telegram/choice_expired.txt.j2"))
+        return
+    await query.answer()
+    result = await handle(inbound_message(message.chat.id, choice, event_update.update_id))
+    if not result.duplicate:
+        with suppress(TelegramBadRequest):  # already removed, or too old to edit: nothing to do
+            await message.edit_reply_markup(reply_markup=None)
+    await send_all(bot, result.replies)
+
+
+async def error_handler(
+    event: ErrorEvent, bot: Bot, responses: Responses, failed_updates: FailedUpdates
+) -> bool:
+    """The one place where a failed update becomes a message for the person.
+
+    A failure to talk to Telegram is logged and dropped (the turn may have been stored; a redelivery would be
+    a duplicate). Any other
+    failure happened before the turn committed: the person is told once, and the exception propagates so
+    that Telegram redelivers the update (webhook answers 500).
+    """
+    update = event.update
+    error = event.exception
+    log.error("telegram update %s failed: %s", update.update_id, type(error).__name__)
+    if isinstance(error, TelegramAPIError):
+        return True
+    chat_id = _private_chat(update)
+    if chat_id is not None and failed_updates.first_failure(update.update_id):
+        try:
+            await say(bot, chat_id, responses, "telegram/error.txt.j2")
+        except TelegramAPIError as send_error:
+            log.warning("could not tell the person about the failure: %s", type(send_error).__name__)
+    raise error
+
+
+def _private_chat(update: Update) -> int | None:
+    """The private chat an update came from, if any."""
+    message = update.message
+    query = update.callback_query
+    if message is None and query is not None and isinstance(query.message, Message):
+        message = query.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return None
+    return message.chat.id
+
+
+def build_router() -> Router:
+    """A fresh router with the Telegram handlers (built per Dispatcher; nothing is built at import time)."""
+    router = Router(name="telegram")
+    router.message.register(group_message_handler, F.chat.type.in_(_GROUP_CHATS), F.text | F.caption)
+    router.message.register(text_message_handler, F.chat.type == ChatType.PRIVATE, F.text)
+    router.message.register(unsupported_content_handler, F.chat.type == ChatType.PRIVATE)
+    router.callback_query.register(choice_handler)
+    return router

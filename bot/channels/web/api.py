@@ -1,0 +1,109 @@
+"""The JSON API's payloads, as pydantic models: requests are validated with them and the OpenAPI document is
+built from them (bot/channels/web/openapi.py), so each shape is written once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{22}$"
+MESSAGE_ID_MAX = 100
+
+
+class ErrorCode(StrEnum):
+    """Why a request was refused; the widget may act on it (e.g. start a new session on unknown_session)."""
+
+    INVALID_JSON = "invalid_json"
+    INVALID_REQUEST = "invalid_request"
+    MALFORMED_SESSION = "malformed_session"
+    UNKNOWN_SESSION = "unknown_session"
+    MESSAGE_TOO_LONG = "message_too_long"
+    BODY_TOO_LARGE = "body_too_large"
+    RATE_LIMITED = "rate_limited"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+
+
+class Author(StrEnum):
+    """Who wrote a message in a session's history."""
+
+    PERSON = "person"
+    ASSISTANT = "assistant"
+
+
+class ChatRequest(BaseModel):
+    """A message a person typed. ``message_id`` (chosen by the client, unique per session) makes a retry
+    after a lost response safe: the server answers a repeated id with ``duplicate: true`` and no replies."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    session_id: str = Field(description="The id returned by POST /api/sessions.")
+    text: str = Field(description="What the person typed.")
+    message_id: str | None = Field(
+        default=None, min_length=1, max_length=MESSAGE_ID_MAX, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Optional idempotency key, unique within the session.",
+    )
+
+
+class ChatResponse(BaseModel):
+    """The assistant's answer to one message."""
+
+    replies: list[str] = Field(description="The replies, as plain text, in order.")
+    quick_replies: list[str] = Field(default_factory=list,
+                                     description="Choices to offer as buttons (sending one sends its text).")
+    ticket_reference: str | None = Field(default=None, description="Set when a ticket opened or was named.")
+    duplicate: bool = Field(
+        default=False, description="The message_id was handled before; read the history for its replies."
+    )
+
+
+class SessionCreated(BaseModel):
+    """A new chat session; the browser keeps the id and sends it with every message."""
+
+    session_id: str = Field(pattern=SESSION_ID_PATTERN)
+
+
+class HistoryMessage(BaseModel):
+    """One stored message of a session."""
+
+    author: Author
+    text: str
+    at: datetime
+    ticket_reference: str | None = None
+
+
+class HistoryResponse(BaseModel):
+    """A session's conversation so far, oldest first."""
+
+    session_id: str
+    messages: list[HistoryMessage]
+
+
+class PushedMessage(BaseModel):
+    """What the websocket sends when a message arrives later (an officer's reply)."""
+
+    type: str = Field(default="message", description='Always "message".')
+    text: str
+    quick_replies: list[str] = Field(default_factory=list)
+    ticket_reference: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Why a request failed: a code to act on and a sentence to show."""
+
+    code: ErrorCode
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every 4xx answer of the API."""
+
+    error: ErrorBody
+
+
+class Health(BaseModel):
+    """The liveness answer."""
+
+    status: str = "ok"

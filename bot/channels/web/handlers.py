@@ -1,0 +1,165 @@
+"""The web chat's routes. Each handler only translates: JSON in, InboundMessage to ``handle``, JSON out."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, ValidationError
+
+from bot.channels.base import HandleInbound
+from bot.channels.web.api import (
+    ChatRequest,
+    ChatResponse,
+    Health,
+    HistoryMessage,
+    HistoryResponse,
+    SessionCreated,
+)
+from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
+from bot.channels.web.history import WebHistory
+from bot.channels.web.hub import WebSocketHub
+from bot.channels.web.ratelimit import SlidingWindowLimiter
+from bot.channels.web.sessions import SessionIds
+from bot.messages import ChannelName, InboundMessage
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WebServices:
+    """What the handlers use, built once by the app factory."""
+
+    handle: HandleInbound
+    history: WebHistory
+    hub: WebSocketHub
+    session_ids: SessionIds
+    responses: Responses
+    max_message_chars: int
+    per_session: SlidingWindowLimiter
+    per_address: SlidingWindowLimiter
+    openapi: dict[str, Any]
+    # One turn at a time per session, so two tabs cannot interleave a dialogue's steps.
+    turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
+        default_factory=weakref.WeakValueDictionary
+    )
+
+
+SERVICES_KEY = web.AppKey("web_services", WebServices)
+routes = web.RouteTableDef()
+
+
+def _json(model: BaseModel, status: int = 200) -> web.Response:
+    return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+def _limit_address(services: WebServices, request: web.Request) -> None:
+    wait = services.per_address.hit(f"address:{request.remote or '-'}")
+    if wait:
+        raise RateLimited(limit=services.per_address.limit, retry_after=wait)
+
+
+def _limit_session(services: WebServices, session_id: str) -> None:
+    wait = services.per_session.hit(f"session:{session_id}")
+    if wait:
+        raise RateLimited(limit=services.per_session.limit, retry_after=wait)
+
+
+async def _read_json(request: web.Request) -> dict[str, Any]:
+    try:
+        payload = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidJson() from exc
+    if not isinstance(payload, dict):
+        raise InvalidJson()
+    return payload
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()]
+
+
+@routes.get("/healthz")
+async def health_handler(request: web.Request) -> web.Response:
+    """Liveness: the process serves HTTP."""
+    return _json(Health())
+
+
+@routes.get("/api/openapi.json")
+async def openapi_handler(request: web.Request) -> web.Response:
+    """The OpenAPI 3.1 document of this API."""
+    return web.json_response(request.app[SERVICES_KEY].openapi)
+
+
+@routes.post("/api/sessions")
+async def create_session_handler(request: web.Request) -> web.Response:
+    """Issue a new session id."""
+    services = request.app[SERVICES_KEY]
+    _limit_address(services, request)
+    return _json(SessionCreated(session_id=services.session_ids.issue()), status=201)
+
+
+@routes.post("/api/chat")
+async def chat_handler(request: web.Request) -> web.Response:
+    """Pass one message to the conversation and answer with its replies."""
+    services = request.app[SERVICES_KEY]
+    _limit_address(services, request)
+    payload = await _read_json(request)
+    try:
+        chat = ChatRequest.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidRequest(problems=_problems(exc)) from exc
+    session_id = services.session_ids.check(chat.session_id)
+    _limit_session(services, session_id)
+    if len(chat.text) > services.max_message_chars:
+        raise MessageTooLong(limit=services.max_message_chars, length=len(chat.text))
+    inbound = InboundMessage(
+        channel=ChannelName.WEB, sender_id=session_id, text=chat.text,
+        message_id=f"{session_id}/{chat.message_id}" if chat.message_id else None,
+    )
+    lock = services.turn_locks.setdefault(session_id, asyncio.Lock())
+    async with lock:
+        result = await services.handle(inbound)
+    quick = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
+    reference = next((r.ticket_reference for r in result.replies if r.ticket_reference), None)
+    return _json(ChatResponse(
+        replies=[reply.text for reply in result.replies], quick_replies=list(quick),
+        ticket_reference=reference, duplicate=result.duplicate,
+    ))
+
+
+@routes.get("/api/sessions/{session_id}/messages")
+async def history_handler(request: web.Request) -> web.Response:
+    """The session's stored messages, oldest first."""
+    services = request.app[SERVICES_KEY]
+    _limit_address(services, request)
+    session_id = services.session_ids.check(request.match_info["session_id"])
+    stored = await services.history.messages(session_id)
+    return _json(HistoryResponse(session_id=session_id, messages=[
+        HistoryMessage(author=m.author, text=m.text, at=m.at, ticket_reference=m.ticket_reference)
+        for m in stored
+    ]))
+
+
+@routes.get("/api/sessions/{session_id}/ws")
+async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
+    """Keep a page's websocket open; messages delivered later to its session are pushed on it."""
+    services = request.app[SERVICES_KEY]
+    _limit_address(services, request)
+    session_id = services.session_ids.check(request.match_info["session_id"])
+    socket = web.WebSocketResponse(heartbeat=30.0)
+    await socket.prepare(request)
+    services.hub.add(session_id, socket)
+    try:
+        async for message in socket:  # the page sends nothing we act on; reading keeps the socket alive
+            if message.type is WSMsgType.ERROR:
+                break
+    finally:
+        services.hub.remove(session_id, socket)
+    return socket

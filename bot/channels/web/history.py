@@ -1,0 +1,89 @@
+"""A web session's stored messages: read back for the page, and appended to when a later message (an
+officer's reply) is delivered, so it shows on the next visit even if no page was open."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.web.api import Author
+from bot.conversation.state import DialogueState
+from bot.messages import ChannelName, OutboundMessage
+from bot.store.models import Conversation, Message, MessageDirection
+
+HISTORY_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """One message of a session's history."""
+
+    author: Author
+    text: str
+    at: datetime
+    ticket_reference: str | None = None
+
+
+class WebHistory(Protocol):
+    """Where a web session's messages are read from and later messages are kept."""
+
+    async def messages(self, session_id: str) -> list[StoredMessage]:
+        """The session's last messages, oldest first ([] for a session that never wrote)."""
+        ...
+
+    async def append(self, message: OutboundMessage) -> None:
+        """Keep a message sent to ``message.recipient_id`` outside a turn."""
+        ...
+
+
+class SqlWebHistory:
+    """WebHistory over the ``conversations`` and ``messages`` tables the conversation's turns write."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def messages(self, session_id: str) -> list[StoredMessage]:
+        """The last HISTORY_LIMIT messages of the web conversation with this sender id."""
+        query = (
+            select(Message)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.channel == ChannelName.WEB, Conversation.sender_id == session_id)
+            .order_by(Message.at.desc(), Message.id.desc())
+            .limit(HISTORY_LIMIT)
+        )
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+        return [
+            StoredMessage(
+                Author.PERSON if row.direction is MessageDirection.INBOUND else Author.ASSISTANT,
+                row.text, row.at, row.ticket_reference,
+            )
+            for row in reversed(rows)
+        ]
+
+    async def append(self, message: OutboundMessage) -> None:
+        """Store ``message`` as outbound in the recipient's web conversation (created if it is new)."""
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            conversation_id = await session.scalar(
+                select(Conversation.id).where(
+                    Conversation.channel == ChannelName.WEB, Conversation.sender_id == message.recipient_id
+                )
+            )
+            if conversation_id is None:
+                conversation_id = str(uuid.uuid4())
+                session.add(Conversation(
+                    id=conversation_id, channel=ChannelName.WEB, sender_id=message.recipient_id,
+                    state=DialogueState().to_json(), thread_meta=None, created_at=now, updated_at=now,
+                ))
+                await session.flush()
+            session.add(Message(
+                conversation_id=conversation_id, direction=MessageDirection.OUTBOUND, channel=ChannelName.WEB,
+                channel_message_id=None, text=message.text, at=now, ticket_reference=message.ticket_reference,
+                meta=dict(message.meta) or None,
+            ))

@@ -1,0 +1,126 @@
+"""Sending and checking one-time codes for a conversation, within the caller's transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions.desk import CodeCheck, CodeDeliveryFailed, CodeResult, CodeSent, ResendTooSoon
+from bot.identity.codes import (
+    CodePolicy,
+    HashedCode,
+    code_matches,
+    generate_code,
+    hash_code,
+    normalise_address,
+    resend_wait_seconds,
+)
+from bot.mail import MailDeliveryError, MailSender, plain_message
+from bot.sla.clock import Clock
+from bot.store.codes import CodeRepository
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+CODE_TEMPLATE = "email/verification_code.txt.j2"
+CODE_SUBJECT = "Your ZynorLink verification code"
+
+
+class IdentityVerifier:
+    """Codes for one session: rate-limited sending and attempt-limited checking. Never commits."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        clock: Clock,
+        mail_sender: MailSender,
+        responses: Responses,
+        mail_from: str,
+        policy: CodePolicy | None = None,
+    ) -> None:
+        """Bind to ``session`` and the means to mail a code."""
+        self._codes = CodeRepository(session)
+        self._clock = clock
+        self._mail = mail_sender
+        self._responses = responses
+        self._mail_from = mail_from
+        self.policy = policy or CodePolicy()
+
+    async def send_code(self, *, conversation_id: str, address: str) -> CodeSent:
+        """Mail a fresh code to ``address``; earlier codes of the conversation stop counting.
+
+        Raises ResendTooSoon when the conversation (or the address) had a code too recently or too often,
+        CodeDeliveryFailed when the mail server refused (the code is then forgotten).
+        """
+        address = normalise_address(address)
+        now = self._clock.now()
+        hour_ago = now - timedelta(hours=1)
+        wait = max(
+            resend_wait_seconds(
+                await self._codes.sent_since(since=hour_ago, conversation_id=conversation_id),
+                now,
+                self.policy,
+            ),
+            resend_wait_seconds(
+                await self._codes.sent_since(since=hour_ago, address=address),
+                now,
+                replace(self.policy, resend_interval=timedelta(0)),  # per address: the hourly cap only
+            ),
+        )
+        if wait > 0:
+            raise ResendTooSoon(wait)
+        code = generate_code()
+        hashed = await asyncio.to_thread(hash_code, code)
+        expires_at = now + self.policy.valid_for
+        row = await self._codes.add(
+            conversation_id=conversation_id,
+            address=address,
+            code_hash=hashed.digest,
+            salt=hashed.salt,
+            sent_at=now,
+            expires_at=expires_at,
+        )
+        body = self._responses.render(CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
+        try:
+            await self._mail.send(
+                plain_message(sender=self._mail_from, to=address, subject=CODE_SUBJECT, body=body)
+            )
+        except MailDeliveryError as exc:
+            await self._codes.remove(code=row)
+            log.warning("verification mail for conversation %s not delivered", conversation_id)
+            raise CodeDeliveryFailed("the code could not be mailed") from exc
+        log.info("verification code sent for conversation %s", conversation_id)
+        return CodeSent(address=address, expires_at=expires_at)
+
+    async def check_code(self, *, conversation_id: str, code: str) -> CodeCheck:
+        """Check ``code`` against the last one sent in the conversation.
+
+        After ``max_attempts`` tries every further try is LOCKED, even with the right code.
+        """
+        row = await self._codes.latest(conversation_id=conversation_id)
+        limit = self.policy.max_attempts
+        if row is None or row.verified_at is not None:
+            return CodeCheck(CodeResult.MISSING, 0)
+        if row.attempts >= limit:
+            return CodeCheck(CodeResult.LOCKED, 0)
+        now = self._clock.now()
+        if now >= row.expires_at:
+            return CodeCheck(CodeResult.EXPIRED, limit - row.attempts)
+        attempt = await self._codes.take_attempt(code_id=row.id, max_attempts=limit)
+        if attempt is None:
+            return CodeCheck(CodeResult.LOCKED, 0)
+        matches = await asyncio.to_thread(code_matches, code, HashedCode(row.salt, row.code_hash))
+        if not matches:
+            log.info("wrong code in conversation %s (attempt %d of %d)", conversation_id, attempt, limit)
+            return CodeCheck(CodeResult.WRONG, limit - attempt)
+        await self._codes.mark_verified(code_id=row.id, at=now)
+        return CodeCheck(CodeResult.ACCEPTED, limit - attempt, address=row.address)
+
+    async def verified_addresses(self, *, conversation_id: str) -> set[str]:
+        """Addresses the conversation proved by a code."""
+        return await self._codes.verified_addresses(conversation_id=conversation_id)

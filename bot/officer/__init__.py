@@ -1,0 +1,1 @@
+"""The privacy officer's workspace: queue, replies on the requester's channel, notifications, live handoff."""

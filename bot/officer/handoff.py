@@ -1,0 +1,45 @@
+"""Live handoff, officer side: whether a ticket's conversation is handed over, and handing it back.
+
+The conversation engine starts a handoff (``DialogueState.step = HANDOFF``, ``handoff_reference``) and relays
+each later message to the ticket's audit trail; the alert feed passes those to the officer. Ending the handoff
+sets the conversation back to ``IDLE`` so the assistant answers again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation.state import DialogueState, Step
+from bot.store.models import Conversation, Ticket
+
+HANDOFF_ENDED_TEMPLATE = "officer/handoff_ended.txt.j2"
+
+
+def state_of(conversation: Conversation) -> DialogueState:
+    """The stored dialogue state of ``conversation``."""
+    return DialogueState.from_json(conversation.state)
+
+
+async def handed_over(
+    session: AsyncSession, ticket: Ticket, *, for_update: bool = False
+) -> Conversation | None:
+    """The ticket's conversation when it is in a live handoff to this ticket, else None."""
+    if ticket.conversation_id is None:
+        return None
+    conversation = await session.get(Conversation, ticket.conversation_id, with_for_update=for_update)
+    if conversation is None:
+        return None
+    state = state_of(conversation)
+    if state.step is Step.HANDOFF and state.handoff_reference == ticket.reference:
+        return conversation
+    return None
+
+
+def hand_back(conversation: Conversation, *, now: datetime) -> None:
+    """Let the assistant answer the conversation again."""
+    state = state_of(conversation).evolve(step=Step.IDLE, handoff_reference=None, misunderstood=0,
+                                          offered_handoff=False)
+    conversation.state = state.to_json()
+    conversation.updated_at = now

@@ -1,0 +1,101 @@
+"""The officer workspace's tables (on the store's declarative base; created by Alembic revision 0002)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.messages import ChannelName
+from bot.store.models import Base, str_enum
+
+
+class AlertKind(StrEnum):
+    """What an officer alert is about."""
+
+    NEW_TICKET = "new_ticket"
+    REQUESTER_MESSAGE = "requester_message"
+    SLA_REMINDER = "sla_reminder"
+    SLA_BREACH = "sla_breach"
+
+
+class Officer(Base):
+    """A person who may sign in to the workspace; only an argon2id hash of the password is kept."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class OfficerSession(Base):
+    """A signed-in browser: the cookie holds a random id, the table only its SHA-256."""
+
+    __tablename__ = "officer_sessions"
+    __table_args__ = (Index("ix_officer_sessions_expires", "expires_at"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class OfficerApiToken(Base):
+    """A token for the JSON API: shown once, stored as its SHA-256."""
+
+    __tablename__ = "officer_api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class PendingDelivery(Base):
+    """A message for a person (an officer's reply, a status notice) until its channel accepted it."""
+
+    __tablename__ = "delivery_outbox"
+    __table_args__ = (Index("ix_delivery_outbox_pending", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_reference: Mapped[str | None] = mapped_column(String(20))
+    channel: Mapped[ChannelName] = mapped_column(str_enum(ChannelName, 16))
+    recipient_id: Mapped[str] = mapped_column(String(320))
+    text: Mapped[str] = mapped_column(Text)
+    meta: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    delivered_at: Mapped[datetime | None]
+
+
+class OfficerAlert(Base):
+    """A notification for the officer, claimed once per audit event (new ticket, relayed message)."""
+
+    __tablename__ = "officer_alerts"
+    __table_args__ = (
+        UniqueConstraint("ticket_event_id", name="uq_officer_alerts_event"),
+        Index("ix_officer_alerts_pending", "sent_at", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_event_id: Mapped[int] = mapped_column(ForeignKey("ticket_events.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    kind: Mapped[AlertKind] = mapped_column(str_enum(AlertKind))
+    created_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    sent_at: Mapped[datetime | None]

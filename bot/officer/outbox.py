@@ -1,0 +1,175 @@
+"""The delivery outbox: a message for a person is written in the same transaction as the change that caused
+it (an officer's reply, an extension, the end of a handoff), then handed to its channel. A refusal keeps it
+queued with a growing delay; a background task retries until the channel accepts it, so nothing is lost.
+
+Rows are leased (``lease_until``) before sending, so two processes never send the same row at once; a crash
+mid-send makes the row due again when the lease ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Deliveries, DeliveryFailed
+from bot.messages import OutboundMessage
+from bot.officer.models import PendingDelivery
+from bot.sla.clock import Clock
+from bot.store.db import is_postgres
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxReport:
+    """What one flush did."""
+
+    delivered: int = 0
+    failed: int = 0
+
+
+def enqueue(session: AsyncSession, message: OutboundMessage, *, now: datetime) -> PendingDelivery:
+    """Queue ``message`` in the caller's transaction (delivered once that commits)."""
+    row = PendingDelivery(
+        ticket_reference=message.ticket_reference, channel=message.channel, recipient_id=message.recipient_id,
+        text=message.text, meta=dict(message.meta) or None, created_at=now, next_attempt_at=now,
+        attempts=0,
+    )
+    session.add(row)
+    return row
+
+
+def message_of(row: PendingDelivery) -> OutboundMessage:
+    """The OutboundMessage a queued row stands for."""
+    meta = {key: str(value) for key, value in (row.meta or {}).items()}
+    return OutboundMessage(channel=row.channel, recipient_id=row.recipient_id, text=row.text,
+                           ticket_reference=row.ticket_reference, meta=meta)
+
+
+class DeliveryOutbox:
+    """Sends queued messages through ``deliveries``; :meth:`run` retries in the background."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        deliveries: Deliveries,
+        clock: Clock,
+        interval_seconds: float = 15.0,
+        lease: timedelta = timedelta(minutes=2),
+        first_retry: timedelta = timedelta(seconds=30),
+        max_retry: timedelta = timedelta(hours=1),
+        batch_size: int = 100,
+    ) -> None:
+        """Deliver rows of ``sessionmaker``'s database through ``deliveries``."""
+        self._sessionmaker = sessionmaker
+        self._deliveries = deliveries
+        self._clock = clock
+        self._interval = interval_seconds
+        self._lease = lease
+        self._first_retry = first_retry
+        self._max_retry = max_retry
+        self._batch = batch_size
+
+    def retry_delay(self, attempts: int) -> timedelta:
+        """The wait after the ``attempts``-th failure: doubling from ``first_retry`` up to ``max_retry``."""
+        return min(self._first_retry * (2 ** max(attempts - 1, 0)), self._max_retry)
+
+    async def deliver_now(self, ids: Sequence[int]) -> OutboxReport:
+        """Try the rows ``ids`` at once (just committed by a service), whatever their retry time."""
+        if not ids:
+            return OutboxReport()
+        leased = await self._lease_rows(PendingDelivery.id.in_(list(ids)))
+        return await self._send(leased)
+
+    async def flush(self) -> OutboxReport:
+        """Send every due row (one batch after another)."""
+        delivered = failed = 0
+        while True:
+            leased = await self._lease_rows(PendingDelivery.next_attempt_at <= self._clock.now())
+            report = await self._send(leased)
+            delivered += report.delivered
+            failed += report.failed
+            if len(leased) < self._batch:
+                return OutboxReport(delivered, failed)
+
+    async def pending(self) -> int:
+        """How many messages wait for their channel."""
+        async with self._sessionmaker() as session:
+            query = select(PendingDelivery.id).where(PendingDelivery.delivered_at.is_(None))
+            rows = await session.scalars(query)
+            return len(rows.all())
+
+    async def run(self, stop_event: asyncio.Event) -> None:
+        """Flush every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged."""
+        while not stop_event.is_set():
+            try:
+                report = await self.flush()
+                if report.delivered or report.failed:
+                    log.info("outbox: %d delivered, %d kept for retry", report.delivered, report.failed)
+            except (SQLAlchemyError, OSError):
+                log.exception("outbox flush failed; retrying in %.0f s", self._interval)
+            try:
+                await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
+            except TimeoutError:
+                pass
+
+    async def _lease_rows(self, condition: ColumnElement[bool]) -> list[PendingDelivery]:
+        now = self._clock.now()
+        available = (
+            PendingDelivery.delivered_at.is_(None),
+            or_(PendingDelivery.lease_until.is_(None), PendingDelivery.lease_until <= now),
+            condition,
+        )
+        async with self._sessionmaker() as session, session.begin():
+            candidates = select(PendingDelivery.id).where(*available).order_by(PendingDelivery.id)
+            candidates = candidates.limit(self._batch)
+            if is_postgres(session):
+                candidates = candidates.with_for_update(skip_locked=True)
+            ids = (await session.execute(
+                update(PendingDelivery)
+                .where(PendingDelivery.id.in_(candidates.scalar_subquery()), *available[:2])
+                .values(lease_until=now + self._lease, attempts=PendingDelivery.attempts + 1)
+                .returning(PendingDelivery.id)
+                .execution_options(synchronize_session=False)
+            )).scalars().all()
+            if not ids:
+                return []
+            rows = await session.scalars(
+                select(PendingDelivery).where(PendingDelivery.id.in_(list(ids))).order_by(PendingDelivery.id)
+                .execution_options(populate_existing=True)
+            )
+            return list(rows.all())
+
+    async def _send(self, rows: Sequence[PendingDelivery]) -> OutboxReport:
+        delivered = failed = 0
+        for row in rows:
+            try:
+                await self._deliveries.deliver(message_of(row))
+            except DeliveryFailed as exc:
+                failed += 1
+                await self._mark(row.id, error=exc.reason[:200], attempts=row.attempts)
+                log.warning("delivery %s on %s failed (%s); kept for retry", row.id, row.channel.value,
+                            exc.reason)
+                continue
+            delivered += 1
+            await self._mark(row.id, error=None, attempts=row.attempts)
+        return OutboxReport(delivered, failed)
+
+    async def _mark(self, row_id: int, *, error: str | None, attempts: int) -> None:
+        now = self._clock.now()
+        values: dict[str, object] = {"lease_until": None, "last_error": error}
+        if error is None:
+            values["delivered_at"] = now
+        else:
+            values["next_attempt_at"] = now + self.retry_delay(attempts)
+        async with self._sessionmaker() as session, session.begin():
+            statement = update(PendingDelivery).where(PendingDelivery.id == row_id).values(**values)
+            await session.execute(statement)

@@ -1,0 +1,19 @@
+"""The officer workspace over HTTP: the HTML dashboard at ``/officer`` (session cookie + CSRF) and the JSON
+API at ``/api/officer`` (bearer tokens), mounted as sub-applications of the web channel's Application."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.officer.web.api import build_api_app
+from bot.officer.web.dashboard import build_dashboard_app
+from bot.officer.web.openapi import add_officer_paths
+from bot.officer.web.security import OfficerWeb
+
+__all__ = ["OfficerWeb", "add_officer_paths", "mount_officer"]
+
+
+def mount_officer(app: web.Application, services: OfficerWeb) -> None:
+    """Add the dashboard and the API to ``app`` (before it starts)."""
+    app.add_subapp("/officer", build_dashboard_app(services))
+    app.add_subapp("/api/officer", build_api_app(services))

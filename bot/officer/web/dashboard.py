@@ -1,0 +1,223 @@
+"""The HTML dashboard at ``/officer``: thin handlers that read a form, call the OfficerDesk and render a
+template (responses/officer/*.html.j2, autoescaped). Sign-in and CSRF checks happen in one middleware;
+refused operations become a page with a clear message in one place (``errors_middleware``)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from actions.desk import TicketKind, TicketStatus
+from bot.messages import ChannelName
+from bot.officer.errors import OfficerError
+from bot.officer.web.forms import InvalidField, months_of, queue_filter, status_of
+from bot.officer.web.security import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    SERVICES_KEY,
+    SESSION_COOKIE,
+    SIGNED_IN_KEY,
+    OfficerWeb,
+    clear_cookie,
+    new_login_token,
+    set_cookie,
+    tokens_match,
+)
+from bot.tickets.errors import TicketError, TicketNotFound
+from responses import TEMPLATE_DIR
+
+log = logging.getLogger(__name__)
+
+_HTML = "text/html"
+_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+_PUBLIC = ("/officer/login", "/officer/static/officer.css")
+STATIC_CSS = TEMPLATE_DIR / "officer" / "static" / "officer.css"
+routes = web.RouteTableDef()
+
+
+def render(request: web.Request, template: str, status: int = 200, **values: object) -> web.Response:
+    """A page from ``officer/<template>``, with the signed-in officer and CSRF token when there is one."""
+    signed_in = request.get(SIGNED_IN_KEY)
+    body = request.app[SERVICES_KEY].responses.render(
+        f"officer/{template}", signed_in=signed_in, csrf_token=signed_in.csrf_token if signed_in else "",
+        kinds=list(TicketKind), statuses=list(TicketStatus), channels=list(ChannelName), **values,
+    )
+    return web.Response(text=body, status=status, content_type=_HTML, headers=_HEADERS)
+
+
+def render_error(
+    request: web.Request, status: int, problem: str, reference: str | None = None
+) -> web.Response:
+    """The page saying why an operation was refused."""
+    return render(request, "error.html.j2", status=status, problem=problem, reference=reference)
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Everything but the login page and the stylesheet needs a live session; every POST its CSRF token."""
+    if request.path in _PUBLIC:
+        return await handler(request)
+    services = request.app[SERVICES_KEY]
+    session_id = request.cookies.get(SESSION_COOKIE)
+    signed_in = await services.accounts.session(session_id) if session_id else None
+    if signed_in is None:
+        if request.method == "GET":
+            raise web.HTTPSeeOther("/officer/login")
+        return render_error(request, 403, "signed_out")
+    request[SIGNED_IN_KEY] = signed_in
+    if request.method == "POST":
+        form = await request.post()
+        if not tokens_match(signed_in.csrf_token, form.get(CSRF_FIELD)):
+            log.warning("officer form refused: CSRF token missing or wrong")
+            return render_error(request, 403, "csrf")
+    return await handler(request)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one place a refused operation becomes a page."""
+    try:
+        return await handler(request)
+    except TicketNotFound as exc:
+        return render_error(request, 404, "not_found", exc.reference)
+    except (TicketError, OfficerError, InvalidField) as exc:
+        return render_error(request, 400, type(exc).__name__, getattr(exc, "reference", None))
+
+
+@routes.get("/login")
+async def login_form_handler(request: web.Request) -> web.Response:
+    """The sign-in form, with a fresh double-submit token."""
+    token = new_login_token()
+    response = render(request, "login.html.j2", login_token=token, failed=False)
+    set_cookie(response, request, request.app[SERVICES_KEY], LOGIN_COOKIE, token, max_age=3600)
+    return response
+
+
+@routes.post("/login")
+async def login_handler(request: web.Request) -> web.Response:
+    """Check the form's token, then the address and password; on success set the session cookie."""
+    services = request.app[SERVICES_KEY]
+    form = await request.post()
+    if not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
+        return render_error(request, 403, "csrf")
+    signed_in = await services.accounts.sign_in(str(form.get("email", "")), str(form.get("password", "")))
+    if signed_in is None:
+        token = new_login_token()
+        response = render(request, "login.html.j2", status=401, login_token=token, failed=True)
+        set_cookie(response, request, services, LOGIN_COOKIE, token, max_age=3600)
+        return response
+    response = web.HTTPSeeOther("/officer/")
+    set_cookie(response, request, services, SESSION_COOKIE, signed_in.session_id, max_age=None)
+    clear_cookie(response, LOGIN_COOKIE)
+    raise response
+
+
+@routes.post("/logout")
+async def logout_handler(request: web.Request) -> web.Response:
+    """End the session."""
+    await request.app[SERVICES_KEY].accounts.sign_out(request[SIGNED_IN_KEY].session_id)
+    response = web.HTTPSeeOther("/officer/login")
+    clear_cookie(response, SESSION_COOKIE)
+    raise response
+
+
+@routes.get("/")
+async def queue_handler(request: web.Request) -> web.Response:
+    """The queue, least time left first, filtered by kind, status and channel."""
+    filters = queue_filter(request.query)
+    items = await request.app[SERVICES_KEY].desk.queue(filters)
+    return render(request, "queue.html.j2", items=items, filters=filters,
+                  export_query=request.query_string)
+
+
+@routes.get("/export.csv")
+async def export_handler(request: web.Request) -> web.Response:
+    """The filtered tickets (every status unless filtered) as a CSV file."""
+    text = await request.app[SERVICES_KEY].desk.export_csv(queue_filter(request.query, every_status=True))
+    return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
+        **_HEADERS, "Content-Disposition": 'attachment; filename="tickets.csv"'})
+
+
+@routes.get("/tickets/{reference}")
+async def ticket_handler(request: web.Request) -> web.Response:
+    """A ticket's page: transcript, identity, requester, audit trail and the forms."""
+    page = await request.app[SERVICES_KEY].desk.page(request.match_info["reference"])
+    if page is None:
+        raise TicketNotFound(request.match_info["reference"])
+    officers = await request.app[SERVICES_KEY].accounts.list_officers()
+    return render(request, "ticket.html.j2", page=page, officers=officers,
+                  notice=request.query.get("done", ""))
+
+
+def _back(reference: str, done: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/officer/tickets/{reference}?done={done}")
+
+
+@routes.post("/tickets/{reference}/reply")
+async def reply_handler(request: web.Request) -> web.Response:
+    """Send the reply box's text to the requester."""
+    form = await request.post()
+    officer = request[SIGNED_IN_KEY].officer.email
+    sent = await request.app[SERVICES_KEY].desk.reply(request.match_info["reference"],
+                                                       str(form.get("text", "")), officer=officer)
+    raise _back(sent.ticket.reference, "replied" if sent.delivered else "queued")
+
+
+@routes.post("/tickets/{reference}/status")
+async def status_handler(request: web.Request) -> web.Response:
+    """Change the status (a rejection with its reason)."""
+    form = await request.post()
+    view = await request.app[SERVICES_KEY].desk.set_status(
+        request.match_info["reference"], status_of(form.get("status")),
+        officer=request[SIGNED_IN_KEY].officer.email, reason=str(form.get("reason", "")))
+    raise _back(view.reference, "status")
+
+
+@routes.post("/tickets/{reference}/extend")
+async def extend_handler(request: web.Request) -> web.Response:
+    """Extend the deadline with a reason."""
+    form = await request.post()
+    view = await request.app[SERVICES_KEY].desk.extend(
+        request.match_info["reference"], months_of(form.get("months")), str(form.get("reason", "")),
+        officer=request[SIGNED_IN_KEY].officer.email)
+    raise _back(view.reference, "extended")
+
+
+@routes.post("/tickets/{reference}/assign")
+async def assign_handler(request: web.Request) -> web.Response:
+    """Assign the ticket (empty: nobody)."""
+    form = await request.post()
+    view = await request.app[SERVICES_KEY].desk.assign(
+        request.match_info["reference"], str(form.get("assignee", "")),
+        officer=request[SIGNED_IN_KEY].officer.email)
+    raise _back(view.reference, "assigned")
+
+
+@routes.post("/tickets/{reference}/end-handoff")
+async def end_handoff_handler(request: web.Request) -> web.Response:
+    """Hand the conversation back to the assistant."""
+    view = await request.app[SERVICES_KEY].desk.end_handoff(
+        request.match_info["reference"], officer=request[SIGNED_IN_KEY].officer.email)
+    raise _back(view.reference, "handoff_ended")
+
+
+@routes.get("/static/officer.css")
+async def style_handler(request: web.Request) -> web.FileResponse:
+    """The dashboard's stylesheet."""
+    return web.FileResponse(STATIC_CSS, headers={"Cache-Control": "no-cache"})
+
+
+def build_dashboard_app(services: OfficerWeb) -> web.Application:
+    """The dashboard sub-application (mounted at ``/officer``)."""
+    app = web.Application(middlewares=[errors_middleware, session_middleware])
+    app[SERVICES_KEY] = services
+    app.add_routes(routes)
+    return app

@@ -1,0 +1,160 @@
+"""The officer API's payloads, as pydantic models: requests are validated with them and the OpenAPI paths
+are built from them (bot/officer/web/openapi.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.messages import ChannelName
+from bot.officer.service import QueueItem, SlaMark, TicketPage
+from bot.store.models import MessageDirection, TicketEventKind
+
+
+class OfficerTicket(BaseModel):
+    """A ticket as the officer sees it, with where it stands against its next deadline."""
+
+    reference: str
+    kind: TicketKind
+    status: TicketStatus
+    priority: Priority
+    channel: ChannelName
+    requester_address: str | None
+    identity_status: IdentityStatus
+    identity_method: IdentityMethod
+    account_known: bool
+    created_at: datetime
+    first_response_due: datetime
+    first_response_at: datetime | None
+    due_at: datetime
+    extended_until: datetime | None
+    extension_reason: str | None
+    assignee: str | None
+    closed_at: datetime | None
+    next_deadline: datetime
+    seconds_left: int = Field(description="Negative once the deadline passed.")
+    sla: SlaMark
+
+    @classmethod
+    def of(cls, item: QueueItem) -> OfficerTicket:
+        """The payload of a queue line."""
+        t = item.ticket
+        return cls(
+            reference=t.reference, kind=t.kind, status=t.status, priority=t.priority, channel=t.channel,
+            requester_address=t.requester_address, identity_status=t.identity_status,
+            identity_method=t.identity_method, account_known=t.account_known, created_at=t.created_at,
+            first_response_due=t.first_response_due, first_response_at=t.first_response_at, due_at=t.due_at,
+            extended_until=t.extended_until, extension_reason=t.extension_reason, assignee=t.assignee,
+            closed_at=t.closed_at, next_deadline=item.deadline,
+            seconds_left=int(item.time_left.total_seconds()), sla=item.mark,
+        )
+
+
+class TicketList(BaseModel):
+    """The queue, least time left first."""
+
+    tickets: list[OfficerTicket]
+
+
+class AuditEntryOut(BaseModel):
+    """One entry of the audit trail."""
+
+    at: datetime
+    actor: str
+    event: TicketEventKind
+    detail: dict[str, Any]
+
+
+class TranscriptLineOut(BaseModel):
+    """One message of the conversation (``in``: the person, ``out``: the assistant or the officer)."""
+
+    at: datetime
+    direction: MessageDirection
+    channel: ChannelName
+    text: str
+
+
+class TicketDetailOut(BaseModel):
+    """A ticket with its audit trail and transcript."""
+
+    ticket: OfficerTicket
+    handoff_active: bool
+    undelivered: int = Field(description="Messages still waiting for the requester's channel.")
+    audit: list[AuditEntryOut]
+    transcript: list[TranscriptLineOut]
+
+    @classmethod
+    def of(cls, page: TicketPage) -> TicketDetailOut:
+        """The payload of a ticket page."""
+        return cls(
+            ticket=OfficerTicket.of(page.item), handoff_active=page.handoff_active,
+            undelivered=page.undelivered,
+            audit=[AuditEntryOut(at=a.at, actor=a.actor, event=a.event, detail=a.detail)
+                   for a in page.detail.audit],
+            transcript=[TranscriptLineOut(at=t.at, direction=t.direction, channel=t.channel, text=t.text)
+                        for t in page.detail.transcript],
+        )
+
+
+class ReplyRequest(BaseModel):
+    """A reply for the requester."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class ReplyResult(BaseModel):
+    """The reply was recorded; ``delivered`` false means it waits in the outbox for the channel."""
+
+    ticket: OfficerTicket
+    first_response: bool
+    delivered: bool
+
+
+class StatusRequest(BaseModel):
+    """A status change; ``reason`` is required to reject (the requester is told)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: TicketStatus
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ExtensionRequest(BaseModel):
+    """Extend the resolution deadline by 1 or 2 months (2 in total), with the reason the requester reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    months: int = Field(ge=1, le=2)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AssignmentRequest(BaseModel):
+    """Assign the ticket (null: nobody)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: str | None = Field(default=None, max_length=200)
+
+
+class TicketResult(BaseModel):
+    """The ticket after the change."""
+
+    ticket: OfficerTicket
+
+
+class OfficerErrorBody(BaseModel):
+    """Why a request was refused."""
+
+    code: str
+    message: str
+
+
+class OfficerErrorResponse(BaseModel):
+    """Every 4xx answer of the officer API."""
+
+    error: OfficerErrorBody

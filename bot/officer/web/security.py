@@ -1,0 +1,73 @@
+"""Who is asking: the dashboard's session cookie and CSRF token, the API's bearer token.
+
+The cookie holds an opaque random id (its hash is the server-side session row); it is HttpOnly,
+SameSite=Strict, Path=/officer and Secure when the workspace is served over https. Every POST carries the
+session's CSRF token in a ``csrf_token`` field (compared in constant time); the login form, which has no
+session yet, uses a double-submit token in a short-lived cookie instead.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
+from bot.officer.service import OfficerDesk
+from responses import Responses
+
+SESSION_COOKIE = "pb_officer"
+LOGIN_COOKIE = "pb_officer_login"
+CSRF_FIELD = "csrf_token"
+COOKIE_PATH = "/officer"
+
+
+@dataclass(frozen=True)
+class OfficerWeb:
+    """What the officer handlers use, built once by the wiring point."""
+
+    desk: OfficerDesk
+    accounts: OfficerAccounts
+    responses: Responses
+    secure_cookies: bool = False
+
+
+SERVICES_KEY = web.AppKey("officer_web", OfficerWeb)
+SIGNED_IN_KEY = web.RequestKey("officer_signed_in", SignedIn)
+IDENTITY_KEY = web.RequestKey("officer_identity", OfficerIdentity)
+
+
+def is_secure(request: web.Request, services: OfficerWeb) -> bool:
+    """Cookies get ``Secure`` when configured for https or when this request came over TLS."""
+    return services.secure_cookies or request.secure
+
+
+def set_cookie(response: web.StreamResponse, request: web.Request, services: OfficerWeb, name: str,
+               value: str, max_age: int | None) -> None:
+    """Set an HttpOnly, SameSite=Strict cookie scoped to the dashboard (``max_age`` None: until the browser
+    closes; the server-side session expires on its own)."""
+    response.set_cookie(name, value, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="Strict",
+                        secure=is_secure(request, services))
+
+
+def clear_cookie(response: web.StreamResponse, name: str) -> None:
+    """Remove a dashboard cookie."""
+    response.del_cookie(name, path=COOKIE_PATH)
+
+
+def new_login_token() -> str:
+    """A fresh double-submit token for the login form."""
+    return secrets.token_urlsafe(32)
+
+
+def tokens_match(expected: str | None, given: object) -> bool:
+    """Constant-time comparison of a CSRF token (missing on either side never matches)."""
+    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected or "", given)
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None

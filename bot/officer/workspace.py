@@ -1,0 +1,119 @@
+"""Building the officer workspace from the settings: called by the wiring point (bot/runner.py) with what it
+already built — the database, the deliveries, the web Application and, when Telegram runs, the channel's
+bot and dispatcher. Nothing here imports a channel; the Telegram pieces arrive through a Protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol, cast
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import Deliveries
+from bot.mail import MailSender
+from bot.messages import ChannelName
+from bot.officer.accounts import OfficerAccounts
+from bot.officer.alerts import AlertFeed
+from bot.officer.notifications import OfficerChat, OfficerNotifications
+from bot.officer.outbox import DeliveryOutbox
+from bot.officer.service import OfficerDesk
+from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
+from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
+from bot.settings import Settings
+from bot.sla.clock import Clock
+from bot.sla.deadlines import SlaTerms
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+
+class TelegramEndpoint(Protocol):
+    """What the officer chat needs of the running Telegram channel: its bot and its dispatcher."""
+
+    bot: Bot
+    dispatcher: Dispatcher
+
+
+@dataclass
+class OfficerWorkspace:
+    """The built workspace; :meth:`start` runs the outbox retry and the alert feed in the background."""
+
+    desk: OfficerDesk
+    accounts: OfficerAccounts
+    notifications: OfficerNotifications
+    outbox: DeliveryOutbox
+    feed: AlertFeed
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        """Start retrying undelivered messages and telling the officer about new events."""
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self.outbox.run(self._stop), name="officer-outbox"),
+            asyncio.create_task(self.feed.run(self._stop), name="officer-alerts"),
+        ]
+
+    async def stop(self) -> None:
+        """Stop the background tasks (each finishes the item in hand)."""
+        self._stop.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+
+def build_officer_workspace(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    responses: Responses,
+    deliveries: Deliveries,
+    mail_sender: MailSender,
+    web_app: web.Application | None = None,
+    openapi_document: dict[str, Any] | None = None,
+    telegram: TelegramEndpoint | None = None,
+    alert_interval_seconds: float = 3.0,
+) -> OfficerWorkspace:
+    """Build the desk, accounts, notifications (email + the officer Telegram chat), the outbox and the alert
+    feed; mount the dashboard and API on ``web_app``, add the API to ``openapi_document`` and handle the
+    officer chat on ``telegram``'s dispatcher (all before they start)."""
+    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
+    desk = OfficerDesk(sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings), responses=responses,
+                       outbox=outbox, self_storing_channels=frozenset({ChannelName.WEB}))
+    accounts = OfficerAccounts(sessionmaker, clock=clock)
+    chat: OfficerChat | None = None
+    chat_id = settings.officer_telegram_chat_id
+    if telegram is not None and chat_id is not None:
+        chat = AiogramOfficerChat(telegram.bot, chat_id)
+        register_officer_chat(telegram.dispatcher, chat_id=chat_id, desk=desk, responses=responses)
+    elif chat_id is not None:
+        log.warning("PRIVACYBOT_OFFICER_TELEGRAM_CHAT_ID is set but Telegram is not running")
+    notifications = OfficerNotifications(
+        responses, mail=mail_sender, officer_email=settings.officer_email, mail_from=settings.mail_from,
+        chat=chat, public_url=settings.public_url,
+    )
+    feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
+    if web_app is not None:
+        secure = bool(settings.public_url and settings.public_url.startswith("https://"))
+        mount_officer(web_app, OfficerWeb(desk, accounts, responses, secure_cookies=secure))
+    if openapi_document is not None:
+        add_officer_paths(openapi_document)
+    return OfficerWorkspace(desk, accounts, notifications, outbox, feed)
+
+
+def telegram_endpoint(channels: Iterable[object]) -> TelegramEndpoint | None:
+    """The running Telegram channel among ``channels`` (it exposes ``bot`` and ``dispatcher``), if any."""
+    for channel in channels:
+        if getattr(channel, "name", None) is ChannelName.TELEGRAM \
+                and isinstance(getattr(channel, "bot", None), Bot) \
+                and isinstance(getattr(channel, "dispatcher", None), Dispatcher):
+            return cast(TelegramEndpoint, channel)
+    return None

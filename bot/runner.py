@@ -1,0 +1,186 @@
+"""The running process (`privacybot run`): the one place that wires the store, the conversation, every
+configured channel and the SLA sweeper together, runs them, and stops them cleanly on SIGINT/SIGTERM.
+
+Logging is configured here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import Core, build_core, build_mail_sender
+from bot.channels.base import Channel, Deliveries, HandleInbound
+from bot.channels.web import WebChannel, build_web_channel
+from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
+from bot.channels.web.history import SqlWebHistory
+from bot.conversation.engine import Conversation, TurnResult
+from bot.mail import MailSender
+from bot.messages import InboundMessage
+from bot.officer.workspace import OfficerWorkspace, build_officer_workspace, telegram_endpoint
+from bot.settings import Settings
+from bot.sla.clock import SystemClock
+from bot.sla.deadlines import SlaTerms
+from bot.sla.sweeper import SlaSweeper
+from bot.store.db import create_sessionmaker, engine_from_settings
+from bot.store.migrate import upgrade_database
+from bot.tickets.turn_store import sql_turn_store_factory
+from responses import Responses
+
+log = logging.getLogger(__name__)
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr at ``settings.log_level``."""
+    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+@dataclass
+class RunningApplication:
+    """Everything started by :func:`start_application`; :meth:`stop` undoes it in reverse."""
+
+    core: Core
+    engine: AsyncEngine
+    conversation: Conversation
+    web: WebChannel
+    deliveries: Deliveries
+    channels: tuple[Channel, ...]
+    sweeper_task: asyncio.Task[None]
+    sweeper_stop: asyncio.Event
+    officer: OfficerWorkspace | None = None
+
+    async def stop(self) -> None:
+        """Stop the sweeper and the channels (the web server last, letting requests finish), then the DB."""
+        self.sweeper_stop.set()
+        if self.officer is not None:
+            await self.officer.stop()
+        for channel in reversed(self.channels):
+            try:
+                await channel.stop()
+            except Exception:  # one channel failing to stop must not keep the others (and the DB) open
+                log.exception("stopping the %s channel failed", channel.name.value)
+        await self.sweeper_task
+        await self.engine.dispose()
+        log.info("stopped")
+
+
+def one_turn_at_a_time(handle: HandleInbound) -> HandleInbound:
+    """``handle`` behind a FIFO lock. SQLite has a single writer: concurrent turns would otherwise wait in
+    its busy handler (sleeping, unfairly) or fail with "database is locked" when a reader upgrades."""
+    lock = asyncio.Lock()
+
+    async def handle_in_turn(inbound: InboundMessage) -> TurnResult:
+        async with lock:
+            return await handle(inbound)
+
+    return handle_in_turn
+
+
+def _optional_channels(settings: Settings, handle: HandleInbound, web: WebChannel,
+                       mail_sender: MailSender, responses: Responses) -> list[Channel]:
+    """Telegram and email, each only when its settings are present (imported only then)."""
+    channels: list[Channel] = []
+    if settings.telegram_enabled:
+        from bot.channels.telegram import build_telegram_channel
+
+        channels.append(build_telegram_channel(settings, handle, web.app, responses=responses))
+    if settings.email_enabled:
+        from bot.channels.email import build_email_channel
+
+        channels.append(build_email_channel(settings, handle, mail_sender, responses=responses))
+    return channels
+
+
+async def start_application(settings: Settings) -> RunningApplication:
+    """Build and start everything; returns once the web server listens and every channel runs."""
+    core = await asyncio.to_thread(build_core, settings)
+    engine = engine_from_settings(settings)
+    await upgrade_database(engine)
+    sessionmaker = create_sessionmaker(engine)
+    clock = SystemClock()
+    mail_sender = build_mail_sender(settings)
+    conversation = core.conversation(
+        sql_turn_store_factory(sessionmaker, clock, mail_sender, settings, core.responses)
+    )
+    handle: HandleInbound = conversation.handle
+    if engine.dialect.name == "sqlite":
+        handle = one_turn_at_a_time(handle)
+    web = build_web_channel(settings, handle, SqlWebHistory(sessionmaker), core.responses)
+    channels: list[Channel] = [web, *_optional_channels(settings, handle, web, mail_sender, core.responses)]
+    deliveries = Deliveries()
+    for channel in channels:
+        deliveries.register(channel)
+    officer = build_officer_workspace(  # the dashboard, API, officer chat, notifications and outbox
+        settings, sessionmaker=sessionmaker, clock=clock, responses=core.responses, deliveries=deliveries,
+        mail_sender=mail_sender, web_app=web.app, openapi_document=web.app[WEB_SERVICES_KEY].openapi,
+        telegram=telegram_endpoint(channels),
+    )
+    sweeper = SlaSweeper(
+        sessionmaker,
+        notifier=officer.notifications,
+        clock=clock, terms=SlaTerms.from_settings(settings), interval_seconds=settings.sweep_interval_seconds,
+    )
+    started: list[Channel] = []
+    try:
+        for channel in channels:  # the web server first: Telegram's webhook is served by it
+            await channel.start()
+            started.append(channel)
+    except BaseException:
+        for channel in reversed(started):
+            await channel.stop()
+        await engine.dispose()
+        raise
+    sweeper_stop = asyncio.Event()
+    sweeper_task = asyncio.create_task(sweeper.run(sweeper_stop), name="sla-sweeper")
+    await officer.start()
+    log.info("running: %s", ", ".join(channel.name.value for channel in channels))
+    return RunningApplication(core, engine, conversation, web, deliveries, tuple(channels), sweeper_task,
+                              sweeper_stop, officer)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stop_event: asyncio.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``stop_event`` while inside the block."""
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop_event.set)
+    try:
+        yield
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+async def run_application(settings: Settings, *, stop_event: asyncio.Event | None = None) -> None:
+    """Run until ``stop_event`` is set, or, when none is given, until SIGINT or SIGTERM; then stop cleanly."""
+    if stop_event is None:
+        stop_event = asyncio.Event()
+        with _stop_on_signals(stop_event):
+            await _run(settings, stop_event)
+    else:
+        await _run(settings, stop_event)
+
+
+async def _run(settings: Settings, stop_event: asyncio.Event) -> None:
+    running = await start_application(settings)
+    try:
+        await stop_event.wait()
+        log.info("stopping")
+    finally:
+        await running.stop()
+
+
+def serve(settings: Settings) -> None:
+    """The process entry point: configure logging and run until a signal."""
+    configure_logging(settings)
+    asyncio.run(run_application(settings))

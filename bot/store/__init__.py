@@ -1,0 +1,1 @@
+"""The database: engine factory, models, repositories and Alembic migrations. Nothing connects at import."""

@@ -1,0 +1,91 @@
+"""Database URLs as people write them, and the async engine and session factory built from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.settings import Settings
+
+_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+}
+SEARCH_PATH_PARAM = "search_path"
+
+
+class UnsupportedDatabase(ValueError):
+    """The URL names a database this project does not run on."""
+
+    def __init__(self, drivername: str) -> None:
+        super().__init__(f"unsupported database {drivername!r}: use sqlite:/// or postgresql://")
+        self.drivername = drivername
+
+
+def normalise_url(url: str | URL) -> URL:
+    """``sqlite:///x`` → ``sqlite+aiosqlite:///x``, ``postgresql://…`` → ``postgresql+asyncpg://…``."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    driver = _DRIVERS.get(parsed.drivername, parsed.drivername)
+    if driver not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+        raise UnsupportedDatabase(parsed.drivername)
+    return parsed.set(drivername=driver)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Foreign keys on, WAL for concurrent readers, and wait instead of failing on a locked database."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
+    """An async engine for ``url`` (normalised first).
+
+    SQLite: the parent directory is created and foreign keys enforced. PostgreSQL: a ``search_path`` query
+    parameter (``postgresql://u@h/db?search_path=tenant``) becomes the connection's schema search path.
+    """
+    parsed = normalise_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(parsed, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    search_path = parsed.query.get(SEARCH_PATH_PARAM)
+    if search_path:
+        parsed = parsed.difference_update_query([SEARCH_PATH_PARAM])
+        kwargs["connect_args"] = {"server_settings": {"search_path": str(search_path)}}
+    return create_async_engine(parsed, **kwargs)
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded values after commit (``expire_on_commit=False``)."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def engine_from_settings(settings: Settings) -> AsyncEngine:
+    """The engine for ``settings.resolved_database_url`` (SQLite under ``data_dir`` by default)."""
+    return create_engine(settings.resolved_database_url)
+
+
+def dialect_insert(session: AsyncSession, table: Any) -> Any:
+    """An INSERT for ``table`` supporting ``on_conflict_do_nothing/update`` on the session's backend."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return pg_insert(table) if is_postgres(session) else sqlite_insert(table)
+
+
+def is_postgres(session: AsyncSession) -> bool:
+    """True when the session talks to PostgreSQL (row locks with SKIP LOCKED are available)."""
+    return session.get_bind().dialect.name == "postgresql"

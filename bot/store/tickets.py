@@ -1,0 +1,147 @@
+"""Tickets and their append-only audit trail: the repository the ticket services use."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, false, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from actions.desk import IdentityStatus, TicketKind, TicketStatus
+from bot.messages import ChannelName
+from bot.store.models import Ticket, TicketEvent, TicketEventKind
+
+OPEN_STATUSES = tuple(status for status in TicketStatus if not status.is_closed)
+
+
+class ReferenceTaken(Exception):
+    """The generated reference already exists (astronomically rare; the caller draws another)."""
+
+
+def time_left_order() -> ColumnElement[datetime]:
+    """The next deadline of a ticket: the first response while none was given, else the (extended) due."""
+    return case(
+        (Ticket.first_response_at.is_(None), Ticket.first_response_due),
+        else_=func.coalesce(Ticket.extended_until, Ticket.due_at),
+    )
+
+
+class TicketRepository:
+    """Reads and writes tickets and ticket events in one session; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        """Bind to ``session``."""
+        self.session = session
+
+    async def insert(self, ticket: Ticket) -> Ticket:
+        """Insert ``ticket``; raises ReferenceTaken when its reference collides."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(ticket)
+                await self.session.flush()
+        except IntegrityError as exc:
+            if "reference" in str(exc.orig).lower():
+                raise ReferenceTaken(ticket.reference) from exc
+            raise
+        return ticket
+
+    async def by_reference(self, *, reference: str, for_update: bool = False) -> Ticket | None:
+        """The ticket with this reference (locked for update on PostgreSQL when asked)."""
+        query = select(Ticket).where(Ticket.reference == reference)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.scalars(query)).one_or_none()
+
+    async def find_open(
+        self, *, kind: TicketKind, address: str | None = None, conversation_id: str | None = None
+    ) -> Ticket | None:
+        """The oldest open ticket of ``kind`` for this verified address (else for this conversation)."""
+        query = select(Ticket).where(Ticket.kind == kind, Ticket.status.in_(OPEN_STATUSES))
+        if address is not None:
+            query = query.where(
+                Ticket.requester_address == address, Ticket.identity_status == IdentityStatus.VERIFIED
+            )
+        elif conversation_id is not None:
+            query = query.where(Ticket.conversation_id == conversation_id)
+        else:
+            return None
+        return (await self.session.scalars(query.order_by(Ticket.created_at, Ticket.id).limit(1))).first()
+
+    def _owned(
+        self, *, conversation_id: str, channel: ChannelName, sender_id: str, addresses: Collection[str]
+    ) -> ColumnElement[bool]:
+        verified: ColumnElement[bool] = false()
+        if addresses:
+            verified = Ticket.requester_address.in_(list(addresses)) & (
+                Ticket.identity_status == IdentityStatus.VERIFIED
+            )
+        return or_(
+            Ticket.conversation_id == conversation_id,
+            (Ticket.channel == channel) & (Ticket.requester_sender_id == sender_id),
+            verified,
+        )
+
+    async def owned_by(
+        self,
+        *,
+        conversation_id: str,
+        channel: ChannelName,
+        sender_id: str,
+        addresses: Collection[str],
+        reference: str | None = None,
+    ) -> list[Ticket]:
+        """Tickets this person owns (same conversation, same channel and sender, or a verified address)."""
+        query = select(Ticket).where(
+            self._owned(
+                conversation_id=conversation_id, channel=channel, sender_id=sender_id, addresses=addresses
+            )
+        )
+        if reference is not None:
+            query = query.where(Ticket.reference == reference)
+        rows = await self.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()))
+        return list(rows.all())
+
+    async def verified_addresses(self, *, conversation_id: str) -> set[str]:
+        """Addresses the conversation's own tickets were verified for."""
+        rows = await self.session.scalars(
+            select(Ticket.requester_address).where(
+                Ticket.conversation_id == conversation_id,
+                Ticket.identity_status == IdentityStatus.VERIFIED,
+                Ticket.requester_address.is_not(None),
+            )
+        )
+        return {address for address in rows.all() if address}
+
+    async def listing(
+        self, *, statuses: Collection[TicketStatus], kinds: Collection[TicketKind] = (), limit: int = 200
+    ) -> list[Ticket]:
+        """Tickets in ``statuses`` (and ``kinds``), the least time left first."""
+        query = select(Ticket).where(Ticket.status.in_(list(statuses)))
+        if kinds:
+            query = query.where(Ticket.kind.in_(list(kinds)))
+        rows = await self.session.scalars(query.order_by(time_left_order(), Ticket.id).limit(limit))
+        return list(rows.all())
+
+    def append_event(
+        self,
+        *,
+        ticket: Ticket,
+        at: datetime,
+        actor: str,
+        event: TicketEventKind,
+        detail: dict[str, Any] | None = None,
+    ) -> TicketEvent:
+        """Add one entry to the audit trail (entries are never changed or removed)."""
+        entry = TicketEvent(ticket_id=ticket.id, at=at, actor=actor, event=event, detail=detail or {})
+        self.session.add(entry)
+        return entry
+
+    async def events(self, *, ticket_id: int) -> list[TicketEvent]:
+        """The audit trail of a ticket, oldest first."""
+        rows = await self.session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+        )
+        return list(rows.all())

@@ -1,0 +1,133 @@
+"""The TurnStore over SQL: one session per turn; the conversation, its messages and the desk share it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actions.desk import RequestDesk
+from bot.conversation.state import DialogueState
+from bot.conversation.turns import ConversationRecord, TurnStoreFactory
+from bot.identity.codes import CodePolicy
+from bot.identity.verification import IdentityVerifier
+from bot.mail import MailSender
+from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.settings import Settings
+from bot.sla.clock import Clock
+from bot.sla.deadlines import SlaTerms
+from bot.conversation.turns import DuplicateMessage
+from bot.store.conversations import ConversationRepository
+from bot.store.models import MessageDirection
+from bot.tickets.book import TicketBook
+from bot.tickets.desk import SqlRequestDesk
+from responses import Responses
+
+
+class SqlTurnStore:
+    """One turn's unit of work (implements ``bot.conversation.turns.TurnStore``)."""
+
+    def __init__(self, session: AsyncSession, *, clock: Clock, desk: RequestDesk | None) -> None:
+        """Bind to ``session``; ``desk`` shares it."""
+        self._session = session
+        self._clock = clock
+        self._desk = desk
+        self._conversations = ConversationRepository(session)
+
+    @property
+    def desk(self) -> RequestDesk | None:
+        """Tickets and verification, in this turn's transaction."""
+        return self._desk
+
+    async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
+        """The conversation of this person on this channel, created on first contact."""
+        now = self._clock.now()
+        row = await self._conversations.get_or_create(channel=channel, sender_id=sender_id, now=now)
+        return ConversationRecord(row.id, row.channel, row.sender_id, DialogueState.from_json(row.state))
+
+    async def already_handled(self, channel: ChannelName, message_id: str) -> bool:
+        """True when an inbound message with this channel message id was stored before."""
+        return await self._conversations.has_message(channel=channel, channel_message_id=message_id)
+
+    async def record_turn(
+        self,
+        conversation: ConversationRecord,
+        inbound: InboundMessage,
+        replies: Sequence[OutboundMessage],
+        state: DialogueState,
+    ) -> None:
+        """Store the inbound message, the replies and the new state (raises DuplicateMessage on a race)."""
+        with self._session.no_autoflush:
+            now = self._clock.now()
+            self._conversations.add_message(
+                conversation_id=conversation.id,
+                direction=MessageDirection.INBOUND,
+                channel=inbound.channel,
+                text=inbound.text,
+                at=inbound.received_at,
+                channel_message_id=inbound.message_id,
+                meta=inbound.meta,
+            )
+            for reply in replies:
+                self._conversations.add_message(
+                    conversation_id=conversation.id,
+                    direction=MessageDirection.OUTBOUND,
+                    channel=reply.channel,
+                    text=reply.text,
+                    at=now,
+                    ticket_reference=reply.ticket_reference,
+                    meta=reply.meta,
+                )
+            await self._conversations.save_state(
+                conversation_id=conversation.id, state=state.to_json(), now=now, thread_meta=inbound.meta
+            )
+        try:
+            await self._session.flush()
+        except IntegrityError as exc:
+            if inbound.message_id and "channel_message_id" in str(exc.orig).lower():
+                raise DuplicateMessage(inbound.channel, inbound.message_id) from exc
+            raise
+
+    async def commit(self) -> None:
+        """Make the turn durable."""
+        await self._session.commit()
+
+
+def sql_turn_store_factory(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    mail_sender: MailSender,
+    settings: Settings,
+    responses: Responses,
+    *,
+    code_policy: CodePolicy | None = None,
+) -> TurnStoreFactory:
+    """Open one SqlTurnStore per turn; leaving it without ``commit()`` rolls back."""
+    terms = SlaTerms.from_settings(settings)
+    policy = code_policy or CodePolicy()
+
+    @asynccontextmanager
+    async def open_turn() -> AsyncIterator[SqlTurnStore]:
+        async with sessionmaker() as session:
+            verifier = IdentityVerifier(
+                session,
+                clock=clock,
+                mail_sender=mail_sender,
+                responses=responses,
+                mail_from=settings.mail_from,
+                policy=policy,
+            )
+            book = TicketBook(session, clock=clock, terms=terms)
+            desk = SqlRequestDesk(session, book=book, verifier=verifier)
+            try:
+                yield SqlTurnStore(session, clock=clock, desk=desk)
+            finally:
+                if session.in_transaction():
+                    await session.rollback()
+
+    def factory() -> AbstractAsyncContextManager[SqlTurnStore]:
+        return open_turn()
+
+    return factory

@@ -1,0 +1,140 @@
+"""The web chat's JSON API against a real server over the real SQL store."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aiohttp
+
+from bot.app import Core
+from bot.channels.web.api import SESSION_ID_PATTERN
+from tests.channels.web.conftest import ChatServer, running_chat_server, web_settings
+from tests.support.mail_servers import SmtpServer, extract_code
+
+REFERENCE = re.compile(r"PRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
+
+
+async def test_chat_answers_a_policy_question(chat_server: ChatServer) -> None:
+    """POST /api/chat answers {"replies": [...]} with the policy quoted as plain text."""
+    session_id = await chat_server.new_session()
+    status, body = await chat_server.chat(session_id, "How long do you keep my data?")
+    assert status == 200
+    assert set(body) >= {"replies", "quick_replies", "ticket_reference"}
+    assert body["replies"] and all(isinstance(reply, str) for reply in body["replies"])
+    assert "privacy policy" in body["replies"][0].lower()
+
+
+async def test_sessions_are_distinct_and_unguessable(chat_server: ChatServer) -> None:
+    """Every POST /api/sessions issues a new id of the documented shape."""
+    ids = {await chat_server.new_session() for _ in range(5)}
+    assert len(ids) == 5
+    assert all(re.fullmatch(SESSION_ID_PATTERN, session_id) for session_id in ids)
+
+
+async def test_rights_request_opens_a_ticket_after_the_emailed_code(
+    chat_server: ChatServer, smtp_server: SmtpServer
+) -> None:
+    """Asking to delete the account, giving the email and typing the mailed code opens a ticket whose
+    reference the API returns in ticket_reference."""
+    session_id = await chat_server.new_session()
+    await chat_server.chat(session_id, "Please delete my account")
+    status, body = await chat_server.chat(session_id, "dana@example.test")
+    assert status == 200
+    mail = (await smtp_server.sink.wait_for(lambda m: "dana@example.test" in m.rcpt_tos))[0]
+    status, body = await chat_server.chat(session_id, extract_code(mail))
+    assert status == 200
+    assert body["ticket_reference"] and REFERENCE.fullmatch(body["ticket_reference"])
+    assert any(body["ticket_reference"] in reply for reply in body["replies"])
+
+
+async def test_history_reads_the_conversation_back_in_order(chat_server: ChatServer) -> None:
+    """GET /api/sessions/{id}/messages lists the person's messages and the replies, oldest first."""
+    session_id = await chat_server.new_session()
+    await chat_server.chat(session_id, "hello")
+    await chat_server.chat(session_id, "Do you share my data with anyone?")
+    messages = await chat_server.history(session_id)
+    assert messages[0]["author"] == "person"
+    assert [m["text"] for m in messages if m["author"] == "person"] == [
+        "hello", "Do you share my data with anyone?"
+    ]
+    assert sum(m["author"] == "assistant" for m in messages) >= 2
+
+
+async def test_a_retried_message_id_is_answered_once(chat_server: ChatServer) -> None:
+    """Sending the same message_id twice stores the message once and marks the retry as duplicate."""
+    session_id = await chat_server.new_session()
+    first = await chat_server.chat(session_id, "hello", message_id="m-1")
+    second = await chat_server.chat(session_id, "hello", message_id="m-1")
+    assert first[0] == second[0] == 200
+    assert first[1]["duplicate"] is False and second[1] == {
+        "replies": [], "quick_replies": [], "ticket_reference": None, "duplicate": True
+    }
+    messages = await chat_server.history(session_id)
+    assert [m["text"] for m in messages if m["author"] == "person"] == ["hello"]
+
+
+async def test_session_survives_a_server_restart(tmp_path: Path, core: Core, smtp_server: SmtpServer) -> None:
+    """A session id and its conversation (history and where the dialogue stands) outlive the server process
+    on the same SQLite file."""
+    settings = web_settings(tmp_path, smtp_server)
+    async with running_chat_server(settings, core) as server:
+        session_id = await server.new_session()
+        await server.chat(session_id, "I want a copy of my data")
+        before = await server.history(session_id)
+    async with running_chat_server(settings, core) as server:
+        assert await server.history(session_id) == before
+        status, _ = await server.chat(session_id, "lee@example.test")
+        assert status == 200
+    assert await smtp_server.sink.wait_for(lambda m: "lee@example.test" in m.rcpt_tos)
+
+
+async def test_health_check_answers(chat_server: ChatServer) -> None:
+    """GET /healthz answers 200 {"status": "ok"}."""
+    async with chat_server.http.get(f"{chat_server.url}/healthz") as response:
+        assert response.status == 200
+        assert await response.json() == {"status": "ok"}
+
+
+async def test_page_and_widget_are_served(chat_server: ChatServer) -> None:
+    """/ is the chat page (with a CSP), /widget.js the embeddable script, /widget/panel its markup."""
+    async with chat_server.http.get(f"{chat_server.url}/") as response:
+        assert response.status == 200
+        assert "Content-Security-Policy" in response.headers
+        page = await response.text()
+        assert "data-privacybot-panel" in page and 'src="/widget.js"' in page
+    async with chat_server.http.get(f"{chat_server.url}/widget.js") as response:
+        assert response.status == 200
+        script = await response.text()
+        assert "textContent" in script and "innerHTML = markup" in script
+    async with chat_server.http.get(f"{chat_server.url}/widget/panel",
+                                    headers={"Origin": "https://shop.example"}) as response:
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "data-pb-bubble" in await response.text()
+
+
+async def test_cross_origin_preflight_is_allowed(chat_server: ChatServer) -> None:
+    """A site embedding the widget may POST JSON to the API (the CORS preflight succeeds)."""
+    headers = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
+               "Access-Control-Request-Headers": "content-type"}
+    async with chat_server.http.options(f"{chat_server.url}/api/chat", headers=headers) as response:
+        assert response.status == 204
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+
+
+async def test_unknown_api_path_is_a_json_404(chat_server: ChatServer) -> None:
+    """An unknown /api path answers a JSON error, not an HTML page."""
+    async with chat_server.http.get(f"{chat_server.url}/api/nothing") as response:
+        assert response.status == 404
+        assert (await response.json())["error"]["code"] == "not_found"
+
+
+async def test_websocket_rejects_an_unknown_session(chat_server: ChatServer) -> None:
+    """Opening the push socket with a made-up session id fails with 404 before any upgrade."""
+    forged = "A" * 32 + "." + "B" * 22
+    try:
+        async with chat_server.http.ws_connect(f"{chat_server.url}/api/sessions/{forged}/ws"):
+            raise AssertionError("the websocket opened")
+    except aiohttp.WSServerHandshakeError as exc:
+        assert exc.status == 404

@@ -1,0 +1,101 @@
+"""An officer's reply on each channel's real delivery path: an email in the ticket's thread (test SMTP
+server), a Telegram message (Bot API stand-in), and the web chat's history and open pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import Core
+from bot.channels.base import Deliveries
+from bot.channels.email import build_email_channel
+from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SUBJECT
+from bot.channels.telegram import build_telegram_channel
+from bot.channels.web import build_web_channel
+from bot.channels.web.history import SqlWebHistory
+from bot.mail.smtp import SmtpMailSender
+from bot.messages import ChannelName
+from tests.officer.conftest import build_workspace
+from tests.support.core import make_settings
+from tests.support.database import FrozenClock
+from tests.support.mail_servers import SmtpServer
+from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
+
+PERSON = "person@example.test"
+
+
+async def test_email_reply_is_mailed_in_the_ticket_thread(
+    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    smtp_server: SmtpServer,
+) -> None:
+    """A person who wrote by email gets the officer's answer as a mail replying to their message, with the
+    ticket reference in the subject."""
+    settings = make_settings(tmp_path, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
+                             imap_host="127.0.0.1", imap_user="privacy", imap_password="unused-here")
+    deliveries = Deliveries()
+    workspace = build_workspace(core, sessionmaker, clock, deliveries)
+    deliveries.register(build_email_channel(settings, workspace.conversation.handle,
+                                            SmtpMailSender.from_settings(settings)))
+    meta = {META_MESSAGE_ID: "<m1@example.test>", META_REFERENCES: "<m1@example.test>",
+            META_SUBJECT: "I need a human"}
+    result = await workspace.say("/human", sender=PERSON, channel=ChannelName.EMAIL, meta=meta,
+                                 claimed_address=PERSON)
+    assert result.outcome is not None and result.outcome.ticket_reference
+    reference = result.outcome.ticket_reference
+    sent = await workspace.desk.reply(reference, "Hello from the officer.", officer="o@x.test")
+    assert sent.delivered
+    mail = (await smtp_server.sink.wait_for(lambda m: PERSON in m.rcpt_tos))[0]
+    assert mail.message["In-Reply-To"] == "<m1@example.test>"
+    assert reference in mail.subject and "Hello from the officer." in mail.text
+
+
+async def test_telegram_reply_is_sent_to_the_chat(
+    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    telegram_api: FakeTelegramAPI,
+) -> None:
+    """A Telegram requester's ticket is answered in their chat through the channel's bot."""
+    deliveries = Deliveries()
+    workspace = build_workspace(core, sessionmaker, clock, deliveries)
+    settings = make_settings(tmp_path, telegram_token=BOT_TOKEN, telegram_api_base=telegram_api.base_url)
+    channel = build_telegram_channel(settings, workspace.conversation.handle, None)
+    deliveries.register(channel)
+    try:
+        result = await workspace.say("/human", sender="4242", channel=ChannelName.TELEGRAM)
+        assert result.outcome is not None and result.outcome.ticket_reference
+        await workspace.desk.reply(result.outcome.ticket_reference, "Officer here.", officer="o@x.test")
+        assert "Officer here." in telegram_api.sent_messages(4242)[-1]["text"]
+    finally:
+        await channel.stop()
+
+
+async def test_web_reply_is_pushed_to_the_open_page_and_kept_for_the_next_visit(
+    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+) -> None:
+    """A web-chat requester with the page open receives the reply on its websocket; the reply is in the
+    session's history once (the web chat stores what it delivers)."""
+    settings = make_settings(tmp_path, web_port=0)
+    deliveries = Deliveries()
+    workspace = build_workspace(core, sessionmaker, clock, deliveries,
+                                self_storing=frozenset({ChannelName.WEB}))
+    channel = build_web_channel(settings, workspace.conversation.handle, SqlWebHistory(sessionmaker),
+                                core.responses)
+    deliveries.register(channel)
+    await channel.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{channel.url}/api/sessions") as response:
+                session_id = (await response.json())["session_id"]
+            async with http.post(f"{channel.url}/api/chat", json={"session_id": session_id,
+                                                                  "text": "/human"}) as response:
+                reference = (await response.json())["ticket_reference"]
+            async with http.ws_connect(f"{channel.url}/api/sessions/{session_id}/ws") as socket:
+                await workspace.desk.reply(reference, "Live answer", officer="o@x.test")
+                pushed = await socket.receive_json(timeout=5)
+            assert "Live answer" in pushed["text"] and pushed["ticket_reference"] == reference
+            async with http.get(f"{channel.url}/api/sessions/{session_id}/messages") as response:
+                texts = [m["text"] for m in (await response.json())["messages"]]
+            assert sum("Live answer" in text for text in texts) == 1
+    finally:
+        await channel.stop()

@@ -1,0 +1,97 @@
+"""The HTML dashboard over plain HTTP: sign-in, cookies, CSRF on every form, escaping, filters, export."""
+
+from __future__ import annotations
+
+import re
+
+import aiohttp
+
+from tests.officer.web.conftest import OFFICER_EMAIL, OFFICER_PASSWORD, OfficerServer
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def browser_like() -> aiohttp.ClientSession:
+    """A client that keeps cookies for 127.0.0.1 (aiohttp refuses IP-address cookies by default)."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def sign_in(server: OfficerServer, http: aiohttp.ClientSession, password: str = OFFICER_PASSWORD
+                  ) -> aiohttp.ClientResponse:
+    """Fetch the login form and post it (with its token); returns the answer (redirects not followed)."""
+    async with http.get(f"{server.url}/officer/login") as response:
+        token = _CSRF.search(await response.text())
+    assert token is not None
+    return await http.post(f"{server.url}/officer/login", allow_redirects=False,
+                           data={"email": OFFICER_EMAIL, "password": password, "csrf_token": token.group(1)})
+
+
+async def test_signed_out_officer_is_sent_to_the_login_page(officer_server: OfficerServer) -> None:
+    """The queue redirects to the login page; a wrong password is refused with the same page."""
+    async with browser_like() as http:
+        async with http.get(f"{officer_server.url}/officer/", allow_redirects=False) as response:
+            assert response.status == 303 and response.headers["Location"] == "/officer/login"
+        refused = await sign_in(officer_server, http, password="wrong password!!")
+        assert refused.status == 401 and "do not match" in await refused.text()
+
+
+async def test_session_cookie_is_http_only_strict_and_the_login_form_needs_its_token(
+    officer_server: OfficerServer,
+) -> None:
+    """The session cookie is HttpOnly and SameSite=Strict; posting the login form without its token fails."""
+    async with browser_like() as http:
+        response = await sign_in(officer_server, http)
+        assert response.status == 303
+        header = next(v for v in response.headers.getall("Set-Cookie") if v.startswith("pb_officer="))
+        assert "HttpOnly" in header and "SameSite=Strict" in header and "Path=/officer" in header
+    async with browser_like() as http:
+        async with http.post(f"{officer_server.url}/officer/login", allow_redirects=False,
+                             data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD}) as forged:
+            assert forged.status == 403
+
+
+async def test_every_form_carries_the_token_and_posts_without_it_are_refused(
+    officer_server: OfficerServer,
+) -> None:
+    """The ticket page's forms each carry the CSRF token; the status form without it is refused (403) and
+    with it works."""
+    _, reference = await officer_server.open_handoff("/human")
+    async with browser_like() as http:
+        await sign_in(officer_server, http)
+        async with http.get(f"{officer_server.url}/officer/tickets/{reference}") as response:
+            html = await response.text()
+        assert html.count("<form") == html.count('name="csrf_token"') >= 5
+        token = _CSRF.search(html)
+        assert token is not None
+        url = f"{officer_server.url}/officer/tickets/{reference}/status"
+        async with http.post(url, data={"status": "in_progress"}, allow_redirects=False) as refused:
+            assert refused.status == 403
+        async with http.post(url, data={"status": "in_progress", "csrf_token": token.group(1)},
+                             allow_redirects=False) as done:
+            assert done.status == 303
+
+
+async def test_person_text_is_escaped_and_queue_filters_and_export_work(
+    officer_server: OfficerServer,
+) -> None:
+    """Markup a person wrote is escaped on the ticket page; the channel filter hides other channels; the
+    CSV export is an attachment."""
+    session_id, reference = await officer_server.open_handoff()
+    async with officer_server.http.post(f"{officer_server.url}/api/chat", json={
+            "session_id": session_id, "text": "<script>alert(1)</script>"}):
+        pass
+    async with browser_like() as http:
+        await sign_in(officer_server, http)
+        async with http.get(f"{officer_server.url}/officer/tickets/{reference}") as response:
+            html = await response.text()
+            assert "Content-Security-Policy" in response.headers
+        assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+        async with http.get(f"{officer_server.url}/officer/?channel=telegram") as response:
+            assert reference not in await response.text()
+        async with http.get(f"{officer_server.url}/officer/?channel=web") as response:
+            assert reference in await response.text()
+        async with http.get(f"{officer_server.url}/officer/export.csv") as response:
+            assert response.headers["Content-Disposition"].startswith("attachment")
+            assert reference in await response.text()
+        async with http.get(f"{officer_server.url}/officer/tickets/PRV-2222-2222") as response:
+            assert response.status == 404

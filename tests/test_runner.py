@@ -1,0 +1,78 @@
+"""The running process: `run_application` wires and serves everything, and stops cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import aiohttp
+
+from bot.runner import run_application
+from tests.support.core import MODEL_CACHE, make_settings
+from tests.support.mail_servers import free_port
+
+VENV_BIN = Path(sys.executable).parent
+
+
+async def _wait_healthy(url: str) -> dict[str, str]:
+    """Poll ``url``/healthz until it answers 200 (a minute at most); its JSON."""
+    async with asyncio.timeout(60), aiohttp.ClientSession() as http:
+        while True:
+            try:
+                async with http.get(f"{url}/healthz") as response:
+                    if response.status == 200:
+                        return dict(await response.json())
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+async def test_run_application_serves_until_stopped(tmp_path: Path) -> None:
+    """run_application starts the server on the configured port; setting stop_event ends it cleanly."""
+    port = free_port()
+    settings = make_settings(tmp_path, web_port=port, sweep_interval_seconds=0.2)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_application(settings, stop_event=stop))
+    try:
+        assert await _wait_healthy(f"http://127.0.0.1:{port}") == {"status": "ok"}
+        assert (tmp_path / "privacybot.sqlite3").exists()
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=15)
+    assert task.exception() is None
+    async with aiohttp.ClientSession() as http:
+        try:
+            await http.get(f"http://127.0.0.1:{port}/healthz")
+        except aiohttp.ClientConnectionError:
+            pass
+        else:
+            raise AssertionError("the server still answers after stop")
+
+
+async def test_privacybot_run_exits_zero_on_sigterm(tmp_path: Path) -> None:
+    """`privacybot run` serves the web chat and exits 0 when it receives SIGTERM."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PRIVACYBOT_DATA_DIR": str(tmp_path),
+        "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
+        "PRIVACYBOT_WEB_PORT": str(port),
+    }
+    process = await asyncio.create_subprocess_exec(
+        str(VENV_BIN / "privacybot"), "run", env=env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    try:
+        await _wait_healthy(f"http://127.0.0.1:{port}")
+        process.send_signal(signal.SIGTERM)
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, output.decode(errors="replace")
+    assert b"stopped" in output

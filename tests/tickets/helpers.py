@@ -1,0 +1,84 @@
+"""Helpers shared by the ticket, identity and SLA tests: recording seams and a desk per session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email.message import EmailMessage
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from actions.desk import Requester
+from bot.identity.verification import IdentityVerifier
+from bot.mail import MailDeliveryError, MailSender
+from bot.messages import ChannelName
+from bot.settings import Settings
+from bot.sla.clock import Clock
+from bot.sla.deadlines import SlaTerms
+from bot.store.conversations import ConversationRepository
+from bot.tickets.book import TicketBook
+from bot.tickets.desk import SqlRequestDesk
+from responses import Responses
+
+TERMS = SlaTerms(first_response_hours=48, resolution_days=30, reminder_hours=(24, 4))
+
+
+class RecordingMailSender:
+    """A MailSender that keeps what it was given (or fails, when told to)."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        """Start empty."""
+        self.sent: list[EmailMessage] = []
+        self.fail = fail
+
+    async def send(self, message: EmailMessage) -> None:
+        """Keep ``message``, or raise MailDeliveryError."""
+        if self.fail:
+            raise MailDeliveryError("refused")
+        self.sent.append(message)
+
+
+def make_settings(**overrides: object) -> Settings:
+    """Settings for tests (no environment secrets needed)."""
+    return Settings(testing=True, **overrides)  # type: ignore[arg-type]
+
+
+def requester(
+    conversation_id: str, sender_id: str = "web-1", channel: ChannelName = ChannelName.WEB
+) -> Requester:
+    """A requester on ``channel``."""
+    return Requester(channel=channel, sender_id=sender_id, conversation_id=conversation_id)
+
+
+@asynccontextmanager
+async def desk_session(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    mail: MailSender | None = None,
+) -> AsyncIterator[tuple[SqlRequestDesk, AsyncSession]]:
+    """A desk on a fresh session, committed when the block ends without error."""
+    async with sessionmaker() as session:
+        verifier = IdentityVerifier(
+            session,
+            clock=clock,
+            mail_sender=mail or RecordingMailSender(),
+            responses=Responses(),
+            mail_from="privacy-assistant@zynorlink.example",
+        )
+        desk = SqlRequestDesk(session, book=TicketBook(session, clock=clock, terms=TERMS), verifier=verifier)
+        yield desk, session
+        await session.commit()
+
+
+async def new_conversation(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    sender_id: str = "web-1",
+    channel: ChannelName = ChannelName.WEB,
+) -> Requester:
+    """Store a conversation for ``sender_id`` and return its requester."""
+    async with sessionmaker() as session, session.begin():
+        row = await ConversationRepository(session).get_or_create(
+            channel=channel, sender_id=sender_id, now=clock.now()
+        )
+    return requester(row.id, sender_id, channel)
