@@ -40,11 +40,11 @@ test: lint typecheck rasa unit
 rasa:
 	bash nlu/engines/build_rasa_env.sh
 
-bench: install
-	$(BIN)/python bench/core.py
-	$(BIN)/python bench/sweeper.py
-	$(BIN)/python bench/web_chat.py
-	$(BIN)/python bench/engines.py
+bench: install rasa
+	$(BIN)/python -m bench.core
+	$(BIN)/python -m bench.sweeper
+	$(BIN)/python -m bench.web_chat
+	$(BIN)/python -m bench.engines
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -17,12 +17,24 @@ async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: st
         return Outcome(ActionKind.HANDOFF, state)
     address = turn.verified_address or state.verified_address
     ticket = await desk.open_request(
-        turn.requester, TicketKind.HANDOFF, address=address,
-        identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
-        method=IdentityMethod.EMAIL_DMARC if turn.verified_address else (
-            IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
+        turn.requester,
+        TicketKind.HANDOFF,
+        address=address,
+        # A conversation with a person needs no proof of identity; a request made in it will.
+        identity=IdentityStatus.VERIFIED if address else IdentityStatus.NOT_REQUIRED,
+        method=IdentityMethod.EMAIL_DMARC
+        if turn.verified_address
+        else (IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
     )
-    outbox.say("chat/handoff_started.txt.j2", ticket=ticket, reason=reason, terms=services.terms,
-               ticket_reference=ticket.reference)
-    return Outcome(ActionKind.HANDOFF, state.evolve(step=Step.HANDOFF, handoff_reference=ticket.reference),
-                   ticket_reference=ticket.reference)
+    outbox.say(
+        "chat/handoff_started.txt.j2",
+        ticket=ticket,
+        reason=reason,
+        terms=services.terms,
+        ticket_reference=ticket.reference,
+    )
+    return Outcome(
+        ActionKind.HANDOFF,
+        state.evolve(step=Step.HANDOFF, handoff_reference=ticket.reference),
+        ticket_reference=ticket.reference,
+    )

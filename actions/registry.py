@@ -58,7 +58,9 @@ ACTIONS: dict[Intent, Action] = {
 
 def _is_cancel(turn: Turn) -> bool:
     intent = turn.parse.intent
-    return bool(_CANCEL.match(turn.parse.text)) or (intent.intent is Intent.DENY and intent.confidence >= CONFIDENT)
+    return bool(_CANCEL.match(turn.parse.text)) or (
+        intent.intent is Intent.DENY and intent.confidence >= CONFIDENT
+    )
 
 
 def _confident(turn: Turn, *intents: Intent) -> bool:
@@ -126,7 +128,8 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
             quote_answer(answer, outbox, services)
             return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
     candidates = tuple(
-        s.intent for s in parse.ranking[:3]
+        s.intent
+        for s in parse.ranking[:3]
         if s.intent is not Intent.OUT_OF_SCOPE and s.confidence >= PLAUSIBLE / 2
     )[:2]
     if top is not Intent.OUT_OF_SCOPE and candidates:
@@ -136,14 +139,16 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     misunderstood = turn.state.misunderstood + 1
     if misunderstood >= MISUNDERSTOOD_LIMIT and services.desk is not None:
         return await hand_off(turn, outbox, services, reason="not_understood")
-    outbox.say("chat/fallback.txt.j2", terms=services.terms,
-               quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"))
+    outbox.say(
+        "chat/fallback.txt.j2",
+        terms=services.terms,
+        quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"),
+    )
     return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
 
 
 async def _clarify(turn: Turn, outbox: Outbox, services: Services, options: tuple[Intent, ...]) -> Outcome:
     """Ask which of two readings the person meant, with a button for each."""
     values = [o.value for o in options]
-    outbox.say("chat/clarify.txt.j2", options=values,
-               quick_replies=tuple(f"@label:{v}" for v in values))
+    outbox.say("chat/clarify.txt.j2", options=values, quick_replies=tuple(f"@label:{v}" for v in values))
     return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

@@ -21,7 +21,8 @@ from nlu.intents import EntityName, RequestKind
 from policy.answers import PolicyAnswer
 
 _RESEND = re.compile(
-    r"\b(re-?send|new code|another code|send (it |the code )?again|did ?n[o']?t (get|receive)|no code)\b", re.I
+    r"\b(re-?send|new code|another code|send (it |the code )?again|did ?n[o']?t (get|receive)|no code)\b",
+    re.I,
 )
 _SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
 
@@ -52,14 +53,13 @@ def _say_opened(ticket: TicketSummary, outbox: Outbox, services: Services) -> No
     outbox.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
 
 
-async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: RequestKind,
-                        queued: tuple[RequestKind, ...] = ()) -> Outcome:
+async def start_request(
+    turn: Turn, outbox: Outbox, services: Services, kind: RequestKind, queued: tuple[RequestKind, ...] = ()
+) -> Outcome:
     """Begin a rights request of ``kind`` (and any further kinds found in the same message)."""
     quote = _rights_quote(turn, services)
     outbox.say("chat/request_received.txt.j2", kind=kind.value, quote=quote, queued=[k.value for k in queued])
-    state = turn.state.evolve(
-        pending_kind=kind, queued_kinds=queued, misunderstood=0, pending_reference=None
-    )
+    state = turn.state.evolve(pending_kind=kind, queued_kinds=queued, misunderstood=0, pending_reference=None)
     desk = services.desk
     address = turn.verified_address or state.verified_address
     if kind is RequestKind.POLICY_ARCHIVE and not queued:
@@ -67,19 +67,26 @@ async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: Re
             outbox.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
             return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind)
         ticket = await desk.open_request(
-            turn.requester, TicketKind.POLICY_ARCHIVE, address=address,
-            identity=IdentityStatus.NOT_REQUIRED, method=IdentityMethod.NONE,
+            turn.requester,
+            TicketKind.POLICY_ARCHIVE,
+            address=address,
+            identity=IdentityStatus.NOT_REQUIRED,
+            method=IdentityMethod.NONE,
         )
         _say_opened(ticket, outbox, services)
-        return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind,
-                       ticket_reference=ticket.reference)
+        return Outcome(
+            ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind, ticket_reference=ticket.reference
+        )
     if kind is RequestKind.SECURITY_INCIDENT and desk is not None:
         # A suspected compromise cannot wait for verification: open now, urgent, verify after.
         ticket = await desk.open_request(
-            turn.requester, TicketKind.SECURITY_INCIDENT, address=address,
+            turn.requester,
+            TicketKind.SECURITY_INCIDENT,
+            address=address,
             identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
-            method=IdentityMethod.EMAIL_DMARC if turn.verified_address else (
-                IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
+            method=IdentityMethod.EMAIL_DMARC
+            if turn.verified_address
+            else (IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
             priority=Priority.URGENT,
         )
         _say_opened(ticket, outbox, services)
@@ -89,12 +96,17 @@ async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: Re
         if turn.claimed_address:
             return await send_code(turn, outbox, services, state, turn.claimed_address)
         outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
-        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind,
-                       ticket_reference=ticket.reference)
+        return Outcome(
+            ActionKind.REQUEST,
+            state.evolve(step=Step.AWAIT_EMAIL),
+            kind=kind,
+            ticket_reference=ticket.reference,
+        )
     if address and desk is not None:
         method = IdentityMethod.EMAIL_DMARC if turn.verified_address else IdentityMethod.EMAIL_CODE
-        return await open_pending(turn, outbox, services, state.evolve(verified_address=address), address,
-                                  method)
+        return await open_pending(
+            turn, outbox, services, state.evolve(verified_address=address), address, method
+        )
     email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:
         return await send_code(turn, outbox, services, state, email)
@@ -102,8 +114,9 @@ async def start_request(turn: Turn, outbox: Outbox, services: Services, kind: Re
     return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind)
 
 
-async def send_code(turn: Turn, outbox: Outbox, services: Services, state: DialogueState,
-                    address: str) -> Outcome:
+async def send_code(
+    turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str
+) -> Outcome:
     """Mail a one-time code to ``address`` and wait for it."""
     desk = _desk(services)
     try:
@@ -115,11 +128,16 @@ async def send_code(turn: Turn, outbox: Outbox, services: Services, state: Dialo
         outbox.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
     outbox.say(
-        "chat/code_sent.txt.j2", address=mask_address(sent.address), minutes=services.terms.code_valid_minutes,
+        "chat/code_sent.txt.j2",
+        address=mask_address(sent.address),
+        minutes=services.terms.code_valid_minutes,
         quick_replies=("Send a new code", "Cancel"),
     )
-    return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
-                   kind=state.pending_kind)
+    return Outcome(
+        ActionKind.REQUEST,
+        state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
+        kind=state.pending_kind,
+    )
 
 
 async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
@@ -142,16 +160,22 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
         return await send_code(turn, outbox, services, state, state.code_address)
     code = typed_code(turn)
     if code is None:
-        outbox.say("chat/ask_code_again.txt.j2", address=mask_address(state.code_address or ""),
-                   quick_replies=("Send a new code", "Cancel"))
+        outbox.say(
+            "chat/ask_code_again.txt.j2",
+            address=mask_address(state.code_address or ""),
+            quick_replies=("Send a new code", "Cancel"),
+        )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     check = await desk.check_code(turn.requester, code)
     if check.result is CodeResult.ACCEPTED and check.address:
         verified = state.evolve(verified_address=check.address)
         return await open_pending(turn, outbox, services, verified, check.address, IdentityMethod.EMAIL_CODE)
     if check.result is CodeResult.WRONG:
-        outbox.say("chat/code_wrong.txt.j2", attempts_left=check.attempts_left,
-                   quick_replies=("Send a new code", "Cancel"))
+        outbox.say(
+            "chat/code_wrong.txt.j2",
+            attempts_left=check.attempts_left,
+            quick_replies=("Send a new code", "Cancel"),
+        )
     elif check.result is CodeResult.EXPIRED:
         outbox.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
     elif check.result is CodeResult.LOCKED:
@@ -162,14 +186,16 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
     return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
 
 
-async def open_pending(turn: Turn, outbox: Outbox, services: Services, state: DialogueState,
-                       address: str, method: IdentityMethod) -> Outcome:
+async def open_pending(
+    turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str, method: IdentityMethod
+) -> Outcome:
     """The person is verified: open every pending request (or confirm an incident ticket)."""
     desk = _desk(services)
     reference = None
     if state.pending_reference:
-        ticket = await desk.attach_verification(turn.requester, state.pending_reference, address=address,
-                                                method=method)
+        ticket = await desk.attach_verification(
+            turn.requester, state.pending_reference, address=address, method=method
+        )
         if ticket is not None:
             outbox.say("chat/identity_confirmed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
             reference = ticket.reference
@@ -179,9 +205,15 @@ async def open_pending(turn: Turn, outbox: Outbox, services: Services, state: Di
     return await _open_queued(turn, outbox, services, state, address, method, reference)
 
 
-async def _open_queued(turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str,
-                       method: IdentityMethod = IdentityMethod.EMAIL_CODE,
-                       reference: str | None = None) -> Outcome:
+async def _open_queued(
+    turn: Turn,
+    outbox: Outbox,
+    services: Services,
+    state: DialogueState,
+    address: str,
+    method: IdentityMethod = IdentityMethod.EMAIL_CODE,
+    reference: str | None = None,
+) -> Outcome:
     desk = _desk(services)
     kinds = ([state.pending_kind] if state.pending_kind else []) + list(state.queued_kinds)
     first_kind = kinds[0] if kinds else None
@@ -189,14 +221,18 @@ async def _open_queued(turn: Turn, outbox: Outbox, services: Services, state: Di
         if kind is RequestKind.SECURITY_INCIDENT and state.pending_reference:
             continue
         ticket = await desk.open_request(
-            turn.requester, TicketKind.of_request(kind), address=address,
-            identity=IdentityStatus.VERIFIED, method=method,
+            turn.requester,
+            TicketKind.of_request(kind),
+            address=address,
+            identity=IdentityStatus.VERIFIED,
+            method=method,
             priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
         )
         _say_opened(ticket, outbox, services)
         reference = reference or ticket.reference
-    done = state.evolve(step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None,
-                        pending_reference=None)
+    done = state.evolve(
+        step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, pending_reference=None
+    )
     return Outcome(ActionKind.REQUEST, done, kind=first_kind, ticket_reference=reference)
 
 

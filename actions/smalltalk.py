@@ -15,8 +15,12 @@ _TEMPLATES = {
     Intent.INFORM: "chat/inform_without_question.txt.j2",
 }
 
-STARTER_CHOICES = ("What data do you collect?", "Get a copy of my data", "Delete my account",
-                   "Talk to a person")
+STARTER_CHOICES = (
+    "What data do you collect?",
+    "Get a copy of my data",
+    "Delete my account",
+    "Talk to a person",
+)
 
 
 async def small_talk(turn: Turn, outbox: Outbox, services: Services) -> Outcome:

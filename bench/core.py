@@ -76,8 +76,13 @@ _PEAK_OF_CHILD = (
 
 def peak_memory_mb(*command: str) -> float:
     """Peak resident memory (MB) of ``command``, measured in a wrapper so no other child counts."""
-    out = subprocess.run([sys.executable, "-c", _PEAK_OF_CHILD, *command], check=True, capture_output=True,
-                         text=True, cwd=PROJECT_ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_OF_CHILD, *command],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     return int(out.stdout.strip()) / 1024
 
 
@@ -88,26 +93,40 @@ def bench_cold_start(runs: int) -> tuple[list[float], float, float]:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([exe, "ask", "how long do you keep payment records?"], check=True,
-                       capture_output=True, cwd=PROJECT_ROOT)
+        subprocess.run(
+            [exe, "ask", "how long do you keep payment records?"],
+            check=True,
+            capture_output=True,
+            cwd=PROJECT_ROOT,
+        )
         times.append(time.perf_counter() - started)
     return times, peak_memory_mb(exe, "ask", "hello"), peak_memory_mb(exe, "nlu", "train")
 
 
 def main() -> None:
     """Run every measurement and print the figures."""
-    subprocess.run([str(Path(sys.executable).with_name("privacybot")), "ask", "warm the model cache"],
-                   check=True, capture_output=True, cwd=PROJECT_ROOT)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("privacybot")), "ask", "warm the model cache"],
+        check=True,
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+    )
     training = [bench_training() for _ in range(3)]
     parse_answer, turns = asyncio.run(bench_latency(200))
     cold, peak_mb, train_mb = bench_cold_start(7)
     print("core benchmark (embedded engine)")
     print(f"  training time           median {statistics.median(training):.2f} s   (target <= 5 s)")
-    print(f"  parse+answer            p50 {percentile(parse_answer, 50):.3f} ms   p99 "
-          f"{percentile(parse_answer, 99):.3f} ms   (target p50 <= 1 ms)   n={len(parse_answer)}")
-    print(f"  whole turn (in memory)  p50 {percentile(turns, 50):.3f} ms   p99 {percentile(turns, 99):.3f} ms")
-    print(f"  `privacybot ask` cold   median {statistics.median(cold):.2f} s   min {min(cold):.2f} s   "
-          "(target <= 1.5 s)")
+    print(
+        f"  parse+answer            p50 {percentile(parse_answer, 50):.3f} ms   p99 "
+        f"{percentile(parse_answer, 99):.3f} ms   (target p50 <= 1 ms)   n={len(parse_answer)}"
+    )
+    print(
+        f"  whole turn (in memory)  p50 {percentile(turns, 50):.3f} ms   p99 {percentile(turns, 99):.3f} ms"
+    )
+    print(
+        f"  `privacybot ask` cold   median {statistics.median(cold):.2f} s   min {min(cold):.2f} s   "
+        "(target <= 1.5 s)"
+    )
     print(f"  peak memory (ask)       {peak_mb:.0f} MB   (target <= 200 MB)")
     print(f"  peak memory (training)  {train_mb:.0f} MB")
 

@@ -1,6 +1,7 @@
 """Web chat under load: 50 concurrent sessions over HTTP against a real `privacybot run` (its own process, a
-free loopback port, SQLite in a temp dir). Prints messages per second, p50/p99 latency and how many messages
-were lost or failed (every sent message_id must be in the session's stored history exactly once).
+free loopback port, SQLite in a temp dir, or the database given with ``--database-url``). Prints messages
+per second, p50/p99 latency and how many messages were lost or failed (every sent message_id must be in the
+session's stored history exactly once).
 
 Two runs: "paced" (people: a pause between messages, the target p99 <= 50 ms applies) and "saturated"
 (each session sends its next message as soon as the reply arrives: the server's throughput ceiling).
@@ -66,8 +67,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def start_server(data_dir: Path, port: int) -> asyncio.subprocess.Process:
-    """`privacybot run` on ``port`` with SQLite under ``data_dir``; returns once /healthz answers."""
+async def start_server(
+    data_dir: Path, port: int, database_url: str | None = None
+) -> asyncio.subprocess.Process:
+    """`privacybot run` on ``port`` with SQLite under ``data_dir`` (or ``database_url``); returns once
+    /healthz answers."""
     env = {
         **os.environ,
         "PRIVACYBOT_DATA_DIR": str(data_dir),
@@ -76,6 +80,8 @@ async def start_server(data_dir: Path, port: int) -> asyncio.subprocess.Process:
         "PRIVACYBOT_RATE_LIMIT_PER_MINUTE": "1000000",
         "PRIVACYBOT_LOG_LEVEL": "WARNING",
     }
+    if database_url:
+        env["PRIVACYBOT_DATABASE_URL"] = database_url
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "run", env=env, stdin=subprocess.DEVNULL, cwd=str(PROJECT_ROOT)
     )
@@ -144,11 +150,11 @@ async def run(url: str, sessions: int, messages: int, think: float, label: str) 
     return p99 <= P99_TARGET_MS and lost == 0 and figures.failed == 0
 
 
-async def main(sessions: int, messages: int, think: float) -> None:
+async def main(sessions: int, messages: int, think: float, database_url: str | None = None) -> None:
     """Start the server, run paced and saturated, stop the server."""
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
         port = free_port()
-        server = await start_server(Path(tmp), port)
+        server = await start_server(Path(tmp), port, database_url)
         url = f"http://127.0.0.1:{port}"
         try:
             paced = await run(url, sessions, messages, think, "paced")
@@ -165,5 +171,10 @@ if __name__ == "__main__":
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--messages", type=int, default=10)
     parser.add_argument("--think", type=float, default=3.0, help="mean seconds between a session's messages")
+    parser.add_argument(
+        "--database-url",
+        help="the server's database, e.g. postgresql://postgres@127.0.0.1:5432/test?search_path=bench "
+        "(an existing schema); default: SQLite in a temp dir",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.sessions, args.messages, args.think))
+    asyncio.run(main(args.sessions, args.messages, args.think, args.database_url))

@@ -36,7 +36,10 @@ class Core:
     def conversation(self, stores: TurnStoreFactory, nlu: NluEngine | None = None) -> Conversation:
         """A conversation service over ``stores`` (and another engine, if given)."""
         return Conversation(
-            nlu=nlu or self.nlu, answerer=self.answerer, responses=self.responses, stores=stores,
+            nlu=nlu or self.nlu,
+            answerer=self.answerer,
+            responses=self.responses,
+            stores=stores,
             terms=self.terms,
         )
 
@@ -47,8 +50,9 @@ def build_mail_sender(settings: Settings) -> MailSender:
     if settings.smtp_host:
         return SmtpMailSender.from_settings(settings)
     spool = settings.data_dir / "mail-spool"
-    log.warning("PRIVACYBOT_SMTP_HOST is not set: mail (identity codes, officer notices) is written to %s",
-                spool)
+    log.warning(
+        "PRIVACYBOT_SMTP_HOST is not set: mail (identity codes, officer notices) is written to %s", spool
+    )
     return SpoolMailSender(spool)
 
 

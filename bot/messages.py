@@ -35,7 +35,8 @@ class InboundMessage:
     ``claimed_address`` is an address the channel says the person wrote from without proof (an email's From):
     a one-time code goes there without asking. ``thread_reference`` is the ticket reference the channel's
     threading ties this message to (a reply in a ticket's email thread).
-    ``meta`` carries channel details the conversation stores but never interprets (thread ids, attachment notes).
+    ``meta`` carries channel details the conversation stores but never interprets (thread ids,
+    attachment notes).
     """
 
     channel: ChannelName

@@ -112,8 +112,13 @@ class Settings(BaseSettings):
     def _reject_placeholder_secrets(self) -> Settings:
         if self.testing:
             return self
-        for name in ("smtp_password", "secret_key", "telegram_token", "telegram_webhook_secret",
-                     "imap_password"):
+        for name in (
+            "smtp_password",
+            "secret_key",
+            "telegram_token",
+            "telegram_webhook_secret",
+            "imap_password",
+        ):
             secret = getattr(self, name)
             if secret is not None and secret.get_secret_value().strip().lower() in _PLACEHOLDER_SECRETS:
                 raise ValueError(f"PRIVACYBOT_{name.upper()} is a placeholder; set a real secret")

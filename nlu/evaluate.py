@@ -1,4 +1,4 @@
-"""Held-out evaluation of an engine on a split of our own data: per-intent precision, recall, F1, confusions."""
+"""Held-out evaluation of an engine on a split of our data: per-intent precision, recall, F1, confusions."""
 
 from __future__ import annotations
 
@@ -35,9 +35,9 @@ class Evaluation:
     test_size: int
 
 
-def split(data: TrainingData, *, test_share: float = 0.2, seed: int = 7) -> tuple[
-    list[tuple[str, Intent]], list[tuple[str, Intent]]
-]:
+def split(
+    data: TrainingData, *, test_share: float = 0.2, seed: int = 7
+) -> tuple[list[tuple[str, Intent]], list[tuple[str, Intent]]]:
     """A stratified split: ``test_share`` of every intent's examples held out, reproducibly."""
     rng = random.Random(seed)
     train: list[tuple[str, Intent]] = []
@@ -52,7 +52,7 @@ def split(data: TrainingData, *, test_share: float = 0.2, seed: int = 7) -> tupl
 
 
 def read_test_file(path: Path) -> list[tuple[str, Intent]]:
-    """Labelled messages from JSON Lines ``{"text": ..., "intent": ...}``. Raises ValueError naming the line."""
+    """Labelled messages from JSON Lines ``{"text": ..., "intent": ...}``; ValueError names a bad line."""
     pairs = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from collections import Counter
@@ -29,12 +30,12 @@ def raw_features(text: str) -> Counter[str]:
     feats: Counter[str] = Counter()
     stems = [stem(t) for t in tokens]
     feats.update(f"w:{s}" for s in stems)
-    feats.update(f"b:{a}_{b}" for a, b in zip(stems, stems[1:], strict=False))
+    feats.update(f"b:{a}_{b}" for a, b in itertools.pairwise(stems))
     for token in tokens:
         padded = f" {token} "
         for n in _CHAR_NGRAMS:
             if len(padded) >= n:
-                feats.update(f"c:{padded[i:i + n]}" for i in range(len(padded) - n + 1))
+                feats.update(f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1))
     return feats
 
 

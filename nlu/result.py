@@ -44,14 +44,16 @@ class ParseResult:
         return {
             "text": self.text,
             "intent": {"name": self.intent.intent.value, "confidence": self.intent.confidence},
-            "intent_ranking": [
-                {"name": s.intent.value, "confidence": s.confidence} for s in self.ranking
-            ],
+            "intent_ranking": [{"name": s.intent.value, "confidence": s.confidence} for s in self.ranking],
             "entities": [
                 {"entity": e.name.value, "value": e.value, "start": e.start, "end": e.end}
                 for e in self.entities
             ],
         }
+
+
+class EngineUnavailable(Exception):
+    """An engine could not classify a message (its server is down, say); another engine may."""
 
 
 class NluEngine(Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from policy.document import PassageKind
 from policy.search import PassageMatch, PolicyIndex
@@ -47,13 +48,11 @@ class PolicyAnswerer:
 
     def __init__(self, index: PolicyIndex, profiles: Mapping[str, Mapping[str, float]] | None = None) -> None:
         self.index = index
-        self._priors = {
-            name: index.section_prior(profile) for name, profile in (profiles or {}).items()
-        }
+        self._priors = {name: index.section_prior(profile) for name, profile in (profiles or {}).items()}
 
-    @property
+    @cached_property
     def has_email_address(self) -> bool:
-        """True when the policy states a real contact email address itself."""
+        """True when the policy states a real contact email address itself (the policy never changes)."""
         return any(_EMAIL.search(p.text) for p in self.index.document.passages)
 
     def answer(self, question: str, *, topic: str | None = None) -> PolicyAnswer | NoAnswer:

@@ -240,11 +240,17 @@ def _lists(passages: list[Passage]) -> list[Passage]:
         if len(run) > 1:
             first = run[0]
             lead = passages[first.index - 1] if first.index > 0 else None
-            intro = lead.text + "\n" if lead and lead.kind is PassageKind.PARAGRAPH and \
-                lead.section == first.section else ""
+            intro = (
+                lead.text + "\n"
+                if lead and lead.kind is PassageKind.PARAGRAPH and lead.section == first.section
+                else ""
+            )
             text = intro + "\n".join(f"- {b.text}" for b in run)
-            lists.append(Passage(len(passages) + len(lists), PassageKind.LIST, text, first.section,
-                                 first.parent_section))
+            lists.append(
+                Passage(
+                    len(passages) + len(lists), PassageKind.LIST, text, first.section, first.parent_section
+                )
+            )
         run.clear()
 
     for passage in passages:

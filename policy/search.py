@@ -12,6 +12,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from policy.document import Passage, PassageKind, PolicyDocument
 from policy.spelling import Speller
@@ -24,6 +25,10 @@ _SYNONYM_WEIGHT = 0.5
 _PRIOR_WEIGHT = 0.8
 # Whole blocks are found through their single lines; they are answered only when asked for.
 _SEARCHED_KINDS = frozenset(PassageKind) - {PassageKind.FIELD_BLOCK}
+# Questions whose terms and scores are remembered (the index is read-only: they never go stale).
+_CACHED_QUESTIONS = 256
+# One passage's raw score, coverage, unmatched query terms and position among the searched passages.
+_Scored = tuple[float, float, tuple[str, ...], int]
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,15 @@ class PolicyIndex:
         self._section_tf: dict[str, Counter[str]] = {}
         for p, tf in zip(self._passages, self._text_tf, strict=True):
             self._section_tf.setdefault(p.section, Counter()).update(tf)
+        # Per passage, computed once rather than per question: its length norm and every term it speaks
+        # to (text or heading).
+        self._norms = [_K1 * (1 - _B + _B * length / self._avg_length) for length in self._lengths]
+        self._known_terms = [
+            frozenset(tf) | heading for tf, heading in zip(self._text_tf, self._heading_terms, strict=True)
+        ]
+        # One answer searches the same question more than once (globally, then within a topic).
+        self._query_terms = lru_cache(maxsize=_CACHED_QUESTIONS)(self._compute_query_terms)
+        self._scored = lru_cache(maxsize=_CACHED_QUESTIONS)(self._score_all)
 
     def _context_of(self, passage: Passage) -> str:
         context = f"{passage.section} {passage.parent_section or ''}"
@@ -78,9 +92,12 @@ class PolicyIndex:
 
     def query_terms(self, question: str) -> list[str]:
         """The question's stemmed content words, typos repaired against the policy's own words."""
-        return list(dict.fromkeys(
-            stem(self._speller.correct(w)) for w in words(question) if w not in STOP_WORDS
-        ))
+        return list(self._query_terms(question))
+
+    def _compute_query_terms(self, question: str) -> tuple[str, ...]:
+        return tuple(
+            dict.fromkeys(stem(self._speller.correct(w)) for w in words(question) if w not in STOP_WORDS)
+        )
 
     def is_known(self, term: str) -> bool:
         """True when the policy uses ``term`` or a word meaning about the same."""
@@ -113,31 +130,7 @@ class PolicyIndex:
     ) -> list[PassageMatch]:
         """The best passages for ``question`` (only in ``sections``, if given), best first; empty when
         no word of it is in the policy."""
-        query = self.query_terms(question)
-        if not query:
-            return []
-        expanded: dict[str, float] = {t: 1.0 for t in query}
-        for t in query:
-            for s in synonyms(t):
-                expanded.setdefault(s, _SYNONYM_WEIGHT)
-        total = sum(self.idf(t) for t in query)
-        raw: list[tuple[float, float, tuple[str, ...], int]] = []
-        for i, (tf, heading) in enumerate(zip(self._text_tf, self._heading_terms, strict=True)):
-            norm = _K1 * (1 - _B + _B * self._lengths[i] / self._avg_length)
-            score = 0.0
-            for t, w in expanded.items():
-                f = tf.get(t, 0)
-                if f:
-                    score += w * self.idf(t) * f * (_K1 + 1) / (f + norm)
-                elif t in heading:
-                    score += w * self.idf(t) * _HEADING_WEIGHT
-            unmatched = tuple(t for t in query if t not in tf and t not in heading)
-            # A word matched only through a synonym counts half: the policy says something close.
-            partial = [t for t in unmatched if any(x in tf or x in heading for x in synonyms(t))]
-            unmatched = tuple(t for t in unmatched if t not in partial)
-            covered = total - sum(self.idf(t) for t in unmatched) - 0.5 * sum(self.idf(t) for t in partial)
-            raw.append((score, covered / total if total else 0.0, unmatched, i))
-        best_score = max((r[0] for r in raw), default=0.0)
+        raw, best_score = self._scored(question)
         if best_score <= 0:
             return []
         results: list[PassageMatch] = []
@@ -153,8 +146,44 @@ class PolicyIndex:
             if score > 0:
                 results.append(PassageMatch(passage, final, coverage, unmatched))
         # On a tie a whole list beats its own introduction: it says more.
-        results.sort(key=lambda m: (-round(m.score, 6), m.passage.kind is not PassageKind.LIST, m.passage.index))
+        results.sort(
+            key=lambda m: (-round(m.score, 6), m.passage.kind is not PassageKind.LIST, m.passage.index)
+        )
         return results[:limit]
+
+    def _score_all(self, question: str) -> tuple[tuple[_Scored, ...], float]:
+        """Each searched passage's score, coverage and unmatched terms for ``question``, and the best score
+        (0 when no word of the question is in the policy). Independent of any prior or section filter."""
+        query = self._query_terms(question)
+        if not query:
+            return (), 0.0
+        expanded: dict[str, float] = {t: 1.0 for t in query}
+        for t in query:
+            for s in synonyms(t):
+                expanded.setdefault(s, _SYNONYM_WEIGHT)
+        idf = {t: self.idf(t) for t in expanded}
+        weighted = [(t, w * idf[t]) for t, w in expanded.items()]  # in order: sums add up as term by term
+        query_synonyms = {t: synonyms(t) for t in query}
+        total = sum(idf[t] for t in query)
+        raw: list[_Scored] = []
+        for i, (tf, heading, known) in enumerate(
+            zip(self._text_tf, self._heading_terms, self._known_terms, strict=True)
+        ):
+            norm = self._norms[i]
+            score = 0.0
+            for t, weight in weighted:
+                f = tf.get(t, 0)
+                if f:
+                    score += weight * f * (_K1 + 1) / (f + norm)
+                elif t in heading:
+                    score += weight * _HEADING_WEIGHT
+            unmatched = tuple(t for t in query if t not in known)
+            # A word matched only through a synonym counts half: the policy says something close.
+            partial = [t for t in unmatched if not known.isdisjoint(query_synonyms[t])]
+            unmatched = tuple(t for t in unmatched if t not in partial)
+            covered = total - sum(idf[t] for t in unmatched) - 0.5 * sum(idf[t] for t in partial)
+            raw.append((score, covered / total if total else 0.0, unmatched, i))
+        return tuple(raw), max((r[0] for r in raw), default=0.0)
 
     def field_block(self, section: str) -> Passage | None:
         """The block of ``Key: value`` lines in ``section``, if it has one."""

@@ -22,7 +22,8 @@ STOP_WORDS = frozenset(
     does doesn't didn't isn't aren't wasn't weren't won't can't cannot zynorlink zynor link company
     guys you're youre u ur us one thing things stuff anything something everything question wondering
     wonder curious ask asking say said need really actually just still already much many lot see look
-    find happen happens happened mean means work works going go make sure exactly currently give gives number numbers""".split()
+    find happen happens happened mean means work works going go make sure exactly currently give gives
+    number numbers""".split()
 )
 
 # Groups of words people use for the same idea. General English only: no policy facts.
@@ -36,7 +37,8 @@ _SYNONYM_GROUPS = (
     "change changes update updates modify amend amendment revise revision",
     "contact reach email mail phone call telephone write address",
     "officer dpo controller",
-    "country countries abroad international border borders overseas foreign jurisdiction located location where within",
+    "country countries abroad international border borders overseas foreign jurisdiction located location"
+    " where within",
     "notify notification notice inform informed tell communicate announce",
     "pay payment payments card credit debit billing purchase transaction transactions invoice",
     "course courses class classes lesson certification certificate credential",

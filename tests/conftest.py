@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.support.telegram_api",
     "tests.support.browser",
     "tests.support.core",
+    "tests.support.rasa",
 ]

@@ -1,4 +1,4 @@
-"""`privacybot ask` (one message, or JSON Lines in and out) and `privacybot chat` (a terminal conversation)."""
+"""`privacybot ask` (one message, or JSON Lines in and out) and `privacybot chat` (a terminal chat)."""
 
 from __future__ import annotations
 
@@ -46,8 +46,16 @@ async def _ask_lines(core: Core) -> None:
             if not isinstance(text, str):
                 raise TypeError("text must be a string")
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            error = {"text": None, "intent": None, "confidence": None, "action": None, "kind": None,
-                     "section": None, "replies": [], "error": f"line {number}: {exc}"}
+            error: dict[str, object] = {
+                "text": None,
+                "intent": None,
+                "confidence": None,
+                "action": None,
+                "kind": None,
+                "section": None,
+                "replies": [],
+                "error": f"line {number}: {exc}",
+            }
             click.echo(json.dumps(error, ensure_ascii=False))
             continue
         result = await _ask_once(core, text)
@@ -57,7 +65,9 @@ async def _ask_lines(core: Core) -> None:
 @click.command()
 @click.argument("text", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-@click.option("--jsonl", is_flag=True, help="Read JSON Lines {\"text\": ...} from stdin, one object out per line.")
+@click.option(
+    "--jsonl", is_flag=True, help='Read JSON Lines {"text": ...} from stdin, one object out per line.'
+)
 def ask(text: str | None, as_json: bool, jsonl: bool) -> None:
     """Print the assistant's reply to TEXT. Opens no tickets."""
     core = build_core(Settings())

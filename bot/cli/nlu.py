@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
-from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -19,7 +20,7 @@ from nlu.training_data import load_training_data
 
 @contextmanager
 def _progress(label: str) -> Iterator[ProgressCallback]:
-    with click.progressbar(length=100, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=100, label=label, file=sys.stderr) as bar:
         done = [0]
 
         def update(step: int, total: int) -> None:
@@ -38,32 +39,59 @@ def nlu() -> None:
 
 
 @nlu.command("train")
-@click.option("--engine", type=click.Choice([e.value for e in NluEngineName]), default=None,
-              help="Engine to train (default: PRIVACYBOT_NLU_ENGINE).")
+@click.option(
+    "--engine",
+    type=click.Choice([e.value for e in NluEngineName]),
+    default=None,
+    help="Engine to train (default: PRIVACYBOT_NLU_ENGINE).",
+)
 def train_command(engine: str | None) -> None:
     """Train the model from nlu/data and cache it."""
     settings = Settings()
     chosen = NluEngineName(engine) if engine else settings.nlu_engine
     if chosen is NluEngineName.RASA:
-        from nlu.engines.rasa_train import train_rasa_model
-
-        path = train_rasa_model(settings.model_dir / "rasa")
-        click.echo(f"rasa model: {path}")
+        _train_rasa()
         return
     data = load_training_data()
     started = time.perf_counter()
     with _progress("training embedded model") as progress:
         model = train(data, progress=progress)
     path = save_model(model, settings.model_dir)
-    click.echo(f"trained on {len(data.examples)} examples, {len(model.intents)} intents "
-               f"in {time.perf_counter() - started:.2f} s -> {path}")
+    click.echo(
+        f"trained on {len(data.examples)} examples, {len(model.intents)} intents "
+        f"in {time.perf_counter() - started:.2f} s -> {path}"
+    )
+
+
+def _train_rasa() -> None:
+    """Build the Rasa env if needed and train with `rasa train nlu` (skipped when the data is unchanged)."""
+    from nlu.engines.rasa_env import RasaEnvMissing, build_rasa_env
+    from nlu.engines.rasa_train import RasaTrainingFailed, TrainingProgress, train_nlu
+
+    started = time.perf_counter()
+    try:
+        env = build_rasa_env()
+        with _progress("training Rasa model") as update:
+
+            def progress(report: TrainingProgress) -> None:
+                if report.epoch is not None and report.epochs:
+                    update(report.epoch, report.epochs)
+
+            path = train_nlu(env, progress=progress)
+    except (RasaEnvMissing, RasaTrainingFailed) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"rasa model ready in {time.perf_counter() - started:.1f} s -> {path}")
 
 
 @nlu.command("evaluate")
 @click.option("--test-share", default=0.2, show_default=True, help="Share of each intent held out.")
 @click.option("--seed", default=7, show_default=True, help="Seed of the split.")
-@click.option("--test-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Evaluate on this JSON Lines file of {\"text\", \"intent\"} instead, training on all data.")
+@click.option(
+    "--test-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help='Evaluate on this JSON Lines file of {"text", "intent"} instead, training on all data.',
+)
 def evaluate_command(test_share: float, seed: int, test_file: Path | None) -> None:
     """Train on part of the data and report per-intent precision, recall, F1 and confusions."""
     data = load_training_data()

@@ -24,8 +24,9 @@ async def _loop(settings: Settings) -> None:
     engine = engine_from_settings(settings)
     try:
         await upgrade_database(engine)
-        stores = sql_turn_store_factory(create_sessionmaker(engine), SystemClock(), build_mail_sender(settings),
-                                        settings, core.responses)
+        stores = sql_turn_store_factory(
+            create_sessionmaker(engine), SystemClock(), build_mail_sender(settings), settings, core.responses
+        )
         await _converse(core.conversation(stores))
     finally:
         await engine.dispose()
@@ -33,7 +34,7 @@ async def _loop(settings: Settings) -> None:
 
 async def _converse(conversation: Conversation) -> None:
     sender = f"terminal:{getpass.getuser()}"
-    click.echo("ZynorLink privacy assistant. Type your message; \"quit\" or Ctrl-D to leave.")
+    click.echo('ZynorLink privacy assistant. Type your message; "quit" or Ctrl-D to leave.')
     choices: tuple[str, ...] = ()
     while True:
         try:

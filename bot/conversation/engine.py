@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from actions.context import ActionKind, Outbox, Outcome, Reply, ServiceTerms, Services, Turn
+from actions.context import ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
 from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
 from bot.conversation.state import Step
@@ -50,7 +50,7 @@ _COMMANDS = {
 
 def command_parse(text: str) -> ParseResult | None:
     """The parse of a chat command such as ``/status`` (``/status@SomeBot PRV-...`` too), else None."""
-    head, _, rest = text.partition(" ")
+    head = text.partition(" ")[0]
     intent = _COMMANDS.get(head.split("@", 1)[0].lower())
     if intent is None:
         return None
@@ -70,7 +70,8 @@ def clean_text(text: str) -> str:
     """Drop control characters and bidi overrides (keeping line breaks and emoji joiners), trim."""
     text = unicodedata.normalize("NFC", text)
     kept = (
-        ch for ch in text
+        ch
+        for ch in text
         if ch in "\n\t"
         or (unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn") and ch not in _BIDI_CONTROLS)
     )
@@ -139,16 +140,26 @@ class Conversation:
         outbox = Outbox()
         if state.step is Step.HANDOFF and store.desk is not None and state.handoff_reference:
             await store.desk.relay_to_officer(requester, state.handoff_reference, text)
-            return TurnResult(replies=(), outcome=Outcome(ActionKind.HANDOFF, state,
-                                                          ticket_reference=state.handoff_reference))
-        if inbound.thread_reference and state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE) \
-                and store.desk is not None and text:
+            return TurnResult(
+                replies=(),
+                outcome=Outcome(ActionKind.HANDOFF, state, ticket_reference=state.handoff_reference),
+            )
+        if (
+            inbound.thread_reference
+            and state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE)
+            and store.desk is not None
+            and text
+        ):
             ticket = await store.desk.ticket_status(requester, inbound.thread_reference)
             if ticket is not None and not ticket.status.is_closed:
                 # A message in an open ticket's thread belongs to that ticket, not to a new conversation.
                 await store.desk.relay_to_officer(requester, ticket.reference, text)
-                outbox.say("chat/follow_up_added.txt.j2", ticket=ticket, terms=self.terms,
-                           ticket_reference=ticket.reference)
+                outbox.say(
+                    "chat/follow_up_added.txt.j2",
+                    ticket=ticket,
+                    terms=self.terms,
+                    ticket_reference=ticket.reference,
+                )
                 outcome = Outcome(ActionKind.HANDOFF, state, ticket_reference=ticket.reference)
                 return TurnResult(self._render(outbox.replies, inbound), None, outcome)
         if not text or looks_unreadable(text):
@@ -198,5 +209,5 @@ class Conversation:
 
     def _choice(self, quick_reply: str) -> str:
         if quick_reply.startswith(_LABEL_PREFIX):
-            return self.responses.render("chat/choice_label.txt.j2", intent=quick_reply[len(_LABEL_PREFIX):])
+            return self.responses.render("chat/choice_label.txt.j2", intent=quick_reply[len(_LABEL_PREFIX) :])
         return quick_reply

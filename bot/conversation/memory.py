@@ -28,7 +28,9 @@ class MemoryTurnStore:
         """The conversation for this sender, new on first contact."""
         key = (channel, sender_id)
         if key not in self._conversations:
-            self._conversations[key] = ConversationRecord(uuid.uuid4().hex, channel, sender_id, DialogueState())
+            self._conversations[key] = ConversationRecord(
+                uuid.uuid4().hex, channel, sender_id, DialogueState()
+            )
         return self._conversations[key]
 
     async def already_handled(self, channel: ChannelName, message_id: str) -> bool:
@@ -46,8 +48,9 @@ class MemoryTurnStore:
         if inbound.message_id:
             self._seen.add((inbound.channel, inbound.message_id))
         key = (conversation.channel, conversation.sender_id)
-        self._conversations[key] = ConversationRecord(conversation.id, conversation.channel,
-                                                      conversation.sender_id, state)
+        self._conversations[key] = ConversationRecord(
+            conversation.id, conversation.channel, conversation.sender_id, state
+        )
 
     async def commit(self) -> None:
         """Nothing to make durable."""

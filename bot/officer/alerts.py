@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.officer.handoff import handed_over
 from bot.officer.models import AlertKind, OfficerAlert
-from bot.officer.notifications import TicketAlert
+from bot.officer.notifications import PartlyNotified, TicketAlert
 from bot.sla.clock import Clock
 from bot.sla.notifier import NotificationFailed
 from bot.store.db import dialect_insert, is_postgres
@@ -38,8 +38,9 @@ ALERTED_EVENTS = {
 class AlertSink(Protocol):
     """Where alerts go (``OfficerNotifications``)."""
 
-    async def alert(self, alert: TicketAlert) -> None:
-        """Deliver ``alert``; raise NotificationFailed to have it retried."""
+    async def alert(self, alert: TicketAlert, *, skip: frozenset[str] = frozenset()) -> None:
+        """Deliver ``alert`` except to the targets in ``skip``; raise NotificationFailed to have it retried
+        (PartlyNotified names the targets that got it)."""
         ...
 
 
@@ -167,13 +168,17 @@ class AlertFeed:
                 handoff=await handed_over(session, ticket) is not None,
                 text=str(event.detail.get("text", "")) if row.kind is AlertKind.REQUESTER_MESSAGE else None,
             )
+            skip = frozenset(filter(None, (row.sent_to or "").split(",")))
         error: str | None = None
+        values: dict[str, Any] = {}
         try:
-            await self._sink.alert(alert)
+            await self._sink.alert(alert, skip=skip)
         except NotificationFailed as exc:
             error = str(exc)[:200] or "failed"
+            if isinstance(exc, PartlyNotified):
+                values["sent_to"] = ",".join(sorted(exc.sent))
         now = self._clock.now()
-        values: dict[str, Any] = (
+        values.update(
             {"sent_at": now, "lease_until": None, "last_error": None} if error is None
             else {"lease_until": now + self._retry_delay, "last_error": error}
         )

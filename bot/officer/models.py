@@ -98,4 +98,6 @@ class OfficerAlert(Base):
     lease_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
+    # Targets ("mail", "chat") that already got it when another failed: a retry skips them.
+    sent_to: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None]

@@ -38,6 +38,18 @@ class ChatButton:
     action: str | None = None
 
 
+MAIL_TARGET = "mail"
+CHAT_TARGET = "chat"
+
+
+class PartlyNotified(NotificationFailed):
+    """Some targets failed; ``sent`` names those that got the notification (skip them on the retry)."""
+
+    def __init__(self, reason: str, sent: frozenset[str]) -> None:
+        super().__init__(reason)
+        self.sent = sent
+
+
 class OfficerChat(Protocol):
     """The officer's chat (Telegram): posts a notification with buttons."""
 
@@ -70,7 +82,8 @@ def ticket_url(public_url: str | None, reference: str) -> str | None:
 
 class OfficerNotifications:
     """Email + chat notifier (either may be absent). A failure on either raises NotificationFailed so the
-    caller retries; the other may then be sent twice, which is better than not at all."""
+    caller retries; alerts say which target already got it (PartlyNotified) so a retry skips it, while an
+    SLA event retried by the sweeper may reach the working target twice, which beats not at all."""
 
     def __init__(
         self,
@@ -123,11 +136,13 @@ class OfficerNotifications:
             failures += await self._post(text, self.buttons(event.reference, handoff=False))
         _raise_if(failures)
 
-    async def alert(self, alert: TicketAlert) -> None:
-        """A new ticket or a relayed message, by email and chat. Raises NotificationFailed."""
+    async def alert(self, alert: TicketAlert, *, skip: frozenset[str] = frozenset()) -> None:
+        """A new ticket or a relayed message, by email and chat (except the targets in ``skip``).
+        Raises PartlyNotified when a target failed."""
         failures: list[str] = []
+        sent: set[str] = set()
         values = {"alert": alert, "url": ticket_url(self._public_url, alert.reference)}
-        if self._mail is not None:
+        if self._mail is not None and MAIL_TARGET not in skip:
             subject = self._responses.render("officer/alert_subject.txt.j2", **values)
             body = self._responses.render("officer/alert_mail.txt.j2", **values)
             message = plain_message(sender=self._from, to=self._to, subject=subject, body=body)
@@ -135,12 +150,18 @@ class OfficerNotifications:
                 message["Importance"] = "high"
             try:
                 await self._mail.send(message)
+                sent.add(MAIL_TARGET)
             except MailDeliveryError as exc:
                 failures.append(str(exc))
-        if self._chat is not None:
+        if self._chat is not None and CHAT_TARGET not in skip:
             text = self._responses.render("officer/alert_chat.txt.j2", **values, limit=CHAT_TEXT_LIMIT)
-            failures += await self._post(text, self.buttons(alert.reference, handoff=alert.handoff))
-        _raise_if(failures)
+            chat_failures = await self._post(text, self.buttons(alert.reference, handoff=alert.handoff))
+            failures += chat_failures
+            if not chat_failures:
+                sent.add(CHAT_TARGET)
+        if failures:
+            log.warning("officer notification failed: %s", "; ".join(failures))
+            raise PartlyNotified("; ".join(failures), frozenset(skip | sent))
 
     async def _post(self, text: str, buttons: Sequence[ChatButton]) -> list[str]:
         assert self._chat is not None

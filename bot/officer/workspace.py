@@ -97,8 +97,8 @@ def build_officer_workspace(
     elif chat_id is not None:
         log.warning("PRIVACYBOT_OFFICER_TELEGRAM_CHAT_ID is set but Telegram is not running")
     notifications = OfficerNotifications(
-        responses, mail=mail_sender, officer_email=settings.officer_email, mail_from=settings.mail_from,
-        chat=chat, public_url=settings.public_url,
+        responses, mail=mail_sender, officer_email=settings.officer_email,
+        mail_from=settings.mail_from, chat=chat, public_url=settings.public_url,
     )
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:

@@ -3,16 +3,46 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import ChannelName
 from bot.store.db import dialect_insert
 from bot.store.models import Conversation, Message, MessageDirection
+
+# Every turn runs these: built once (a statement with bound parameters is reused as is, so each turn skips
+# building the expression and its cache key).
+# The row stays locked to the end of the transaction (PostgreSQL ``FOR NO KEY UPDATE``, which still lets
+# others insert messages referencing it; SQLite has no row locks), so two turns of one conversation run one
+# after the other instead of both building on the same state.
+_CONVERSATION_OF_SENDER = (
+    select(Conversation)
+    .where(Conversation.channel == bindparam("channel"), Conversation.sender_id == bindparam("sender_id"))
+    .with_for_update(key_share=True)
+)
+_MESSAGE_STORED = select(
+    exists().where(
+        Message.channel == bindparam("channel"), Message.channel_message_id == bindparam("channel_message_id")
+    )
+)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to store with a turn (see :meth:`ConversationRepository.insert_messages`)."""
+
+    direction: MessageDirection
+    channel: ChannelName
+    text: str
+    at: datetime
+    channel_message_id: str | None = None
+    ticket_reference: str | None = None
+    meta: Mapping[str, str] | None = None
 
 
 class ConversationRepository:
@@ -23,11 +53,10 @@ class ConversationRepository:
         self.session = session
 
     async def get_or_create(self, *, channel: ChannelName, sender_id: str, now: datetime) -> Conversation:
-        """The conversation of ``sender_id`` on ``channel``; two first messages at once still make one."""
-        query = select(Conversation).where(
-            Conversation.channel == channel, Conversation.sender_id == sender_id
-        )
-        existing = (await self.session.scalars(query)).one_or_none()
+        """The conversation of ``sender_id`` on ``channel``, locked for this transaction; two first messages
+        at once still make one."""
+        params = {"channel": channel, "sender_id": sender_id}
+        existing = (await self.session.scalars(_CONVERSATION_OF_SENDER, params)).one_or_none()
         if existing is not None:
             return existing
         statement = (
@@ -43,7 +72,7 @@ class ConversationRepository:
             .on_conflict_do_nothing(index_elements=["channel", "sender_id"])
         )
         await self.session.execute(statement)
-        return (await self.session.scalars(query)).one()
+        return (await self.session.scalars(_CONVERSATION_OF_SENDER, params)).one()
 
     async def get(self, *, conversation_id: str) -> Conversation | None:
         """The conversation with this id."""
@@ -51,10 +80,8 @@ class ConversationRepository:
 
     async def has_message(self, *, channel: ChannelName, channel_message_id: str) -> bool:
         """True when a message with this channel id is stored."""
-        query = select(
-            exists().where(Message.channel == channel, Message.channel_message_id == channel_message_id)
-        )
-        return bool(await self.session.scalar(query))
+        params = {"channel": channel, "channel_message_id": channel_message_id}
+        return bool(await self.session.scalar(_MESSAGE_STORED, params))
 
     async def save_state(
         self,
@@ -64,14 +91,21 @@ class ConversationRepository:
         now: datetime,
         thread_meta: Mapping[str, str] | None = None,
     ) -> None:
-        """Store the dialogue state; ``thread_meta`` is merged into what the channel stored before."""
-        conversation = await self.session.get(Conversation, conversation_id)
-        if conversation is None:
-            raise LookupError(f"no conversation {conversation_id}")
-        conversation.state = state
-        conversation.updated_at = now
+        """Store the dialogue state; ``thread_meta`` is merged into what the channel stored before.
+
+        One UPDATE, sent at once; the stored thread details are read first only when there are new ones to
+        merge (from the session's identity map when this session loaded the conversation)."""
+        values: dict[str, Any] = {"state": state, "updated_at": now}
         if thread_meta:
-            conversation.thread_meta = {**(conversation.thread_meta or {}), **thread_meta}
+            conversation = await self.session.get(Conversation, conversation_id)
+            if conversation is None:
+                raise LookupError(f"no conversation {conversation_id}")
+            values["thread_meta"] = {**(conversation.thread_meta or {}), **thread_meta}
+        result = await self.session.execute(
+            update(Conversation).where(Conversation.id == conversation_id).values(**values)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has a rowcount
+            raise LookupError(f"no conversation {conversation_id}")
 
     def add_message(
         self,
@@ -98,6 +132,28 @@ class ConversationRepository:
         )
         self.session.add(message)
         return message
+
+    async def insert_messages(self, *, conversation_id: str, messages: Sequence[NewMessage]) -> None:
+        """Store ``messages`` in this order with one INSERT, sent at once (a repeated channel message id
+        raises IntegrityError here)."""
+        if not messages:
+            return
+        await self.session.execute(  # the table, not the entity: a plain executemany, no ORM bulk grouping
+            insert(Message.metadata.tables[Message.__tablename__]),
+            [
+                {
+                    "conversation_id": conversation_id,
+                    "direction": m.direction,
+                    "channel": m.channel,
+                    "channel_message_id": m.channel_message_id,
+                    "text": m.text,
+                    "at": m.at,
+                    "ticket_reference": m.ticket_reference,
+                    "meta": dict(m.meta) if m.meta else None,
+                }
+                for m in messages
+            ],
+        )
 
     async def transcript(self, *, conversation_id: str, limit: int = 500) -> list[Message]:
         """The conversation's messages in the order they were stored (the latest ``limit``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -39,10 +39,14 @@ def normalise_url(url: str | URL) -> URL:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, WAL for concurrent readers, and wait instead of failing on a locked database."""
+    """Foreign keys on, WAL for concurrent readers, and wait instead of failing on a locked database.
+
+    ``synchronous=FULL``: every commit is on disk before the person is told a ticket opened. NORMAL would
+    save an fsync per turn but can lose the last commits on a power cut, and a shown reference must exist."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 
@@ -76,6 +80,17 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 def engine_from_settings(settings: Settings) -> AsyncEngine:
     """The engine for ``settings.resolved_database_url`` (SQLite under ``data_dir`` by default)."""
     return create_engine(settings.resolved_database_url)
+
+
+async def begin_writing(session: AsyncSession) -> None:
+    """Begin ``session``'s transaction as a writer, before its first read.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock now, so a unit of work that reads and then
+    writes (a conversation turn) is serialised against every other writer, in this process or another,
+    and never builds on a state that another writer is about to change; a second writer waits (up to
+    busy_timeout) instead of failing. PostgreSQL: nothing (rows are locked where they are read)."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("BEGIN IMMEDIATE"))
 
 
 def dialect_insert(session: AsyncSession, table: Any) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.desk import RequestDesk
 from bot.conversation.state import DialogueState
-from bot.conversation.turns import ConversationRecord, TurnStoreFactory
+from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStoreFactory
 from bot.identity.codes import CodePolicy
 from bot.identity.verification import IdentityVerifier
 from bot.mail import MailSender
@@ -18,9 +18,9 @@ from bot.messages import ChannelName, InboundMessage, OutboundMessage
 from bot.settings import Settings
 from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
-from bot.conversation.turns import DuplicateMessage
-from bot.store.conversations import ConversationRepository
-from bot.store.models import MessageDirection
+from bot.store.conversations import ConversationRepository, NewMessage
+from bot.store.db import begin_writing
+from bot.store.models import Conversation, MessageDirection
 from bot.tickets.book import TicketBook
 from bot.tickets.desk import SqlRequestDesk
 from responses import Responses
@@ -35,6 +35,7 @@ class SqlTurnStore:
         self._clock = clock
         self._desk = desk
         self._conversations = ConversationRepository(session)
+        self._loaded: dict[str, Conversation] = {}
 
     @property
     def desk(self) -> RequestDesk | None:
@@ -45,6 +46,7 @@ class SqlTurnStore:
         """The conversation of this person on this channel, created on first contact."""
         now = self._clock.now()
         row = await self._conversations.get_or_create(channel=channel, sender_id=sender_id, now=now)
+        self._loaded[row.id] = row  # kept, so record_turn finds it in the session without a query
         return ConversationRecord(row.id, row.channel, row.sender_id, DialogueState.from_json(row.state))
 
     async def already_handled(self, channel: ChannelName, message_id: str) -> bool:
@@ -58,21 +60,22 @@ class SqlTurnStore:
         replies: Sequence[OutboundMessage],
         state: DialogueState,
     ) -> None:
-        """Store the inbound message, the replies and the new state (raises DuplicateMessage on a race)."""
-        with self._session.no_autoflush:
-            now = self._clock.now()
-            self._conversations.add_message(
-                conversation_id=conversation.id,
+        """Store the inbound message, the replies and the new state (raises DuplicateMessage on a race).
+
+        After whatever the desk left pending: one INSERT of all the messages (the inbound one first, so a
+        redelivery fails before the state is touched) and one UPDATE of the conversation."""
+        now = self._clock.now()
+        messages = [
+            NewMessage(
                 direction=MessageDirection.INBOUND,
                 channel=inbound.channel,
                 text=inbound.text,
                 at=inbound.received_at,
                 channel_message_id=inbound.message_id,
                 meta=inbound.meta,
-            )
-            for reply in replies:
-                self._conversations.add_message(
-                    conversation_id=conversation.id,
+            ),
+            *(
+                NewMessage(
                     direction=MessageDirection.OUTBOUND,
                     channel=reply.channel,
                     text=reply.text,
@@ -80,11 +83,15 @@ class SqlTurnStore:
                     ticket_reference=reply.ticket_reference,
                     meta=reply.meta,
                 )
+                for reply in replies
+            ),
+        ]
+        try:
+            await self._session.flush()
+            await self._conversations.insert_messages(conversation_id=conversation.id, messages=messages)
             await self._conversations.save_state(
                 conversation_id=conversation.id, state=state.to_json(), now=now, thread_meta=inbound.meta
             )
-        try:
-            await self._session.flush()
         except IntegrityError as exc:
             if inbound.message_id and "channel_message_id" in str(exc.orig).lower():
                 raise DuplicateMessage(inbound.channel, inbound.message_id) from exc
@@ -111,6 +118,7 @@ def sql_turn_store_factory(
     @asynccontextmanager
     async def open_turn() -> AsyncIterator[SqlTurnStore]:
         async with sessionmaker() as session:
+            await begin_writing(session)
             verifier = IdentityVerifier(
                 session,
                 clock=clock,

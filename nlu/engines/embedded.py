@@ -56,9 +56,7 @@ def _intent_profiles(data: TrainingData) -> dict[Intent, dict[str, float]]:
     profiles: dict[Intent, dict[str, float]] = {}
     for intent, tf in tfs.items():
         total = sum(tf.values()) or 1
-        profiles[intent] = {
-            t: (c / total) * math.log(n / spread[t]) for t, c in tf.items() if spread[t] < n
-        }
+        profiles[intent] = {t: (c / total) * math.log(n / spread[t]) for t, c in tf.items() if spread[t] < n}
     return profiles
 
 
@@ -94,7 +92,7 @@ def train(
 
     def loss_and_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: d * k].reshape(d, k)
-        b = theta[d * k:]
+        b = theta[d * k :]
         z = x @ w + b
         z -= z.max(axis=1, keepdims=True)
         log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -109,7 +107,11 @@ def train(
             progress(iteration[0], _MAX_ITERATIONS)
 
     result = minimize(
-        loss_and_grad, np.zeros(d * k + k), jac=True, method="L-BFGS-B", callback=on_iteration,
+        loss_and_grad,
+        np.zeros(d * k + k),
+        jac=True,
+        method="L-BFGS-B",
+        callback=on_iteration,
         options={"maxiter": _MAX_ITERATIONS},
     )
     if progress is not None:
@@ -119,7 +121,7 @@ def train(
         intents=intents,
         vectoriser=vectoriser,
         weights=theta[: d * k].reshape(d, k).astype(np.float32),
-        bias=theta[d * k:].astype(np.float32),
+        bias=theta[d * k :].astype(np.float32),
         patterns=dict(data.regexes),
         profiles=_intent_profiles(data),
         fingerprint=data.fingerprint,
@@ -151,7 +153,7 @@ def load_or_train(
     if path.exists():
         try:
             # Our own cache file, written by save_model above; never a file from elsewhere.
-            model = pickle.loads(path.read_bytes())  # noqa: S301
+            model = pickle.loads(path.read_bytes())
             if isinstance(model, EmbeddedModel):
                 return model
         except (pickle.UnpicklingError, EOFError, AttributeError, ModuleNotFoundError):

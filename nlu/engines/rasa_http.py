@@ -10,7 +10,7 @@ from typing import Any, Self
 import aiohttp
 
 from nlu.intents import EntityName, Intent
-from nlu.result import Entity, IntentScore, ParseResult
+from nlu.result import EngineUnavailable, Entity, IntentScore, ParseResult
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ _INTENTS = {i.value: i for i in Intent}
 _ENTITIES = {e.value: e for e in EntityName}
 
 
-class RasaUnavailable(Exception):
+class RasaUnavailable(EngineUnavailable):
     """The Rasa server could not be reached or gave no usable answer."""
 
     def __init__(self, url: str, reason: str) -> None:

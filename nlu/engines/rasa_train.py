@@ -1,6 +1,6 @@
 """Train the Rasa NLU model in the Rasa env, once per version of the training data.
 
-The model is cached under ``var/models/rasa/`` as ``nlu-<key>.tar.gz``, where the key hashes
+The model is cached under ``~/.cache/privacybot/rasa-models/`` as ``nlu-<key>.tar.gz``, where the key hashes
 config.yml, every file under the data directory and the Rasa requirements: unchanged data reuses
 the model, any edit retrains. Training runs `rasa train nlu` in a subprocess of the Rasa env and
 streams its progress (the DIET epoch bar) to a callback.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -31,7 +32,8 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "config.yml"
 DEFAULT_DATA = ROOT / "nlu" / "data"
-DEFAULT_MODELS = ROOT / "var" / "models" / "rasa"
+# Outside the clone, like the Rasa env itself: a fresh clone (CI) reuses a model trained on the same data.
+DEFAULT_MODELS = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "privacybot" / "rasa-models"
 
 _EPOCH = re.compile(r"Epochs:\s+\d+%.*?\|\s*(\d+)/(\d+)")
 

@@ -44,7 +44,7 @@ def test_entities(core: Core) -> None:
     assert parsed.entity(EntityName.OTP_CODE) == "482913"
     assert parsed.entity(EntityName.TICKET_REF) == "PRV-7K3Q-9M2D"
     email = next(e for e in parsed.entities if e.name is EntityName.EMAIL)
-    assert text[email.start:email.end] == "anna.k@example.org"
+    assert text[email.start : email.end] == "anna.k@example.org"
     assert core.embedded.parse_sync("call +994 50 461 45 64").entity(EntityName.OTP_CODE) is None
 
 
@@ -67,8 +67,9 @@ def test_model_is_cached_and_retrained_when_the_data_changes(tmp_path: Path) -> 
     again = load_or_train(models, data_dir=data_dir)
     assert again.fingerprint == first.fingerprint and again.training_seconds == first.training_seconds
     extra = data_dir / "extra.yml"
-    extra.write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - howdy partner\n',
-                     encoding="utf-8")
+    extra.write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - howdy partner\n', encoding="utf-8"
+    )
     changed = load_or_train(models, data_dir=data_dir)
     assert changed.fingerprint != first.fingerprint
     assert model_path(models, changed.fingerprint).exists()

@@ -388,6 +388,18 @@ async def test_entities_are_extracted_with_spans(
 
 @pytest.mark.rasa
 @pytest.mark.asyncio(loop_scope="module")
+async def test_server_given_a_url_only_waits_for_it(rasa_server: RasaServer) -> None:
+    """Given a URL, RasaServer spawns nothing: start() waits until it answers, stop() leaves it up."""
+    external = RasaServer(url=rasa_server.url + "/", ready_timeout=10)
+    await external.start()
+    assert external.url == rasa_server.url
+    assert external.pid is None
+    await external.stop()
+    assert rasa_server.pid is not None
+
+
+@pytest.mark.rasa
+@pytest.mark.asyncio(loop_scope="module")
 async def test_killed_server_is_restarted(rasa_server: RasaServer) -> None:
     """A server killed with SIGKILL is restarted on the same URL by the watch task and parses again."""
     pid = rasa_server.pid

@@ -24,7 +24,7 @@ class CollectingSink:
         """Start empty."""
         self.alerts: list[TicketAlert] = []
 
-    async def alert(self, alert: TicketAlert) -> None:
+    async def alert(self, alert: TicketAlert, *, skip: frozenset[str] = frozenset()) -> None:
         """Keep ``alert``."""
         self.alerts.append(alert)
 
@@ -92,7 +92,7 @@ async def test_alerts_are_sent_once_and_a_failed_one_is_retried(workspace: Works
     class FlakySink(CollectingSink):
         fail = True
 
-        async def alert(self, alert: TicketAlert) -> None:
+        async def alert(self, alert: TicketAlert, *, skip: frozenset[str] = frozenset()) -> None:
             if self.fail:
                 raise NotificationFailed("down")
             await super().alert(alert)

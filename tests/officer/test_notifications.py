@@ -13,12 +13,14 @@ from aiogram import Bot
 from actions.desk import IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.mail.smtp import SmtpMailSender
 from bot.messages import ChannelName
+from bot.officer.alerts import AlertFeed
 from bot.officer.models import AlertKind
 from bot.officer.notifications import OfficerNotifications, TicketAlert
 from bot.officer.telegram import AiogramOfficerChat
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import NotificationFailed, SlaEvent
 from responses import Responses
+from tests.officer.conftest import Workspace
 from tests.support.database import START
 from tests.support.mail_servers import SmtpServer
 from tests.support.telegram_api import FakeTelegramAPI
@@ -119,5 +121,36 @@ async def test_unreachable_chat_raises_notification_failed(smtp_server: SmtpServ
     try:
         with pytest.raises(NotificationFailed):
             await notifier(smtp_server, bot).alert(alert())
+    finally:
+        await bot.session.close()
+
+
+async def test_a_retry_after_a_partial_failure_skips_the_target_that_got_it(
+    smtp_server: SmtpServer, workspace: Workspace,
+) -> None:
+    """When the chat is down but the mail went out, the alert feed's retry posts to the chat only: the
+    officer's mailbox gets the new-ticket mail once."""
+    api = FakeTelegramAPI()
+    await api.start()
+    bot = api.create_bot()
+    try:
+        await api.stop()  # the Bot API is unreachable at first
+        feed = AlertFeed(workspace.sessionmaker, sink=notifier(smtp_server, bot), clock=workspace.clock)
+        await workspace.say("/human")
+        assert (await feed.poll_once()).failed == 1
+        assert len(await smtp_server.sink.wait_for(1)) == 1
+        back = FakeTelegramAPI()
+        await back.start()
+        try:
+            back_bot = back.create_bot()
+            feed = AlertFeed(workspace.sessionmaker, sink=notifier(smtp_server, back_bot),
+                             clock=workspace.clock)
+            workspace.clock.advance(minutes=2)
+            assert (await feed.poll_once()).sent == 1
+            assert len(back.sent_messages(OFFICER_CHAT)) == 1
+            assert len(smtp_server.sink.messages) == 1
+            await back_bot.session.close()
+        finally:
+            await back.stop()
     finally:
         await bot.session.close()

@@ -12,7 +12,10 @@ ANSWER_CASES: list[tuple[str, str | tuple[str, ...] | None]] = [
     ("how long do you keep my data after I stop logging in", "Active account data"),
     ("where is my data stored", "Our primary data processing"),
     ("is my data transferred to other countries", "As a global platform"),
-    ("how are international transfers protected", ("All international data transfers", "As a global platform")),
+    (
+        "how are international transfers protected",
+        ("All international data transfers", "As a global platform"),
+    ),
     ("what is your phone number", "Privacy Officer:"),
     ("who is the privacy officer", "Privacy Officer:"),
     ("how can I contact you about privacy", "Privacy Officer:"),
@@ -37,7 +40,10 @@ ANSWER_CASES: list[tuple[str, str | tuple[str, ...] | None]] = [
     ("can I get my data in a portable format", "Request a copy of your data"),
     ("how long do you take to answer a request", "To exercise any of these rights"),
     ("how will I know if you change the policy", "We may update this privacy policy"),
-    ("how much notice do you give before changes", ("Material changes will be communicated", "We may update this privacy policy")),
+    (
+        "how much notice do you give before changes",
+        ("Material changes will be communicated", "We may update this privacy policy"),
+    ),
     ("can I see old versions of the policy", "All policy versions are archived"),
     ("do you use cookies", None),
     ("do you use my data to train AI models", None),

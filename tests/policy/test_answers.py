@@ -27,12 +27,21 @@ def answerer() -> PolicyAnswerer:
         ("How long is my IP address kept?", "IP Address & Location", "Automatically Collected Information"),
         ("do you sell my data?", "We never sell your personal information", "How We Use Your Information"),
         ("how long do you keep support chats", "Support communications", "Retention Periods"),
-        ("can I get an old version of the policy", "All policy versions are archived",
-         "Changes to This Privacy Policy"),
-        ("where is my data processed?", "Our primary data processing activities", "International Data Transfers"),
+        (
+            "can I get an old version of the policy",
+            "All policy versions are archived",
+            "Changes to This Privacy Policy",
+        ),
+        (
+            "where is my data processed?",
+            "Our primary data processing activities",
+            "International Data Transfers",
+        ),
     ],
 )
-def test_most_specific_passage(answerer: PolicyAnswerer, question: str, expected_start: str, section: str) -> None:
+def test_most_specific_passage(
+    answerer: PolicyAnswerer, question: str, expected_start: str, section: str
+) -> None:
     """The answer quotes the bullet or table row that answers, not the whole section."""
     answer = answerer.answer(question)
     assert isinstance(answer, PolicyAnswer)
@@ -40,7 +49,9 @@ def test_most_specific_passage(answerer: PolicyAnswerer, question: str, expected
     assert answer.section == section
 
 
-@pytest.mark.parametrize("question", ["do you use cookies?", "do you use facebook pixel", "what's the weather like"])
+@pytest.mark.parametrize(
+    "question", ["do you use cookies?", "do you use facebook pixel", "what's the weather like"]
+)
 def test_uncovered_question_gets_no_answer(answerer: PolicyAnswerer, question: str) -> None:
     """Questions the policy never speaks to get NoAnswer, never a loosely related passage."""
     assert isinstance(answerer.answer(question), NoAnswer)
@@ -57,11 +68,12 @@ def test_contact_question_quotes_the_whole_contact_block(answerer: PolicyAnswere
 
 
 def test_answers_follow_a_changed_policy(tmp_path: Path) -> None:
-    """Another version of the policy (numbers changed, a section added, another officer) changes the answers."""
+    """Another policy version (numbers changed, a section added, another officer) changes the answers."""
     text = DEFAULT_POLICY.read_text(encoding="utf-8")
     text = text.replace("Payment records: Kept for 5 years", "Payment records: Kept for 8 years")
     text = text.replace("Vaqif Haqverdiyev", "Leyla Mammadova").replace(
-        "Email: [email protected]", "Email: dpo@zynorlink.example")
+        "Email: [email protected]", "Email: dpo@zynorlink.example"
+    )
     text += "\nCookies\nWe use strictly necessary cookies only and never advertising cookies.\n"
     path = tmp_path / "policy.txt"
     path.write_text(text, encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -9,11 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.state import DialogueState, Step
-from bot.conversation.turns import TurnStoreFactory
+from bot.conversation.turns import DuplicateMessage, TurnStoreFactory
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Message, MessageDirection
-from bot.conversation.turns import DuplicateMessage
 from bot.tickets.turn_store import sql_turn_store_factory
 from nlu.intents import RequestKind
 from responses import Responses
@@ -131,3 +131,28 @@ async def test_one_conversation_per_person_and_channel(
         other = await store.load_conversation(ChannelName.WEB, "42")
         await store.commit()
     assert first.id == same.id != other.id
+
+
+async def test_two_turns_of_one_conversation_run_one_after_the_other(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """While one turn of a conversation is open, a second turn of it waits, then starts from the state the
+    first one stored (SQLite: the turn holds the write lock; PostgreSQL: the conversation row is locked)."""
+    stores = factory(sessionmaker, clock)
+    async with stores() as store:
+        conversation = await store.load_conversation(ChannelName.TELEGRAM, "tg-42")
+        await store.record_turn(conversation, inbound("hi", "1"), [], DialogueState())
+        await store.commit()
+
+    async def second_turn() -> DialogueState:
+        async with stores() as store:
+            return (await store.load_conversation(ChannelName.TELEGRAM, "tg-42")).state
+
+    async with stores() as first:
+        conversation = await first.load_conversation(ChannelName.TELEGRAM, "tg-42")
+        waiting = asyncio.create_task(second_turn())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await first.record_turn(conversation, inbound("what?", "2"), [], DialogueState(misunderstood=1))
+        await first.commit()
+    assert await asyncio.wait_for(waiting, timeout=10) == DialogueState(misunderstood=1)

@@ -108,8 +108,14 @@ async def login_handler(request: web.Request) -> web.Response:
     form = await request.post()
     if not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
         return render_error(request, 403, "csrf")
-    signed_in = await services.accounts.sign_in(str(form.get("email", "")), str(form.get("password", "")))
+    email = str(form.get("email", "")).strip().lower()
+    keys = (f"address:{email}", f"client:{request.remote or '-'}")
+    if services.throttle.blocked(*keys):
+        log.warning("officer sign-in refused: too many failures")
+        return render_error(request, 429, "throttled")
+    signed_in = await services.accounts.sign_in(email, str(form.get("password", "")))
     if signed_in is None:
+        services.throttle.failed(*keys)
         token = new_login_token()
         response = render(request, "login.html.j2", status=401, login_token=token, failed=True)
         set_cookie(response, request, services, LOGIN_COOKIE, token, max_age=3600)
@@ -207,6 +213,11 @@ async def end_handoff_handler(request: web.Request) -> web.Response:
     view = await request.app[SERVICES_KEY].desk.end_handoff(
         request.match_info["reference"], officer=request[SIGNED_IN_KEY].officer.email)
     raise _back(view.reference, "handoff_ended")
+
+
+async def root_redirect_handler(request: web.Request) -> web.Response:
+    """``/officer`` → ``/officer/``."""
+    raise web.HTTPMovedPermanently("/officer/")
 
 
 @routes.get("/static/officer.css")

@@ -18,8 +18,16 @@ KEYS = {"text", "intent", "confidence", "action", "kind", "section", "replies"}
 def run_ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run the command with the test model cache and no tickets."""
     env = {**os.environ, "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE), "PRIVACYBOT_TESTING": "1"}
-    return subprocess.run([EXE, "ask", *args], input=stdin, capture_output=True, text=True, env=env,
-                          cwd=PROJECT_ROOT, timeout=120, check=False)
+    return subprocess.run(
+        [EXE, "ask", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_ask_prints_the_reply() -> None:
@@ -41,12 +49,14 @@ def test_ask_json_has_the_contract_keys() -> None:
 
 def test_ask_jsonl_one_object_per_line_and_bad_lines_reported() -> None:
     """Each JSON line is a fresh conversation; a malformed line yields an error object, not a crash."""
-    lines = "\n".join([
-        json.dumps({"text": "how long do you keep payment records?"}),
-        "{not json",
-        json.dumps({"text": "I want to unsubscribe from your newsletters"}),
-        json.dumps({"nope": 1}),
-    ])
+    lines = "\n".join(
+        [
+            json.dumps({"text": "how long do you keep payment records?"}),
+            "{not json",
+            json.dumps({"text": "I want to unsubscribe from your newsletters"}),
+            json.dumps({"nope": 1}),
+        ]
+    )
     out = run_ask("--jsonl", stdin=lines + "\n")
     assert out.returncode == 0, out.stderr
     objs = [json.loads(line) for line in out.stdout.splitlines()]

@@ -1,11 +1,16 @@
-"""Whole turns through the conversation engine, without a ticket store (as `privacybot ask` runs)."""
+"""Whole turns through the conversation engine, without a ticket store (as `privacybot ask` runs).
+
+The conversation tests run on both NLU engines: the embedded one, and a real Rasa server (marked `rasa`).
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 
 from actions.context import ActionKind
 from bot.app import Core, build_core
@@ -13,37 +18,59 @@ from bot.conversation.engine import TurnResult, clean_text, command_parse, looks
 from bot.conversation.memory import MemoryTurnStore
 from bot.messages import ChannelName, InboundMessage
 from bot.settings import DEFAULT_POLICY
+from nlu.engines.rasa_http import RasaHttpEngine
 from nlu.intents import Intent
+from nlu.result import NluEngine
 from tests.support.core import make_settings
 
+Say = Callable[..., Awaitable[TurnResult]]
 
-async def say(core: Core, text: str, store: MemoryTurnStore | None = None) -> TurnResult:
-    """One message in a fresh (or the given) in-memory conversation."""
-    conversation = core.conversation(store or MemoryTurnStore())
+
+@pytest_asyncio.fixture(params=["embedded", pytest.param("rasa", marks=pytest.mark.rasa)])
+async def say(request: pytest.FixtureRequest, core: Core) -> AsyncIterator[Say]:
+    """Send one message in a fresh (or the given) in-memory conversation, on the parametrised engine."""
+    engine: NluEngine = core.embedded
+    http: RasaHttpEngine | None = None
+    if request.param == "rasa":
+        http = RasaHttpEngine(request.getfixturevalue("rasa_url"))
+        engine = http
+
+    async def send(text: str, store: MemoryTurnStore | None = None) -> TurnResult:
+        conversation = core.conversation(store or MemoryTurnStore(), nlu=engine)
+        return await conversation.handle(InboundMessage(ChannelName.CLI, "tester", text))
+
+    yield send
+    if http is not None:
+        await http.close()
+
+
+async def say_on(core: Core, text: str) -> TurnResult:
+    """One message to ``core`` on its own engine, in a fresh conversation."""
+    conversation = core.conversation(MemoryTurnStore())
     return await conversation.handle(InboundMessage(ChannelName.CLI, "tester", text))
 
 
-async def test_policy_question_quotes_the_passage_and_names_the_section(core: Core) -> None:
+async def test_policy_question_quotes_the_passage_and_names_the_section(say: Say) -> None:
     """A retention question is answered with the payment-records bullet and its section."""
-    result = await say(core, "How long do you keep my payment records?")
+    result = await say("How long do you keep my payment records?")
     assert result.outcome is not None and result.outcome.action is ActionKind.ANSWER
     assert result.outcome.section == "Retention Periods"
     assert "Payment records: Kept for 5 years" in result.replies[0].text
     assert "Retention Periods" in result.replies[0].text
 
 
-async def test_uncovered_question_says_so_and_offers_the_officer(core: Core) -> None:
+async def test_uncovered_question_says_so_and_offers_the_officer(say: Say) -> None:
     """A question the policy does not cover is not answered with a guess."""
-    result = await say(core, "Do you use cookies on the website?")
+    result = await say("Do you use cookies on the website?")
     text = " ".join(r.text for r in result.replies)
     assert "doesn't cover" in text
     assert "privacy officer" in text
     assert result.outcome is not None and result.outcome.section is None
 
 
-async def test_erasure_request_asks_for_the_account_address(core: Core) -> None:
+async def test_erasure_request_asks_for_the_account_address(say: Say) -> None:
     """Without a ticket store the request is recognised and the next step explained; no ticket opens."""
-    result = await say(core, "Please delete my account and all my data")
+    result = await say("Please delete my account and all my data")
     assert result.outcome is not None
     assert result.outcome.action is ActionKind.REQUEST
     assert result.outcome.kind is not None and result.outcome.kind.value == "erasure"
@@ -54,22 +81,24 @@ async def test_erasure_request_asks_for_the_account_address(core: Core) -> None:
 
 async def test_answers_follow_the_policy_file(tmp_path: Path) -> None:
     """The same question over a changed copy of the policy gives the new fact, with no retraining."""
-    text = DEFAULT_POLICY.read_text(encoding="utf-8").replace(
-        "Payment records: Kept for 5 years", "Payment records: Kept for 11 years"
-    ).replace("Vaqif Haqverdiyev", "Aysel Karimova")
+    text = (
+        DEFAULT_POLICY.read_text(encoding="utf-8")
+        .replace("Payment records: Kept for 5 years", "Payment records: Kept for 11 years")
+        .replace("Vaqif Haqverdiyev", "Aysel Karimova")
+    )
     policy = tmp_path / "policy.txt"
     policy.write_text(text, encoding="utf-8")
     changed = build_core(make_settings(tmp_path, policy=policy))
-    retention = await say(changed, "how long do you keep payment records?")
+    retention = await say_on(changed, "how long do you keep payment records?")
     assert "11 years" in retention.replies[0].text
-    officer = await say(changed, "who is the privacy officer?")
+    officer = await say_on(changed, "who is the privacy officer?")
     assert "Aysel Karimova" in officer.replies[0].text
     assert "Vaqif" not in officer.replies[0].text
 
 
 async def test_obfuscated_address_is_never_shown(core: Core) -> None:
     """The contact answer shows the configured officer address, never the page artefact."""
-    result = await say(core, "what is the email of your data protection officer?")
+    result = await say_on(core, "what is the email of your data protection officer?")
     text = result.replies[0].text
     assert "protected" not in text
     assert core.settings.officer_email in text
@@ -89,19 +118,19 @@ async def test_obfuscated_address_is_never_shown(core: Core) -> None:
         "\u202eevil right-to-left override",
     ],
 )
-async def test_bad_input_gets_a_graceful_reply(core: Core, text: str) -> None:
+async def test_bad_input_gets_a_graceful_reply(say: Say, text: str) -> None:
     """Empty, huge, binary, emoji, right-to-left and HTML input all get a reply, never an exception."""
-    result = await say(core, text)
+    result = await say(text)
     assert result.replies, "every message gets an answer"
     assert all(r.text.strip() for r in result.replies)
 
 
-async def test_conversation_state_carries_over_turns(core: Core) -> None:
+async def test_conversation_state_carries_over_turns(say: Say) -> None:
     """The next message is read in the light of the step the conversation is in."""
     store = MemoryTurnStore()
-    first = await say(core, "I want a copy of my data", store)
+    first = await say("I want a copy of my data", store)
     assert first.outcome is not None and first.outcome.state.step.value == "await_email"
-    cancelled = await say(core, "cancel", store)
+    cancelled = await say("cancel", store)
     assert cancelled.outcome is not None and cancelled.outcome.state.step.value == "idle"
     assert "Nothing was opened" in cancelled.replies[0].text
 

@@ -95,3 +95,18 @@ async def test_person_text_is_escaped_and_queue_filters_and_export_work(
             assert reference in await response.text()
         async with http.get(f"{officer_server.url}/officer/tickets/PRV-2222-2222") as response:
             assert response.status == 404
+
+
+async def test_repeated_wrong_passwords_are_throttled_and_officer_redirects(
+    officer_server: OfficerServer,
+) -> None:
+    """After ten wrong passwords for an address even the right one is refused for a while (429);
+    /officer leads to /officer/."""
+    async with browser_like() as http:
+        for _ in range(10):
+            refused = await sign_in(officer_server, http, password="not the password")
+            assert refused.status == 401
+        blocked = await sign_in(officer_server, http)
+        assert blocked.status == 429 and "Too many failed sign-ins" in await blocked.text()
+        async with http.get(f"{officer_server.url}/officer", allow_redirects=False) as response:
+            assert response.status == 301 and response.headers["Location"] == "/officer/"
