@@ -28,6 +28,7 @@ system-packages:
 
 lint: install
 	$(BIN)/ruff check bot nlu actions responses policy tests bench
+	$(BIN)/ruff format --check bot nlu actions responses policy tests bench
 
 typecheck: install
 	$(BIN)/mypy bot nlu actions responses policy

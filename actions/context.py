@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from actions.desk import RequestDesk, Requester
+from actions.desk import IdentityMethod, RequestDesk, Requester
 from bot.conversation.state import DialogueState
 from nlu.intents import RequestKind
 from nlu.result import ParseResult
@@ -77,6 +77,13 @@ class Turn:
     verified_address: str | None = None
     claimed_address: str | None = None
     other_kinds: tuple[RequestKind, ...] = ()
+
+
+def identity_method(turn: Turn, address: str | None) -> IdentityMethod:
+    """How ``address`` was proved in this conversation: by the channel (DMARC), by a code, or not at all."""
+    if turn.verified_address:
+        return IdentityMethod.EMAIL_DMARC
+    return IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@ go to the officer until the officer hands back."""
 
 from __future__ import annotations
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind
+from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
+from actions.desk import IdentityStatus, TicketKind
 from bot.conversation.state import Step
 
 
@@ -22,9 +22,7 @@ async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: st
         address=address,
         # A conversation with a person needs no proof of identity; a request made in it will.
         identity=IdentityStatus.VERIFIED if address else IdentityStatus.NOT_REQUIRED,
-        method=IdentityMethod.EMAIL_DMARC
-        if turn.verified_address
-        else (IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
+        method=identity_method(turn, address),
     )
     outbox.say(
         "chat/handoff_started.txt.j2",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
 from actions.desk import (
     CodeDeliveryFailed,
     CodeResult,
@@ -84,9 +84,7 @@ async def start_request(
             TicketKind.SECURITY_INCIDENT,
             address=address,
             identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
-            method=IdentityMethod.EMAIL_DMARC
-            if turn.verified_address
-            else (IdentityMethod.EMAIL_CODE if address else IdentityMethod.NONE),
+            method=identity_method(turn, address),
             priority=Priority.URGENT,
         )
         _say_opened(ticket, outbox, services)
@@ -103,9 +101,13 @@ async def start_request(
             ticket_reference=ticket.reference,
         )
     if address and desk is not None:
-        method = IdentityMethod.EMAIL_DMARC if turn.verified_address else IdentityMethod.EMAIL_CODE
         return await open_pending(
-            turn, outbox, services, state.evolve(verified_address=address), address, method
+            turn,
+            outbox,
+            services,
+            state.evolve(verified_address=address),
+            address,
+            identity_method(turn, address),
         )
     email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:

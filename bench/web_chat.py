@@ -95,8 +95,9 @@ async def start_server(
                 await asyncio.sleep(0.2)
 
 
-async def one_session(http: aiohttp.ClientSession, url: str, messages: int, think: float,
-                      figures: RunFigures) -> None:
+async def one_session(
+    http: aiohttp.ClientSession, url: str, messages: int, think: float, figures: RunFigures
+) -> None:
     """Open a session and send ``messages`` messages, pausing about ``think`` seconds between them."""
     async with http.post(f"{url}/api/sessions") as response:
         session_id = (await response.json())["session_id"]
@@ -144,9 +145,11 @@ async def run(url: str, sessions: int, messages: int, think: float, label: str) 
     total = len(figures.latencies_ms)
     p50 = statistics.median(figures.latencies_ms)
     p99 = percentile(figures.latencies_ms, 99)
-    print(f"{label:>10}: {sessions} sessions x {messages} messages (think ~{think:.2f} s): "
-          f"{total / elapsed:7.1f} msg/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
-          f"failed {figures.failed}, lost {lost}")
+    print(
+        f"{label:>10}: {sessions} sessions x {messages} messages (think ~{think:.2f} s): "
+        f"{total / elapsed:7.1f} msg/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
+        f"failed {figures.failed}, lost {lost}"
+    )
     return p99 <= P99_TARGET_MS and lost == 0 and figures.failed == 0
 
 
@@ -162,8 +165,10 @@ async def main(sessions: int, messages: int, think: float, database_url: str | N
         finally:
             server.send_signal(signal.SIGTERM)
             code = await server.wait()
-        print(f"target (paced): p99 <= {P99_TARGET_MS:.0f} ms, none lost or failed: "
-              f"{'met' if paced else 'NOT met'}; server exit code {code}")
+        print(
+            f"target (paced): p99 <= {P99_TARGET_MS:.0f} ms, none lost or failed: "
+            f"{'met' if paced else 'NOT met'}; server exit code {code}"
+        )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ from actions.context import ServiceTerms
 from bot.conversation.engine import Conversation
 from bot.conversation.turns import TurnStoreFactory
 from bot.mail import MailSender
-from bot.mail.smtp import SmtpMailSender
-from bot.mail.spool import SpoolMailSender
 from bot.settings import Settings
 from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, load_or_train
 from nlu.result import NluEngine
@@ -47,6 +45,10 @@ class Core:
 def build_mail_sender(settings: Settings) -> MailSender:
     """SMTP when a server is configured; otherwise a spool folder under the data directory, so that the
     assistant still works end to end on a developer's machine."""
+    # Imported here: `privacybot ask` never mails, and its cold start should not pay for SMTP.
+    from bot.mail.smtp import SmtpMailSender
+    from bot.mail.spool import SpoolMailSender
+
     if settings.smtp_host:
         return SmtpMailSender.from_settings(settings)
     spool = settings.data_dir / "mail-spool"

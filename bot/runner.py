@@ -90,8 +90,9 @@ def one_turn_at_a_time(handle: HandleInbound) -> HandleInbound:
     return handle_in_turn
 
 
-def _optional_channels(settings: Settings, handle: HandleInbound, web: WebChannel,
-                       mail_sender: MailSender, responses: Responses) -> list[Channel]:
+def _optional_channels(
+    settings: Settings, handle: HandleInbound, web: WebChannel, mail_sender: MailSender, responses: Responses
+) -> list[Channel]:
     """Telegram and email, each only when its settings are present (imported only then)."""
     channels: list[Channel] = []
     if settings.telegram_enabled:
@@ -126,14 +127,22 @@ async def start_application(settings: Settings) -> RunningApplication:
     for channel in channels:
         deliveries.register(channel)
     officer = build_officer_workspace(  # the dashboard, API, officer chat, notifications and outbox
-        settings, sessionmaker=sessionmaker, clock=clock, responses=core.responses, deliveries=deliveries,
-        mail_sender=mail_sender, web_app=web.app, openapi_document=web.app[WEB_SERVICES_KEY].openapi,
+        settings,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        responses=core.responses,
+        deliveries=deliveries,
+        mail_sender=mail_sender,
+        web_app=web.app,
+        openapi_document=web.app[WEB_SERVICES_KEY].openapi,
         telegram=telegram_endpoint(channels),
     )
     sweeper = SlaSweeper(
         sessionmaker,
         notifier=officer.notifications,
-        clock=clock, terms=SlaTerms.from_settings(settings), interval_seconds=settings.sweep_interval_seconds,
+        clock=clock,
+        terms=SlaTerms.from_settings(settings),
+        interval_seconds=settings.sweep_interval_seconds,
     )
     started: list[Channel] = []
     try:
@@ -150,8 +159,9 @@ async def start_application(settings: Settings) -> RunningApplication:
     sweeper_task = asyncio.create_task(sweeper.run(sweeper_stop), name="sla-sweeper")
     await officer.start()
     log.info("running: %s", ", ".join(channel.name.value for channel in channels))
-    return RunningApplication(core, engine, conversation, web, deliveries, tuple(channels), sweeper_task,
-                              sweeper_stop, officer, nlu)
+    return RunningApplication(
+        core, engine, conversation, web, deliveries, tuple(channels), sweeper_task, sweeper_stop, officer, nlu
+    )
 
 
 @contextlib.contextmanager

@@ -63,8 +63,12 @@ async def test_privacybot_run_exits_zero_on_sigterm(tmp_path: Path) -> None:
         "PRIVACYBOT_WEB_PORT": str(port),
     }
     process = await asyncio.create_subprocess_exec(
-        str(VENV_BIN / "privacybot"), "run", env=env, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        str(VENV_BIN / "privacybot"),
+        "run",
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         await _wait_healthy(f"http://127.0.0.1:{port}")

@@ -1,26 +1,47 @@
-"""The `privacybot` command line. The only package that imports click; each command group has a module."""
+"""The `privacybot` command line. The only package that imports click; each command group has a module.
+
+Command modules are imported only when their command runs, so `privacybot ask` does not pay for the
+database, mail and web imports of `run` (cold start is a product figure).
+"""
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from bot.cli import ask as ask_commands
-from bot.cli import nlu as nlu_commands
-from bot.cli import officer as officer_commands
-from bot.cli import run as run_commands
-from bot.cli import store as store_commands
+# command name -> "module:attribute"
+COMMANDS = {
+    "ask": "bot.cli.ask:ask",
+    "chat": "bot.cli.ask:chat",
+    "nlu": "bot.cli.nlu:nlu",
+    "db": "bot.cli.store:db",
+    "accounts": "bot.cli.store:accounts",
+    "tickets": "bot.cli.store:tickets",
+    "run": "bot.cli.run:run",
+    "officer": "bot.cli.officer:officer",
+}
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, sorted."""
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return the command called ``cmd_name``."""
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+
+@click.group(cls=LazyGroup)
 def main() -> None:
     """ZynorLink privacy assistant."""
-
-
-main.add_command(ask_commands.ask)
-main.add_command(ask_commands.chat)
-main.add_command(nlu_commands.nlu)
-main.add_command(store_commands.db)
-main.add_command(store_commands.accounts)
-main.add_command(store_commands.tickets)
-main.add_command(run_commands.run)
-main.add_command(officer_commands.officer)

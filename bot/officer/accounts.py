@@ -109,8 +109,13 @@ class OfficerAccounts:
             raise WeakPassword(MIN_PASSWORD_CHARS)
         email = normalise_address(email)
         password_hash = await asyncio.to_thread(self._hasher.hash, password)
-        officer = Officer(email=email, name=name or email, password_hash=password_hash, active=True,
-                          created_at=self._clock.now())
+        officer = Officer(
+            email=email,
+            name=name or email,
+            password_hash=password_hash,
+            active=True,
+            created_at=self._clock.now(),
+        )
         try:
             async with self._sessionmaker() as session, session.begin():
                 session.add(officer)
@@ -131,9 +136,11 @@ class OfficerAccounts:
     async def sign_in(self, email: str, password: str) -> SignedIn | None:
         """A new session for the right address and password, else None (the same for both mistakes)."""
         async with self._sessionmaker() as session:
-            officer = (await session.scalars(
-                select(Officer).where(Officer.email == email.strip().lower(), Officer.active.is_(True))
-            )).one_or_none()
+            officer = (
+                await session.scalars(
+                    select(Officer).where(Officer.email == email.strip().lower(), Officer.active.is_(True))
+                )
+            ).one_or_none()
         stored = officer.password_hash if officer else self._dummy_hash
         if not await asyncio.to_thread(self._verify, stored, password) or officer is None:
             return None
@@ -143,8 +150,15 @@ class OfficerAccounts:
         now = self._clock.now()
         async with self._sessionmaker() as session, session.begin():
             await session.execute(delete(OfficerSession).where(OfficerSession.expires_at <= now))
-            session.add(OfficerSession(id_hash=digest(session_id), officer_id=officer.id, csrf_token=csrf,
-                                       created_at=now, expires_at=now + self._lifetime))
+            session.add(
+                OfficerSession(
+                    id_hash=digest(session_id),
+                    officer_id=officer.id,
+                    csrf_token=csrf,
+                    created_at=now,
+                    expires_at=now + self._lifetime,
+                )
+            )
         return SignedIn(_identity(officer), session_id, csrf, now + self._lifetime)
 
     def _verify(self, stored: str, password: str) -> bool:
@@ -157,12 +171,17 @@ class OfficerAccounts:
         """The live session with this id (from the cookie), else None."""
         now = self._clock.now()
         async with self._sessionmaker() as session:
-            row = (await session.execute(
-                select(OfficerSession, Officer)
-                .join(Officer, Officer.id == OfficerSession.officer_id)
-                .where(OfficerSession.id_hash == digest(session_id), OfficerSession.expires_at > now,
-                       Officer.active.is_(True))
-            )).one_or_none()
+            row = (
+                await session.execute(
+                    select(OfficerSession, Officer)
+                    .join(Officer, Officer.id == OfficerSession.officer_id)
+                    .where(
+                        OfficerSession.id_hash == digest(session_id),
+                        OfficerSession.expires_at > now,
+                        Officer.active.is_(True),
+                    )
+                )
+            ).one_or_none()
         if row is None:
             return None
         stored, officer = row
@@ -178,8 +197,9 @@ class OfficerAccounts:
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         async with self._sessionmaker() as session, session.begin():
             officer = await self._by_email(session, email)
-            session.add(OfficerApiToken(officer_id=officer.id, token_hash=digest(token),
-                                        created_at=self._clock.now()))
+            session.add(
+                OfficerApiToken(officer_id=officer.id, token_hash=digest(token), created_at=self._clock.now())
+            )
         return token
 
     async def revoke_tokens(self, email: str) -> int:
@@ -187,8 +207,13 @@ class OfficerAccounts:
         now = self._clock.now()
         async with self._sessionmaker() as session, session.begin():
             officer = await self._by_email(session, email)
-            rows = (await session.scalars(select(OfficerApiToken).where(
-                OfficerApiToken.officer_id == officer.id, OfficerApiToken.revoked_at.is_(None)))).all()
+            rows = (
+                await session.scalars(
+                    select(OfficerApiToken).where(
+                        OfficerApiToken.officer_id == officer.id, OfficerApiToken.revoked_at.is_(None)
+                    )
+                )
+            ).all()
             for row in rows:
                 row.revoked_at = now
             return len(rows)
@@ -198,12 +223,17 @@ class OfficerAccounts:
         if not token.startswith(TOKEN_PREFIX):
             return None
         async with self._sessionmaker() as session, session.begin():
-            row = (await session.execute(
-                select(OfficerApiToken, Officer)
-                .join(Officer, Officer.id == OfficerApiToken.officer_id)
-                .where(OfficerApiToken.token_hash == digest(token), OfficerApiToken.revoked_at.is_(None),
-                       Officer.active.is_(True))
-            )).one_or_none()
+            row = (
+                await session.execute(
+                    select(OfficerApiToken, Officer)
+                    .join(Officer, Officer.id == OfficerApiToken.officer_id)
+                    .where(
+                        OfficerApiToken.token_hash == digest(token),
+                        OfficerApiToken.revoked_at.is_(None),
+                        Officer.active.is_(True),
+                    )
+                )
+            ).one_or_none()
             if row is None:
                 return None
             stored, officer = row
@@ -218,9 +248,11 @@ class OfficerAccounts:
             return [_identity(officer) for officer in rows.all()]
 
     async def _by_email(self, session: AsyncSession, email: str) -> Officer:
-        officer = (await session.scalars(
-            select(Officer).where(Officer.email == email.strip().lower(), Officer.active.is_(True))
-        )).one_or_none()
+        officer = (
+            await session.scalars(
+                select(Officer).where(Officer.email == email.strip().lower(), Officer.active.is_(True))
+            )
+        ).one_or_none()
         if officer is None:
             raise UnknownOfficer(email)
         return officer

@@ -116,16 +116,22 @@ class AlertFeed:
         claimed = exists().where(OfficerAlert.ticket_event_id == TicketEvent.id)
         query = (
             select(TicketEvent.id, TicketEvent.ticket_id, TicketEvent.event)
-            .where(TicketEvent.event.in_(list(ALERTED_EVENTS)), TicketEvent.at >= now - self._lookback,
-                   ~claimed)
+            .where(
+                TicketEvent.event.in_(list(ALERTED_EVENTS)), TicketEvent.at >= now - self._lookback, ~claimed
+            )
             .order_by(TicketEvent.id)
             .limit(self._batch)
         )
         async with self._sessionmaker() as session, session.begin():
             found = (await session.execute(query)).all()
             rows: list[dict[str, Any]] = [
-                {"ticket_event_id": event_id, "ticket_id": ticket_id, "kind": ALERTED_EVENTS[event].value,
-                 "created_at": now, "attempts": 0}
+                {
+                    "ticket_event_id": event_id,
+                    "ticket_id": ticket_id,
+                    "kind": ALERTED_EVENTS[event].value,
+                    "created_at": now,
+                    "attempts": 0,
+                }
                 for event_id, ticket_id, event in found
             ]
             if rows:
@@ -162,9 +168,15 @@ class AlertFeed:
             if row is None or event is None or ticket is None:
                 return False
             alert = TicketAlert(
-                kind=row.kind, reference=ticket.reference, ticket_kind=ticket.kind, channel=ticket.channel,
-                priority=ticket.priority, status=ticket.status, identity_status=ticket.identity_status,
-                created_at=ticket.created_at, first_response_due=ticket.first_response_due,
+                kind=row.kind,
+                reference=ticket.reference,
+                ticket_kind=ticket.kind,
+                channel=ticket.channel,
+                priority=ticket.priority,
+                status=ticket.status,
+                identity_status=ticket.identity_status,
+                created_at=ticket.created_at,
+                first_response_due=ticket.first_response_due,
                 handoff=await handed_over(session, ticket) is not None,
                 text=str(event.detail.get("text", "")) if row.kind is AlertKind.REQUESTER_MESSAGE else None,
             )
@@ -179,7 +191,8 @@ class AlertFeed:
                 values["sent_to"] = ",".join(sorted(exc.sent))
         now = self._clock.now()
         values.update(
-            {"sent_at": now, "lease_until": None, "last_error": None} if error is None
+            {"sent_at": now, "lease_until": None, "last_error": None}
+            if error is None
             else {"lease_until": now + self._retry_delay, "last_error": error}
         )
         async with self._sessionmaker() as session, session.begin():

@@ -39,7 +39,8 @@ async def handed_over(
 
 def hand_back(conversation: Conversation, *, now: datetime) -> None:
     """Let the assistant answer the conversation again."""
-    state = state_of(conversation).evolve(step=Step.IDLE, handoff_reference=None, misunderstood=0,
-                                          offered_handoff=False)
+    state = state_of(conversation).evolve(
+        step=Step.IDLE, handoff_reference=None, misunderstood=0, offered_handoff=False
+    )
     conversation.state = state.to_json()
     conversation.updated_at = now

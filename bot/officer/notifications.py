@@ -104,7 +104,8 @@ class OfficerNotifications:
         self._public_url = public_url
         self._sla_mail = (
             MailOfficerNotifier(mail, responses, officer_email=self._to, mail_from=mail_from)
-            if self._mail is not None and mail is not None else None
+            if self._mail is not None and mail is not None
+            else None
         )
 
     def buttons(self, reference: str, *, handoff: bool) -> tuple[ChatButton, ...]:
@@ -131,8 +132,9 @@ class OfficerNotifications:
             except NotificationFailed as exc:
                 failures.append(str(exc))
         if self._chat is not None:
-            text = self._responses.render("officer/sla_chat.txt.j2", event=event,
-                                          breach=event.kind is SlaEventKind.BREACH)
+            text = self._responses.render(
+                "officer/sla_chat.txt.j2", event=event, breach=event.kind is SlaEventKind.BREACH
+            )
             failures += await self._post(text, self.buttons(event.reference, handoff=False))
         _raise_if(failures)
 

@@ -38,8 +38,13 @@ class OutboxReport:
 def enqueue(session: AsyncSession, message: OutboundMessage, *, now: datetime) -> PendingDelivery:
     """Queue ``message`` in the caller's transaction (delivered once that commits)."""
     row = PendingDelivery(
-        ticket_reference=message.ticket_reference, channel=message.channel, recipient_id=message.recipient_id,
-        text=message.text, meta=dict(message.meta) or None, created_at=now, next_attempt_at=now,
+        ticket_reference=message.ticket_reference,
+        channel=message.channel,
+        recipient_id=message.recipient_id,
+        text=message.text,
+        meta=dict(message.meta) or None,
+        created_at=now,
+        next_attempt_at=now,
         attempts=0,
     )
     session.add(row)
@@ -49,8 +54,13 @@ def enqueue(session: AsyncSession, message: OutboundMessage, *, now: datetime) -
 def message_of(row: PendingDelivery) -> OutboundMessage:
     """The OutboundMessage a queued row stands for."""
     meta = {key: str(value) for key, value in (row.meta or {}).items()}
-    return OutboundMessage(channel=row.channel, recipient_id=row.recipient_id, text=row.text,
-                           ticket_reference=row.ticket_reference, meta=meta)
+    return OutboundMessage(
+        channel=row.channel,
+        recipient_id=row.recipient_id,
+        text=row.text,
+        ticket_reference=row.ticket_reference,
+        meta=meta,
+    )
 
 
 class DeliveryOutbox:
@@ -133,17 +143,25 @@ class DeliveryOutbox:
             candidates = candidates.limit(self._batch)
             if is_postgres(session):
                 candidates = candidates.with_for_update(skip_locked=True)
-            ids = (await session.execute(
-                update(PendingDelivery)
-                .where(PendingDelivery.id.in_(candidates.scalar_subquery()), *available[:2])
-                .values(lease_until=now + self._lease, attempts=PendingDelivery.attempts + 1)
-                .returning(PendingDelivery.id)
-                .execution_options(synchronize_session=False)
-            )).scalars().all()
+            ids = (
+                (
+                    await session.execute(
+                        update(PendingDelivery)
+                        .where(PendingDelivery.id.in_(candidates.scalar_subquery()), *available[:2])
+                        .values(lease_until=now + self._lease, attempts=PendingDelivery.attempts + 1)
+                        .returning(PendingDelivery.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             if not ids:
                 return []
             rows = await session.scalars(
-                select(PendingDelivery).where(PendingDelivery.id.in_(list(ids))).order_by(PendingDelivery.id)
+                select(PendingDelivery)
+                .where(PendingDelivery.id.in_(list(ids)))
+                .order_by(PendingDelivery.id)
                 .execution_options(populate_existing=True)
             )
             return list(rows.all())
@@ -156,8 +174,9 @@ class DeliveryOutbox:
             except DeliveryFailed as exc:
                 failed += 1
                 await self._mark(row.id, error=exc.reason[:200], attempts=row.attempts)
-                log.warning("delivery %s on %s failed (%s); kept for retry", row.id, row.channel.value,
-                            exc.reason)
+                log.warning(
+                    "delivery %s on %s failed (%s); kept for retry", row.id, row.channel.value, exc.reason
+                )
                 continue
             delivered += 1
             await self._mark(row.id, error=None, attempts=row.attempts)

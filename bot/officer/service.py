@@ -163,8 +163,12 @@ class OfficerDesk:
         async with self._sessionmaker() as session:
             ticket = await self._book(session).get(detail.ticket.reference)
             active = await handed_over(session, ticket) is not None
-            waiting = await session.scalars(select(PendingDelivery.id).where(
-                PendingDelivery.ticket_reference == ticket.reference, PendingDelivery.delivered_at.is_(None)))
+            waiting = await session.scalars(
+                select(PendingDelivery.id).where(
+                    PendingDelivery.ticket_reference == ticket.reference,
+                    PendingDelivery.delivered_at.is_(None),
+                )
+            )
             undelivered = len(waiting.all())
         return TicketPage(sla_item(detail.ticket, self._clock.now()), detail, active, undelivered)
 
@@ -202,8 +206,9 @@ class OfficerDesk:
                 conversation = await handed_over(session, ticket, for_update=True)
                 if conversation is not None:
                     hand_back(conversation, now=self._clock.now())
-                text = self._responses.render(CLOSED_TEMPLATES[status], reference=ticket.reference,
-                                              kind=ticket.kind, reason=reason)
+                text = self._responses.render(
+                    CLOSED_TEMPLATES[status], reference=ticket.reference, kind=ticket.kind, reason=reason
+                )
                 rows.append(await self._queue_message(session, ticket, text))
             view = view_of(ticket)
         await self._outbox.deliver_now([row.id for row in rows])
@@ -269,13 +274,22 @@ class OfficerDesk:
         """Queue ``text`` for the requester (threaded like the ticket) and keep it in the conversation."""
         now = self._clock.now()
         meta = await self._thread_meta(session, ticket)
-        message = OutboundMessage(channel=ticket.channel, recipient_id=ticket.requester_sender_id, text=text,
-                                  ticket_reference=ticket.reference, meta=meta)
+        message = OutboundMessage(
+            channel=ticket.channel,
+            recipient_id=ticket.requester_sender_id,
+            text=text,
+            ticket_reference=ticket.reference,
+            meta=meta,
+        )
         row = enqueue(session, message, now=now)
         if ticket.conversation_id and ticket.channel not in self._self_storing:
             ConversationRepository(session).add_message(
-                conversation_id=ticket.conversation_id, direction=MessageDirection.OUTBOUND,
-                channel=ticket.channel, text=text, at=now, ticket_reference=ticket.reference,
+                conversation_id=ticket.conversation_id,
+                direction=MessageDirection.OUTBOUND,
+                channel=ticket.channel,
+                text=text,
+                at=now,
+                ticket_reference=ticket.reference,
                 meta={OFFICER_META: "officer"},
             )
         await session.flush()
@@ -291,20 +305,50 @@ class OfficerDesk:
 
 
 EXPORT_COLUMNS = (
-    "reference", "kind", "status", "priority", "channel", "identity_status", "identity_method",
-    "requester_address", "account_known", "created_at", "first_response_due", "first_response_at",
-    "due_at", "extended_until", "extension_months", "extension_reason", "assignee", "closed_at", "sla",
+    "reference",
+    "kind",
+    "status",
+    "priority",
+    "channel",
+    "identity_status",
+    "identity_method",
+    "requester_address",
+    "account_known",
+    "created_at",
+    "first_response_due",
+    "first_response_at",
+    "due_at",
+    "extended_until",
+    "extension_months",
+    "extension_reason",
+    "assignee",
+    "closed_at",
+    "sla",
 )
 
 
 def _export_row(item: QueueItem) -> Sequence[object]:
     t = item.ticket
     return (
-        t.reference, t.kind.value, t.status.value, t.priority.value, t.channel.value, t.identity_status.value,
-        t.identity_method.value, t.requester_address or "", "yes" if t.account_known else "no",
-        _iso(t.created_at), _iso(t.first_response_due), _iso(t.first_response_at), _iso(t.due_at),
-        _iso(t.extended_until), t.extension_months, t.extension_reason or "", t.assignee or "",
-        _iso(t.closed_at), item.mark.value,
+        t.reference,
+        t.kind.value,
+        t.status.value,
+        t.priority.value,
+        t.channel.value,
+        t.identity_status.value,
+        t.identity_method.value,
+        t.requester_address or "",
+        "yes" if t.account_known else "no",
+        _iso(t.created_at),
+        _iso(t.first_response_due),
+        _iso(t.first_response_at),
+        _iso(t.due_at),
+        _iso(t.extended_until),
+        t.extension_months,
+        t.extension_reason or "",
+        t.assignee or "",
+        _iso(t.closed_at),
+        item.mark.value,
     )
 
 

@@ -47,14 +47,24 @@ class AiogramOfficerChat:
 
     async def post(self, text: str, buttons: Sequence[ChatButton]) -> None:
         """Send ``text`` as plain text with ``buttons`` in one row. Raises NotificationFailed."""
-        markup = InlineKeyboardMarkup(inline_keyboard=[[
-            InlineKeyboardButton(text=b.label, url=b.url) if b.url
-            else InlineKeyboardButton(text=b.label, callback_data=b.action)
-            for b in buttons
-        ]]) if buttons else None
+        markup = (
+            InlineKeyboardMarkup(
+                inline_keyboard=[
+                    [
+                        InlineKeyboardButton(text=b.label, url=b.url)
+                        if b.url
+                        else InlineKeyboardButton(text=b.label, callback_data=b.action)
+                        for b in buttons
+                    ]
+                ]
+            )
+            if buttons
+            else None
+        )
         try:
-            await self._bot.send_message(chat_id=self._chat_id, text=text, reply_markup=markup,
-                                         link_preview_options=_NO_PREVIEW)
+            await self._bot.send_message(
+                chat_id=self._chat_id, text=text, reply_markup=markup, link_preview_options=_NO_PREVIEW
+            )
         except TelegramAPIError as exc:
             raise NotificationFailed(f"telegram: {type(exc).__name__}") from exc
 
@@ -87,8 +97,13 @@ async def officer_reply_handler(
     """A reply to one of our notifications: its text goes to the requester of that ticket."""
     original = message.reply_to_message
     reference = notification_reference(original) if original is not None else None
-    if reference is None or original is None or original.from_user is None \
-            or original.from_user.id != bot.id or not message.text:
+    if (
+        reference is None
+        or original is None
+        or original.from_user is None
+        or original.from_user.id != bot.id
+        or not message.text
+    ):
         await message.reply(officer_responses.render(FEEDBACK_TEMPLATE, outcome="how_to_reply"))
         return
     actor, _ = actor_of(message.from_user)
@@ -115,8 +130,9 @@ async def officer_action_handler(
         if data.startswith(TAKE_ACTION):
             reference = data.removeprefix(TAKE_ACTION)
             await officer_desk.take(reference, officer=actor, assignee=name)
-            text = officer_responses.render(FEEDBACK_TEMPLATE, outcome="taken", reference=reference,
-                                            name=name)
+            text = officer_responses.render(
+                FEEDBACK_TEMPLATE, outcome="taken", reference=reference, name=name
+            )
         elif data.startswith(END_ACTION):
             reference = data.removeprefix(END_ACTION)
             await officer_desk.end_handoff(reference, officer=actor)
@@ -135,8 +151,12 @@ async def officer_action_handler(
 
 def _explain(responses: Responses, error: Exception) -> str:
     """The one place a refused officer action becomes a sentence in the officer chat."""
-    return responses.render(FEEDBACK_TEMPLATE, outcome="refused", error=type(error).__name__,
-                            reference=getattr(error, "reference", None))
+    return responses.render(
+        FEEDBACK_TEMPLATE,
+        outcome="refused",
+        error=type(error).__name__,
+        reference=getattr(error, "reference", None),
+    )
 
 
 def register_officer_chat(

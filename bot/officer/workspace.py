@@ -86,8 +86,14 @@ def build_officer_workspace(
     feed; mount the dashboard and API on ``web_app``, add the API to ``openapi_document`` and handle the
     officer chat on ``telegram``'s dispatcher (all before they start)."""
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
-    desk = OfficerDesk(sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings), responses=responses,
-                       outbox=outbox, self_storing_channels=frozenset({ChannelName.WEB}))
+    desk = OfficerDesk(
+        sessionmaker,
+        clock=clock,
+        terms=SlaTerms.from_settings(settings),
+        responses=responses,
+        outbox=outbox,
+        self_storing_channels=frozenset({ChannelName.WEB}),
+    )
     accounts = OfficerAccounts(sessionmaker, clock=clock)
     chat: OfficerChat | None = None
     chat_id = settings.officer_telegram_chat_id
@@ -97,8 +103,12 @@ def build_officer_workspace(
     elif chat_id is not None:
         log.warning("PRIVACYBOT_OFFICER_TELEGRAM_CHAT_ID is set but Telegram is not running")
     notifications = OfficerNotifications(
-        responses, mail=mail_sender, officer_email=settings.officer_email,
-        mail_from=settings.mail_from, chat=chat, public_url=settings.public_url,
+        responses,
+        mail=mail_sender,
+        officer_email=settings.officer_email,
+        mail_from=settings.mail_from,
+        chat=chat,
+        public_url=settings.public_url,
     )
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:
@@ -112,8 +122,10 @@ def build_officer_workspace(
 def telegram_endpoint(channels: Iterable[object]) -> TelegramEndpoint | None:
     """The running Telegram channel among ``channels`` (it exposes ``bot`` and ``dispatcher``), if any."""
     for channel in channels:
-        if getattr(channel, "name", None) is ChannelName.TELEGRAM \
-                and isinstance(getattr(channel, "bot", None), Bot) \
-                and isinstance(getattr(channel, "dispatcher", None), Dispatcher):
+        if (
+            getattr(channel, "name", None) is ChannelName.TELEGRAM
+            and isinstance(getattr(channel, "bot", None), Bot)
+            and isinstance(getattr(channel, "dispatcher", None), Dispatcher)
+        ):
             return cast(TelegramEndpoint, channel)
     return None

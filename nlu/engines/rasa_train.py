@@ -33,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "config.yml"
 DEFAULT_DATA = ROOT / "nlu" / "data"
 # Outside the clone, like the Rasa env itself: a fresh clone (CI) reuses a model trained on the same data.
-DEFAULT_MODELS = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "privacybot" / "rasa-models"
+_CACHE_HOME = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+DEFAULT_MODELS = _CACHE_HOME / "privacybot" / "rasa-models"
 
 _EPOCH = re.compile(r"Epochs:\s+\d+%.*?\|\s*(\d+)/(\d+)")
 

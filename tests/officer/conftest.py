@@ -53,17 +53,23 @@ class Workspace:
     clock: FrozenClock
     mail: RecordingMailSender
 
-    async def say(self, text: str, *, sender: str = "web-1", channel: ChannelName = ChannelName.WEB,
-                  **extra: object) -> TurnResult:
+    async def say(
+        self, text: str, *, sender: str = "web-1", channel: ChannelName = ChannelName.WEB, **extra: object
+    ) -> TurnResult:
         """One message from a person, through the real conversation."""
-        inbound = InboundMessage(channel=channel, sender_id=sender, text=text,
-                                 received_at=self.clock.now(), **extra)  # type: ignore[arg-type]
+        inbound = InboundMessage(
+            channel=channel, sender_id=sender, text=text, received_at=self.clock.now(), **extra
+        )  # type: ignore[arg-type]
         return await self.conversation.handle(inbound)
 
 
 def build_workspace(
-    core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
-    deliveries: Deliveries | None = None, *, self_storing: frozenset[ChannelName] = frozenset(),
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    deliveries: Deliveries | None = None,
+    *,
+    self_storing: frozenset[ChannelName] = frozenset(),
 ) -> Workspace:
     """A workspace over ``sessionmaker``; ``deliveries`` defaults to recording channels for every name."""
     channels = {name: RecordingChannel(name) for name in ChannelName}
@@ -73,8 +79,14 @@ def build_workspace(
     settings = make_settings()
     stores = sql_turn_store_factory(sessionmaker, clock, mail, settings, core.responses)
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
-    desk = OfficerDesk(sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings),
-                       responses=core.responses, outbox=outbox, self_storing_channels=self_storing)
+    desk = OfficerDesk(
+        sessionmaker,
+        clock=clock,
+        terms=SlaTerms.from_settings(settings),
+        responses=core.responses,
+        outbox=outbox,
+        self_storing_channels=self_storing,
+    )
     return Workspace(core.conversation(stores), desk, outbox, channels, sessionmaker, clock, mail)
 
 

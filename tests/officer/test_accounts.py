@@ -84,8 +84,9 @@ def test_cli_adds_an_officer_and_prints_a_token(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setenv("PRIVACYBOT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("PRIVACYBOT_TESTING", "1")
     runner = CliRunner()
-    added = runner.invoke(main, ["officer", "add", "ana@example.test", "--password-stdin"],
-                          input=PASSWORD + "\n")
+    added = runner.invoke(
+        main, ["officer", "add", "ana@example.test", "--password-stdin"], input=PASSWORD + "\n"
+    )
     assert added.exit_code == 0, added.output
     issued = runner.invoke(main, ["officer", "token", "ana@example.test"])
     assert issued.exit_code == 0 and issued.output.strip().startswith("pbo_")

@@ -27,21 +27,35 @@ PERSON = "person@example.test"
 
 
 async def test_email_reply_is_mailed_in_the_ticket_thread(
-    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
     smtp_server: SmtpServer,
 ) -> None:
     """A person who wrote by email gets the officer's answer as a mail replying to their message, with the
     ticket reference in the subject."""
-    settings = make_settings(tmp_path, smtp_host=smtp_server.host, smtp_port=smtp_server.port,
-                             imap_host="127.0.0.1", imap_user="privacy", imap_password="unused-here")
+    settings = make_settings(
+        tmp_path,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        imap_host="127.0.0.1",
+        imap_user="privacy",
+        imap_password="unused-here",
+    )
     deliveries = Deliveries()
     workspace = build_workspace(core, sessionmaker, clock, deliveries)
-    deliveries.register(build_email_channel(settings, workspace.conversation.handle,
-                                            SmtpMailSender.from_settings(settings)))
-    meta = {META_MESSAGE_ID: "<m1@example.test>", META_REFERENCES: "<m1@example.test>",
-            META_SUBJECT: "I need a human"}
-    result = await workspace.say("/human", sender=PERSON, channel=ChannelName.EMAIL, meta=meta,
-                                 claimed_address=PERSON)
+    deliveries.register(
+        build_email_channel(settings, workspace.conversation.handle, SmtpMailSender.from_settings(settings))
+    )
+    meta = {
+        META_MESSAGE_ID: "<m1@example.test>",
+        META_REFERENCES: "<m1@example.test>",
+        META_SUBJECT: "I need a human",
+    }
+    result = await workspace.say(
+        "/human", sender=PERSON, channel=ChannelName.EMAIL, meta=meta, claimed_address=PERSON
+    )
     assert result.outcome is not None and result.outcome.ticket_reference
     reference = result.outcome.ticket_reference
     sent = await workspace.desk.reply(reference, "Hello from the officer.", officer="o@x.test")
@@ -52,7 +66,10 @@ async def test_email_reply_is_mailed_in_the_ticket_thread(
 
 
 async def test_telegram_reply_is_sent_to_the_chat(
-    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
     telegram_api: FakeTelegramAPI,
 ) -> None:
     """A Telegram requester's ticket is answered in their chat through the channel's bot."""
@@ -71,24 +88,30 @@ async def test_telegram_reply_is_sent_to_the_chat(
 
 
 async def test_web_reply_is_pushed_to_the_open_page_and_kept_for_the_next_visit(
-    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
 ) -> None:
     """A web-chat requester with the page open receives the reply on its websocket; the reply is in the
     session's history once (the web chat stores what it delivers)."""
     settings = make_settings(tmp_path, web_port=0)
     deliveries = Deliveries()
-    workspace = build_workspace(core, sessionmaker, clock, deliveries,
-                                self_storing=frozenset({ChannelName.WEB}))
-    channel = build_web_channel(settings, workspace.conversation.handle, SqlWebHistory(sessionmaker),
-                                core.responses)
+    workspace = build_workspace(
+        core, sessionmaker, clock, deliveries, self_storing=frozenset({ChannelName.WEB})
+    )
+    channel = build_web_channel(
+        settings, workspace.conversation.handle, SqlWebHistory(sessionmaker), core.responses
+    )
     deliveries.register(channel)
     await channel.start()
     try:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{channel.url}/api/sessions") as response:
                 session_id = (await response.json())["session_id"]
-            async with http.post(f"{channel.url}/api/chat", json={"session_id": session_id,
-                                                                  "text": "/human"}) as response:
+            async with http.post(
+                f"{channel.url}/api/chat", json={"session_id": session_id, "text": "/human"}
+            ) as response:
                 reference = (await response.json())["ticket_reference"]
             async with http.ws_connect(f"{channel.url}/api/sessions/{session_id}/ws") as socket:
                 await workspace.desk.reply(reference, "Live answer", officer="o@x.test")

@@ -54,7 +54,9 @@ async def test_handoff_start_relay_reply_and_end(workspace: Workspace) -> None:
     assert relayed.replies == ()
     await feed.poll_once()
     assert [(a.kind, a.reference) for a in sink.alerts] == [
-        (AlertKind.NEW_TICKET, reference), (AlertKind.REQUESTER_MESSAGE, reference)]
+        (AlertKind.NEW_TICKET, reference),
+        (AlertKind.REQUESTER_MESSAGE, reference),
+    ]
     assert sink.alerts[0].ticket_kind is TicketKind.HANDOFF
     assert sink.alerts[1].text == "My account was hacked, please help" and sink.alerts[1].handoff
 
@@ -80,8 +82,9 @@ async def test_closing_a_handoff_ticket_hands_the_conversation_back(workspace: W
     """Resolving the ticket of a live handoff also gives the conversation back to the assistant."""
     started = await workspace.say("/human", sender="web-2")
     assert started.outcome is not None and started.outcome.ticket_reference
-    await workspace.desk.set_status(started.outcome.ticket_reference, TicketStatus.RESOLVED,
-                                    officer="o@x.test")
+    await workspace.desk.set_status(
+        started.outcome.ticket_reference, TicketStatus.RESOLVED, officer="o@x.test"
+    )
     assert (await state_of(workspace, "web-2")).step is Step.IDLE
 
 

@@ -34,19 +34,37 @@ def alert(
 ) -> TicketAlert:
     """An alert about REFERENCE."""
     return TicketAlert(
-        kind=kind, reference=REFERENCE, ticket_kind=TicketKind.ERASURE, channel=ChannelName.WEB,
-        priority=Priority.URGENT, status=TicketStatus.NEW, identity_status=IdentityStatus.VERIFIED,
-        created_at=START, first_response_due=START + timedelta(hours=48), handoff=handoff, text=text,
+        kind=kind,
+        reference=REFERENCE,
+        ticket_kind=TicketKind.ERASURE,
+        channel=ChannelName.WEB,
+        priority=Priority.URGENT,
+        status=TicketStatus.NEW,
+        identity_status=IdentityStatus.VERIFIED,
+        created_at=START,
+        first_response_due=START + timedelta(hours=48),
+        handoff=handoff,
+        text=text,
     )
 
 
 def sla_event(kind: SlaEventKind) -> SlaEvent:
     """An SLA reminder (4 h before) or breach of REFERENCE."""
-    return SlaEvent(kind=kind, key="breach" if kind is SlaEventKind.BREACH else "reminder_4h", ticket_id=1,
-                    reference=REFERENCE, ticket_kind=TicketKind.ACCESS, priority=Priority.NORMAL,
-                    status=TicketStatus.NEW, created_at=START, first_response_due=START + timedelta(hours=48),
-                    due_at=START + timedelta(days=30),
-                    hours_before=None if kind is SlaEventKind.BREACH else 4, assignee=None, at=START)
+    return SlaEvent(
+        kind=kind,
+        key="breach" if kind is SlaEventKind.BREACH else "reminder_4h",
+        ticket_id=1,
+        reference=REFERENCE,
+        ticket_kind=TicketKind.ACCESS,
+        priority=Priority.NORMAL,
+        status=TicketStatus.NEW,
+        created_at=START,
+        first_response_due=START + timedelta(hours=48),
+        due_at=START + timedelta(days=30),
+        hours_before=None if kind is SlaEventKind.BREACH else 4,
+        assignee=None,
+        at=START,
+    )
 
 
 @pytest_asyncio.fixture
@@ -59,13 +77,20 @@ async def bot(telegram_api: FakeTelegramAPI) -> AsyncIterator[Bot]:
         await created.session.close()
 
 
-def notifier(smtp: SmtpServer | None, bot: Bot | None,
-             public_url: str | None = "https://privacy.example") -> OfficerNotifications:
+def notifier(
+    smtp: SmtpServer | None, bot: Bot | None, public_url: str | None = "https://privacy.example"
+) -> OfficerNotifications:
     """Notifications to officer@example.test and to OFFICER_CHAT, as configured."""
     mail = SmtpMailSender(host=smtp.host, port=smtp.port) if smtp else None
     chat = AiogramOfficerChat(bot, OFFICER_CHAT) if bot else None
-    return OfficerNotifications(Responses(), mail=mail, officer_email="officer@example.test",
-                                mail_from="bot@zynorlink.example", chat=chat, public_url=public_url)
+    return OfficerNotifications(
+        Responses(),
+        mail=mail,
+        officer_email="officer@example.test",
+        mail_from="bot@zynorlink.example",
+        chat=chat,
+        public_url=public_url,
+    )
 
 
 async def test_new_ticket_is_mailed_and_posted_with_open_and_take_buttons(
@@ -91,7 +116,8 @@ async def test_relayed_message_shows_its_text_and_an_end_handoff_button(
     """During a handoff the person's message is shown to the officer, with a button to end the handoff;
     without a public URL there is no Open button."""
     await notifier(smtp_server, bot, public_url=None).alert(
-        alert(AlertKind.REQUESTER_MESSAGE, text="<b>please</b> call me", handoff=True))
+        alert(AlertKind.REQUESTER_MESSAGE, text="<b>please</b> call me", handoff=True)
+    )
     posted = telegram_api.sent_messages(OFFICER_CHAT)[-1]
     assert "<b>please</b> call me" in posted["text"]  # sent as plain text: nothing is interpreted
     assert "parse_mode" not in telegram_api.calls_of("sendMessage")[-1].params
@@ -126,7 +152,8 @@ async def test_unreachable_chat_raises_notification_failed(smtp_server: SmtpServ
 
 
 async def test_a_retry_after_a_partial_failure_skips_the_target_that_got_it(
-    smtp_server: SmtpServer, workspace: Workspace,
+    smtp_server: SmtpServer,
+    workspace: Workspace,
 ) -> None:
     """When the chat is down but the mail went out, the alert feed's retry posts to the chat only: the
     officer's mailbox gets the new-ticket mail once."""
@@ -143,8 +170,9 @@ async def test_a_retry_after_a_partial_failure_skips_the_target_that_got_it(
         await back.start()
         try:
             back_bot = back.create_bot()
-            feed = AlertFeed(workspace.sessionmaker, sink=notifier(smtp_server, back_bot),
-                             clock=workspace.clock)
+            feed = AlertFeed(
+                workspace.sessionmaker, sink=notifier(smtp_server, back_bot), clock=workspace.clock
+            )
             workspace.clock.advance(minutes=2)
             assert (await feed.poll_once()).sent == 1
             assert len(back.sent_messages(OFFICER_CHAT)) == 1

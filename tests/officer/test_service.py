@@ -21,8 +21,9 @@ from tests.officer.conftest import Workspace, build_workspace
 from tests.support.database import FrozenClock
 
 
-async def open_handoff(workspace: Workspace, sender: str = "web-1",
-                       channel: ChannelName = ChannelName.WEB) -> str:
+async def open_handoff(
+    workspace: Workspace, sender: str = "web-1", channel: ChannelName = ChannelName.WEB
+) -> str:
     """A person asks for a human; returns the handoff ticket's reference."""
     result = await workspace.say("/human", sender=sender, channel=channel)
     assert result.outcome is not None and result.outcome.ticket_reference
@@ -118,8 +119,9 @@ async def test_rejection_needs_a_reason_which_the_requester_is_told(workspace: W
     reference = await open_handoff(workspace)
     with pytest.raises(RejectionNeedsReason):
         await workspace.desk.set_status(reference, TicketStatus.REJECTED, officer="o@x.test", reason=" ")
-    view = await workspace.desk.set_status(reference, TicketStatus.REJECTED, officer="o@x.test",
-                                           reason="We hold no data about you.")
+    view = await workspace.desk.set_status(
+        reference, TicketStatus.REJECTED, officer="o@x.test", reason="We hold no data about you."
+    )
     assert view.status is TicketStatus.REJECTED
     told = workspace.channels[ChannelName.WEB].sent[-1]
     assert "We hold no data about you." in told.text and told.ticket_reference == reference
@@ -146,7 +148,7 @@ async def test_assignment_and_take(workspace: Workspace) -> None:
 async def test_csv_export_has_every_ticket_and_neutralises_formulas(workspace: Workspace) -> None:
     """The export has a header and one row per ticket; a cell starting with '=' cannot run as a formula."""
     reference = await open_handoff(workspace)
-    await workspace.desk.assign(reference, "=HYPERLINK(\"http://evil\")", officer="o@x.test")
+    await workspace.desk.assign(reference, '=HYPERLINK("http://evil")', officer="o@x.test")
     workspace.clock.advance(timedelta(minutes=1))
     text = await workspace.desk.export_csv(QueueFilter(statuses=tuple(TicketStatus)))
     rows = list(csv.DictReader(io.StringIO(text)))

@@ -61,7 +61,10 @@ async def _after(api: FakeTelegramAPI, update: dict[str, Any], sends: int) -> No
 
 @pytest_asyncio.fixture
 async def officer_telegram(
-    tmp_path: Path, core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
     telegram_api: FakeTelegramAPI,
 ) -> AsyncIterator[OfficerTelegram]:
     """The Telegram channel (polling the stand-in) over the real store, with the officer chat registered."""
@@ -71,10 +74,17 @@ async def officer_telegram(
     channel = build_telegram_channel(settings, workspace.conversation.handle, None)
     assert isinstance(channel, TelegramChannel)
     deliveries.register(channel)
-    register_officer_chat(channel.dispatcher, chat_id=OFFICER_CHAT, desk=workspace.desk,
-                          responses=core.responses)
-    notifications = OfficerNotifications(core.responses, mail=None, officer_email=None, mail_from="x@y.test",
-                                         chat=AiogramOfficerChat(channel.bot, OFFICER_CHAT), public_url=None)
+    register_officer_chat(
+        channel.dispatcher, chat_id=OFFICER_CHAT, desk=workspace.desk, responses=core.responses
+    )
+    notifications = OfficerNotifications(
+        core.responses,
+        mail=None,
+        officer_email=None,
+        mail_from="x@y.test",
+        chat=AiogramOfficerChat(channel.bot, OFFICER_CHAT),
+        public_url=None,
+    )
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock)
     telegram_api.chat(OFFICER_CHAT, "supergroup")
     await channel.start()
@@ -108,13 +118,19 @@ async def test_reply_to_a_notification_reaches_the_person_and_end_handoff_hands_
     page = await officer_telegram.workspace.desk.page(reference)
     assert page is not None and page.item.ticket.first_response_at is not None
 
-    await _after(api, api.callback_update(OFFICER_CHAT, f"officer:take:{reference}", posted[1]["message_id"],
-                                          user_id=9), 1)
+    await _after(
+        api,
+        api.callback_update(OFFICER_CHAT, f"officer:take:{reference}", posted[1]["message_id"], user_id=9),
+        1,
+    )
     page = await officer_telegram.workspace.desk.page(reference)
     assert page is not None and page.item.ticket.assignee == "User9"
 
-    await _after(api, api.callback_update(OFFICER_CHAT, f"officer:end:{reference}", posted[1]["message_id"],
-                                          user_id=9), 2)
+    await _after(
+        api,
+        api.callback_update(OFFICER_CHAT, f"officer:end:{reference}", posted[1]["message_id"], user_id=9),
+        2,
+    )
     assert "assistant again" in api.sent_messages(PERSON)[-1]["text"]
     page = await officer_telegram.workspace.desk.page(reference)
     assert page is not None and not page.handoff_active
@@ -129,7 +145,12 @@ async def test_officer_talk_in_the_group_gets_no_answer(officer_telegram: Office
     api = officer_telegram.api
     await _after(api, officer_telegram.officer_update("lunch?", None), 0)
     assert api.sent_messages(OFFICER_CHAT) == []
-    not_ours = {"message_id": 99, "date": 0, "chat": api.chat(OFFICER_CHAT, "supergroup"),
-                "from": api.user(10), "text": "hello"}
+    not_ours = {
+        "message_id": 99,
+        "date": 0,
+        "chat": api.chat(OFFICER_CHAT, "supergroup"),
+        "from": api.user(10),
+        "text": "hello",
+    }
     await _after(api, officer_telegram.officer_update("re", not_ours), 1)
     assert "reply" in api.sent_messages(OFFICER_CHAT)[-1]["text"].lower()

@@ -21,8 +21,13 @@ async def test_running_application_serves_the_workspace_and_notifies_the_officer
     """With Telegram and an officer chat configured, /officer/login answers, /api/openapi.json has the
     officer paths, and /human from a Telegram user is posted to the officer chat with a Take button."""
     port = free_port()
-    settings = make_settings(tmp_path, web_port=port, telegram_token=BOT_TOKEN,
-                             telegram_api_base=telegram_api.base_url, officer_telegram_chat_id=OFFICER_CHAT)
+    settings = make_settings(
+        tmp_path,
+        web_port=port,
+        telegram_token=BOT_TOKEN,
+        telegram_api_base=telegram_api.base_url,
+        officer_telegram_chat_id=OFFICER_CHAT,
+    )
     running = await start_application(settings)
     try:
         async with aiohttp.ClientSession() as http:

@@ -54,7 +54,7 @@ def parse_authentication_results(value: str) -> tuple[str, tuple[MethodResult, .
             continue
         properties = {
             f"{m.group(1).lower()}.{m.group(2).lower()}": m.group(3).strip('"')
-            for m in _PROPERTY.finditer(resinfo[found.end():])
+            for m in _PROPERTY.finditer(resinfo[found.end() :])
         }
         results.append(MethodResult(found.group(1).lower(), found.group(2).lower(), properties))
     return authserv_id, tuple(results)

@@ -126,8 +126,7 @@ class EmailChannel:
                         break
                     await mailbox.wait_for_mail(self._poll_seconds)
             except CONNECTION_ERRORS as exc:
-                log.warning("email channel: mailbox connection failed (%s); retrying in %.0f s",
-                            exc, backoff)
+                log.warning("email channel: mailbox connection failed (%s); retrying in %.0f s", exc, backoff)
             except Exception:  # the reader survives any failure: logged, retried
                 log.exception("email channel: processing failed; retrying in %.0f s", backoff)
             finally:
@@ -169,8 +168,9 @@ class EmailChannel:
         if result.duplicate or not result.replies:
             await mailbox.mark_done(uid)
             return
-        reply = compose_mail(result.replies, sender=self._mail_from, responses=self._responses,
-                             seed=mail.message_id)
+        reply = compose_mail(
+            result.replies, sender=self._mail_from, responses=self._responses, seed=mail.message_id
+        )
         path = self._outbox.put(reply)
         self._limiter.record(mail.sender)
         await mailbox.mark_done(uid)
@@ -193,8 +193,9 @@ class EmailChannel:
 
     def _inbound(self, mail: ParsedMail) -> InboundMessage:
         verdict = verify_sender(mail.message, mail.sender, self._authserv_id)
-        meta = thread_meta(message_id=mail.message_id, references=mail.references or mail.in_reply_to,
-                           subject=mail.subject)
+        meta = thread_meta(
+            message_id=mail.message_id, references=mail.references or mail.in_reply_to, subject=mail.subject
+        )
         meta[META_AUTH] = verdict.value
         if mail.attachments:
             meta[META_ATTACHMENTS] = "; ".join(a.note() for a in mail.attachments)
@@ -212,4 +213,3 @@ class EmailChannel:
             ),
             meta=meta,
         )
-

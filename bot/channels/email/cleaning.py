@@ -9,10 +9,34 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_BLOCK_TAGS = frozenset({
-    "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr",
-    "section", "article", "header", "footer", "address", "dd", "dt", "dl",
-})
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "pre",
+        "hr",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "address",
+        "dd",
+        "dt",
+        "dl",
+    }
+)
 _DROPPED_TAGS = frozenset({"script", "style", "head", "title", "template", "noscript", "blockquote"})
 _VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "wbr"})
 
@@ -120,14 +144,17 @@ def _starts_quote(lines: list[str], index: int) -> bool:
     line = lines[index]
     if _ORIGINAL_MESSAGE.match(line) or _ATTRIBUTION.match(line):
         return True
-    following = lines[index + 1:index + 3]
-    if following and _ATTRIBUTION.match(" ".join([line, *following[:1]])) and line.strip().lower().startswith(
-            ("on ", "am ", "le ", "el ", "op ")):
+    following = lines[index + 1 : index + 3]
+    if (
+        following
+        and _ATTRIBUTION.match(" ".join([line, *following[:1]]))
+        and line.strip().lower().startswith(("on ", "am ", "le ", "el ", "op "))
+    ):
         return True
     if _RULE.match(line) and any(_OUTLOOK_FROM.match(nxt) for nxt in following):
         return True
     if _OUTLOOK_FROM.match(line):
-        window = lines[index + 1:index + 5]
+        window = lines[index + 1 : index + 5]
         return sum(bool(_OUTLOOK_NEXT.match(nxt)) for nxt in window) >= 2
     return False
 
@@ -142,7 +169,7 @@ def strip_signature(text: str) -> str:
     for index, line in enumerate(lines):
         if not _CLOSING.match(line) or not any(earlier.strip() for earlier in lines[:index]):
             continue
-        rest = [nxt for nxt in lines[index + 1:] if nxt.strip()]
+        rest = [nxt for nxt in lines[index + 1 :] if nxt.strip()]
         if len(rest) <= _SIGNATURE_MAX_LINES and all(len(nxt) <= _SIGNATURE_MAX_CHARS for nxt in rest):
             lines = lines[:index]
             break

@@ -93,8 +93,12 @@ def compose_mail(
     shown = [r for r in references if r.lower() not in original.lower()]
     subject = responses.render("email/reply_subject.txt.j2", original=original, references=shown)
     choices = list(dict.fromkeys(choice for m in messages for choice in m.quick_replies))
-    values = {"parts": [m.text for m in messages], "choices": choices, "references": references,
-              "subject": subject}
+    values = {
+        "parts": [m.text for m in messages],
+        "choices": choices,
+        "references": references,
+        "subject": subject,
+    }
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = first.recipient_id

@@ -76,7 +76,8 @@ class Mailbox:
         context = account.ssl_context or ssl.create_default_context()
         if account.security is MailSecurity.TLS:
             client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                host=account.host, port=account.port, timeout=account.timeout, ssl_context=context)
+                host=account.host, port=account.port, timeout=account.timeout, ssl_context=context
+            )
         else:
             client = aioimaplib.IMAP4(host=account.host, port=account.port, timeout=account.timeout)
         self._client = client

@@ -28,8 +28,15 @@ _MAX_FILENAME_CHARS = 100
 # A new mail whose body is shorter than this is read together with its subject.
 _SHORT_BODY_WORDS = 5
 # What the email library may raise on a broken header or part: the mail is malformed, never lost.
-PARSE_ERRORS = (email.errors.MessageError, ValueError, LookupError, IndexError, TypeError, UnicodeError,
-                AttributeError)
+PARSE_ERRORS = (
+    email.errors.MessageError,
+    ValueError,
+    LookupError,
+    IndexError,
+    TypeError,
+    UnicodeError,
+    AttributeError,
+)
 
 
 class MalformedMail(Exception):
@@ -110,8 +117,15 @@ def parse_mail(raw: bytes, *, attachment_max_bytes: int) -> ParsedMail:
         text = f"{subject}\n{text}".strip()  # subject "Delete my account", body "Thanks": the ask is above
     message_id = own_id[0] if own_id and len(own_id[0]) <= _MAX_ID_CHARS else content_hash(message, body)
     return ParsedMail(
-        message=message, message_id=message_id, sender=sender, subject=subject, text=text,
-        in_reply_to=in_reply_to, references=references, attachments=attachments, is_reply=is_reply,
+        message=message,
+        message_id=message_id,
+        sender=sender,
+        subject=subject,
+        text=text,
+        in_reply_to=in_reply_to,
+        references=references,
+        attachments=attachments,
+        is_reply=is_reply,
     )
 
 

@@ -54,8 +54,9 @@ class TelegramChannel:
         allowed = self.dispatcher.resolve_used_update_types()
         if self.mode is TelegramMode.WEBHOOK:
             assert self.webhook_url is not None  # checked by build_telegram_channel
-            await self.bot.set_webhook(url=self.webhook_url, secret_token=self.webhook_secret,
-                                       allowed_updates=allowed)
+            await self.bot.set_webhook(
+                url=self.webhook_url, secret_token=self.webhook_secret, allowed_updates=allowed
+            )
             log.info("telegram webhook registered")
             return
         await self.bot.delete_webhook(drop_pending_updates=False)
@@ -64,7 +65,10 @@ class TelegramChannel:
         # Telegram (next getUpdates offset) only after its turn finished.
         self._polling = asyncio.create_task(
             self.dispatcher.start_polling(
-                self.bot, handle_as_tasks=False, handle_signals=False, close_bot_session=False,
+                self.bot,
+                handle_as_tasks=False,
+                handle_signals=False,
+                close_bot_session=False,
                 allowed_updates=allowed,
             ),
             name="telegram-polling",

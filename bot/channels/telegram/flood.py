@@ -48,6 +48,11 @@ class WaitOutFloodControl(BaseRequestMiddleware):
                 attempt += 1
                 if attempt > self.max_retries or flood.retry_after > self.max_wait:
                     raise
-                log.warning("flood control on %s: waiting %s s (retry %d of %d)",
-                            type(method).__name__, flood.retry_after, attempt, self.max_retries)
+                log.warning(
+                    "flood control on %s: waiting %s s (retry %d of %d)",
+                    type(method).__name__,
+                    flood.retry_after,
+                    attempt,
+                    self.max_retries,
+                )
                 await self.sleep(flood.retry_after)

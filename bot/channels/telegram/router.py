@@ -82,8 +82,14 @@ async def text_message_handler(
 
 async def unsupported_content_handler(message: Message, bot: Bot, responses: Responses) -> None:
     """A photo, voice message, sticker, file... in a private chat: say what the bot can read."""
-    await say(bot, message.chat.id, responses, "telegram/unsupported_content.txt.j2",
-              kind=message.content_type, has_caption=bool(message.caption))
+    await say(
+        bot,
+        message.chat.id,
+        responses,
+        "telegram/unsupported_content.txt.j2",
+        kind=message.content_type,
+        has_caption=bool(message.caption),
+    )
 
 
 async def group_message_handler(message: Message, bot: Bot, responses: Responses) -> None:

@@ -42,7 +42,10 @@ class ChatRequest(BaseModel):
     session_id: str = Field(description="The id returned by POST /api/sessions.")
     text: str = Field(description="What the person typed.")
     message_id: str | None = Field(
-        default=None, min_length=1, max_length=MESSAGE_ID_MAX, pattern=r"^[A-Za-z0-9_.:-]+$",
+        default=None,
+        min_length=1,
+        max_length=MESSAGE_ID_MAX,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Optional idempotency key, unique within the session.",
     )
 
@@ -51,8 +54,9 @@ class ChatResponse(BaseModel):
     """The assistant's answer to one message."""
 
     replies: list[str] = Field(description="The replies, as plain text, in order.")
-    quick_replies: list[str] = Field(default_factory=list,
-                                     description="Choices to offer as buttons (sending one sends its text).")
+    quick_replies: list[str] = Field(
+        default_factory=list, description="Choices to offer as buttons (sending one sends its text)."
+    )
     ticket_reference: str | None = Field(default=None, description="Set when a ticket opened or was named.")
     duplicate: bool = Field(
         default=False, description="The message_id was handled before; read the history for its replies."

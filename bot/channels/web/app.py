@@ -69,16 +69,20 @@ def _package_version() -> str:
         return "0"
 
 
-def build_web_app(settings: Settings, handle: HandleInbound, history: WebHistory,
-                  responses: Responses, hub: WebSocketHub) -> web.Application:
+def build_web_app(
+    settings: Settings, handle: HandleInbound, history: WebHistory, responses: Responses, hub: WebSocketHub
+) -> web.Application:
     """The Application with the chat API, page and widget; nothing listens until a runner starts it."""
     body_limit = settings.max_message_chars * 4 + 4096  # UTF-8 worst case plus the JSON around it
     app = web.Application(middlewares=[cors_middleware, errors_middleware], client_max_size=body_limit)
     app[RESPONSES_KEY] = responses
     app[BODY_LIMIT_KEY] = body_limit
     app[SERVICES_KEY] = WebServices(
-        handle=handle, history=history, hub=hub,
-        session_ids=SessionIds(load_session_key(settings)), responses=responses,
+        handle=handle,
+        history=history,
+        hub=hub,
+        session_ids=SessionIds(load_session_key(settings)),
+        responses=responses,
         max_message_chars=settings.max_message_chars,
         per_session=SlidingWindowLimiter(settings.rate_limit_per_minute),
         per_address=SlidingWindowLimiter(settings.rate_limit_per_minute * ADDRESS_SHARE),
@@ -121,8 +125,9 @@ class WebChannel:
 
     async def start(self) -> None:
         """Listen on the configured host and port. Routes can no longer be added after this."""
-        self._runner = web.AppRunner(self.app, access_log_class=RouteAccessLogger,
-                                     shutdown_timeout=SHUTDOWN_TIMEOUT)
+        self._runner = web.AppRunner(
+            self.app, access_log_class=RouteAccessLogger, shutdown_timeout=SHUTDOWN_TIMEOUT
+        )
         await self._runner.setup()
         self._site = TCPSite(self._runner, self._host, self._port)
         await self._site.start()
@@ -140,8 +145,9 @@ class WebChannel:
         await self._hub.deliver(message)
 
 
-def build_web_channel(settings: Settings, handle: HandleInbound, history: WebHistory,
-                      responses: Responses) -> WebChannel:
+def build_web_channel(
+    settings: Settings, handle: HandleInbound, history: WebHistory, responses: Responses
+) -> WebChannel:
     """The web channel, ready for other channels to add routes to ``.app`` and then to ``start()``."""
     hub = WebSocketHub(history)
     app = build_web_app(settings, handle, history, responses, hub)

@@ -82,8 +82,9 @@ _HTTP_CODES = {
 }
 
 
-def error_response(responses: Responses, code: ErrorCode, status: int, headers: dict[str, str] | None = None,
-                   **values: Any) -> web.Response:
+def error_response(
+    responses: Responses, code: ErrorCode, status: int, headers: dict[str, str] | None = None, **values: Any
+) -> web.Response:
     """The JSON error answer: ``{"error": {"code": ..., "message": ...}}``."""
     message = responses.render("web/api_error.txt.j2", code=code.value, **values)
     body = ErrorResponse(error=ErrorBody(code=code, message=message))

@@ -120,7 +120,9 @@ async def chat_handler(request: web.Request) -> web.Response:
     if len(chat.text) > services.max_message_chars:
         raise MessageTooLong(limit=services.max_message_chars, length=len(chat.text))
     inbound = InboundMessage(
-        channel=ChannelName.WEB, sender_id=session_id, text=chat.text,
+        channel=ChannelName.WEB,
+        sender_id=session_id,
+        text=chat.text,
         message_id=f"{session_id}/{chat.message_id}" if chat.message_id else None,
     )
     lock = services.turn_locks.setdefault(session_id, asyncio.Lock())
@@ -128,10 +130,14 @@ async def chat_handler(request: web.Request) -> web.Response:
         result = await services.handle(inbound)
     quick = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
     reference = next((r.ticket_reference for r in result.replies if r.ticket_reference), None)
-    return _json(ChatResponse(
-        replies=[reply.text for reply in result.replies], quick_replies=list(quick),
-        ticket_reference=reference, duplicate=result.duplicate,
-    ))
+    return _json(
+        ChatResponse(
+            replies=[reply.text for reply in result.replies],
+            quick_replies=list(quick),
+            ticket_reference=reference,
+            duplicate=result.duplicate,
+        )
+    )
 
 
 @routes.get("/api/sessions/{session_id}/messages")
@@ -141,10 +147,15 @@ async def history_handler(request: web.Request) -> web.Response:
     _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
     stored = await services.history.messages(session_id)
-    return _json(HistoryResponse(session_id=session_id, messages=[
-        HistoryMessage(author=m.author, text=m.text, at=m.at, ticket_reference=m.ticket_reference)
-        for m in stored
-    ]))
+    return _json(
+        HistoryResponse(
+            session_id=session_id,
+            messages=[
+                HistoryMessage(author=m.author, text=m.text, at=m.at, ticket_reference=m.ticket_reference)
+                for m in stored
+            ],
+        )
+    )
 
 
 @routes.get("/api/sessions/{session_id}/ws")

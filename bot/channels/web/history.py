@@ -61,7 +61,9 @@ class SqlWebHistory:
         return [
             StoredMessage(
                 Author.PERSON if row.direction is MessageDirection.INBOUND else Author.ASSISTANT,
-                row.text, row.at, row.ticket_reference,
+                row.text,
+                row.at,
+                row.ticket_reference,
             )
             for row in reversed(rows)
         ]
@@ -77,13 +79,27 @@ class SqlWebHistory:
             )
             if conversation_id is None:
                 conversation_id = str(uuid.uuid4())
-                session.add(Conversation(
-                    id=conversation_id, channel=ChannelName.WEB, sender_id=message.recipient_id,
-                    state=DialogueState().to_json(), thread_meta=None, created_at=now, updated_at=now,
-                ))
+                session.add(
+                    Conversation(
+                        id=conversation_id,
+                        channel=ChannelName.WEB,
+                        sender_id=message.recipient_id,
+                        state=DialogueState().to_json(),
+                        thread_meta=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
                 await session.flush()
-            session.add(Message(
-                conversation_id=conversation_id, direction=MessageDirection.OUTBOUND, channel=ChannelName.WEB,
-                channel_message_id=None, text=message.text, at=now, ticket_reference=message.ticket_reference,
-                meta=dict(message.meta) or None,
-            ))
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    direction=MessageDirection.OUTBOUND,
+                    channel=ChannelName.WEB,
+                    channel_message_id=None,
+                    text=message.text,
+                    at=now,
+                    ticket_reference=message.ticket_reference,
+                    meta=dict(message.meta) or None,
+                )
+            )

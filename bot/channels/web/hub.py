@@ -50,7 +50,8 @@ class WebSocketHub:
         except SQLAlchemyError as exc:
             raise DeliveryFailed(ChannelName.WEB, f"could not store: {type(exc).__name__}") from exc
         payload = PushedMessage(
-            text=message.text, quick_replies=list(message.quick_replies),
+            text=message.text,
+            quick_replies=list(message.quick_replies),
             ticket_reference=message.ticket_reference,
         ).model_dump(mode="json")
         for socket in tuple(self._sockets.get(message.recipient_id, ())):

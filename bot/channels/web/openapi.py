@@ -19,11 +19,20 @@ from bot.channels.web.api import (
 
 _REF = "#/components/schemas/{model}"
 _MODELS: tuple[type[BaseModel], ...] = (
-    ChatRequest, ChatResponse, SessionCreated, HistoryResponse, PushedMessage, ErrorResponse, Health,
+    ChatRequest,
+    ChatResponse,
+    SessionCreated,
+    HistoryResponse,
+    PushedMessage,
+    ErrorResponse,
+    Health,
 )
 _SESSION_PARAMETER = {
-    "name": "session_id", "in": "path", "required": True,
-    "description": "The id returned by POST /api/sessions.", "schema": {"type": "string"},
+    "name": "session_id",
+    "in": "path",
+    "required": True,
+    "description": "The id returned by POST /api/sessions.",
+    "schema": {"type": "string"},
 }
 
 
@@ -49,45 +58,62 @@ def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, A
     components = schemas.get("$defs", {})
     limited = _error("Too many messages from this session or address; see Retry-After.")
     paths: dict[str, Any] = {
-        "/healthz": {"get": {
-            "operationId": "health", "summary": "Liveness check",
-            "responses": {"200": _answer("The server is up.", Health)},
-        }},
-        "/api/sessions": {"post": {
-            "operationId": "createSession", "summary": "Start a chat session",
-            "responses": {"201": _answer("The new session.", SessionCreated), "429": limited},
-        }},
-        "/api/chat": {"post": {
-            "operationId": "chat", "summary": "Send a message and read the assistant's replies",
-            "requestBody": {"required": True, "content": _content(ChatRequest)},
-            "responses": {
-                "200": _answer("The replies.", ChatResponse),
-                "400": _error("Invalid JSON, missing fields or a malformed session id."),
-                "404": _error("The session id was not issued by this server."),
-                "413": _error("The message is longer than the limit."),
-                "429": limited,
-            },
-        }},
-        "/api/sessions/{session_id}/messages": {"get": {
-            "operationId": "history", "summary": "Read a session's messages back, oldest first",
-            "parameters": [_SESSION_PARAMETER],
-            "responses": {
-                "200": _answer("The history.", HistoryResponse),
-                "400": _error("Malformed session id."),
-                "404": _error("Unknown session id."),
-                "429": limited,
-            },
-        }},
-        "/api/sessions/{session_id}/ws": {"get": {
-            "operationId": "push", "summary": "Websocket pushing messages that arrive later",
-            "parameters": [_SESSION_PARAMETER],
-            "responses": {
-                "101": {"description": "Switching to the websocket; each frame is a PushedMessage.",
-                        "content": _content(PushedMessage)},
-                "400": _error("Malformed session id."),
-                "404": _error("Unknown session id."),
-            },
-        }},
+        "/healthz": {
+            "get": {
+                "operationId": "health",
+                "summary": "Liveness check",
+                "responses": {"200": _answer("The server is up.", Health)},
+            }
+        },
+        "/api/sessions": {
+            "post": {
+                "operationId": "createSession",
+                "summary": "Start a chat session",
+                "responses": {"201": _answer("The new session.", SessionCreated), "429": limited},
+            }
+        },
+        "/api/chat": {
+            "post": {
+                "operationId": "chat",
+                "summary": "Send a message and read the assistant's replies",
+                "requestBody": {"required": True, "content": _content(ChatRequest)},
+                "responses": {
+                    "200": _answer("The replies.", ChatResponse),
+                    "400": _error("Invalid JSON, missing fields or a malformed session id."),
+                    "404": _error("The session id was not issued by this server."),
+                    "413": _error("The message is longer than the limit."),
+                    "429": limited,
+                },
+            }
+        },
+        "/api/sessions/{session_id}/messages": {
+            "get": {
+                "operationId": "history",
+                "summary": "Read a session's messages back, oldest first",
+                "parameters": [_SESSION_PARAMETER],
+                "responses": {
+                    "200": _answer("The history.", HistoryResponse),
+                    "400": _error("Malformed session id."),
+                    "404": _error("Unknown session id."),
+                    "429": limited,
+                },
+            }
+        },
+        "/api/sessions/{session_id}/ws": {
+            "get": {
+                "operationId": "push",
+                "summary": "Websocket pushing messages that arrive later",
+                "parameters": [_SESSION_PARAMETER],
+                "responses": {
+                    "101": {
+                        "description": "Switching to the websocket; each frame is a PushedMessage.",
+                        "content": _content(PushedMessage),
+                    },
+                    "400": _error("Malformed session id."),
+                    "404": _error("Unknown session id."),
+                },
+            }
+        },
     }
     document: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -15,8 +15,10 @@ from responses import TEMPLATE_DIR
 STATIC_DIR = TEMPLATE_DIR / "web" / "static"
 _HTML = "text/html"
 # The page loads only its own script, style and API; nothing from elsewhere.
-_PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-             "connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'")
+_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
 
 page_routes = web.RouteTableDef()
 

@@ -15,8 +15,9 @@ ADDRESS_SHARE = 10
 class SlidingWindowLimiter:
     """Allows ``limit`` events per key in any ``window`` seconds."""
 
-    def __init__(self, limit: int, *, window: float = WINDOW_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, *, window: float = WINDOW_SECONDS, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self._window = window
         self._clock = clock

@@ -122,10 +122,15 @@ async def detail_handler(request: web.Request) -> web.Response:
 async def reply_handler(request: web.Request) -> web.Response:
     """Send a reply to the requester on the ticket's channel."""
     body = await _body(request, ReplyRequest)
-    sent = await request.app[SERVICES_KEY].desk.reply(request.match_info["reference"], body.text,
-                                                       officer=request[IDENTITY_KEY].email)
-    return _json(ReplyResult(ticket=_ticket(request, sent.ticket), first_response=sent.first_response,
-                             delivered=sent.delivered), status=201)
+    sent = await request.app[SERVICES_KEY].desk.reply(
+        request.match_info["reference"], body.text, officer=request[IDENTITY_KEY].email
+    )
+    return _json(
+        ReplyResult(
+            ticket=_ticket(request, sent.ticket), first_response=sent.first_response, delivered=sent.delivered
+        ),
+        status=201,
+    )
 
 
 @routes.post("/tickets/{reference}/status")
@@ -133,7 +138,8 @@ async def status_handler(request: web.Request) -> web.Response:
     """Change the status (a rejection needs a reason)."""
     body = await _body(request, StatusRequest)
     view = await request.app[SERVICES_KEY].desk.set_status(
-        request.match_info["reference"], body.status, officer=request[IDENTITY_KEY].email, reason=body.reason)
+        request.match_info["reference"], body.status, officer=request[IDENTITY_KEY].email, reason=body.reason
+    )
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
@@ -142,7 +148,8 @@ async def extension_handler(request: web.Request) -> web.Response:
     """Extend the resolution deadline."""
     body = await _body(request, ExtensionRequest)
     view = await request.app[SERVICES_KEY].desk.extend(
-        request.match_info["reference"], body.months, body.reason, officer=request[IDENTITY_KEY].email)
+        request.match_info["reference"], body.months, body.reason, officer=request[IDENTITY_KEY].email
+    )
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
@@ -151,7 +158,8 @@ async def assignment_handler(request: web.Request) -> web.Response:
     """Assign the ticket."""
     body = await _body(request, AssignmentRequest)
     view = await request.app[SERVICES_KEY].desk.assign(
-        request.match_info["reference"], body.assignee, officer=request[IDENTITY_KEY].email)
+        request.match_info["reference"], body.assignee, officer=request[IDENTITY_KEY].email
+    )
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
@@ -159,7 +167,8 @@ async def assignment_handler(request: web.Request) -> web.Response:
 async def end_handoff_handler(request: web.Request) -> web.Response:
     """End the live handoff: the assistant answers the person again."""
     view = await request.app[SERVICES_KEY].desk.end_handoff(
-        request.match_info["reference"], officer=request[IDENTITY_KEY].email)
+        request.match_info["reference"], officer=request[IDENTITY_KEY].email
+    )
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 

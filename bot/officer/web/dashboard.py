@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _HTML = "text/html"
 _HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                               "frame-ancestors 'none'; base-uri 'none'",
+    "frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
@@ -47,8 +47,13 @@ def render(request: web.Request, template: str, status: int = 200, **values: obj
     """A page from ``officer/<template>``, with the signed-in officer and CSRF token when there is one."""
     signed_in = request.get(SIGNED_IN_KEY)
     body = request.app[SERVICES_KEY].responses.render(
-        f"officer/{template}", signed_in=signed_in, csrf_token=signed_in.csrf_token if signed_in else "",
-        kinds=list(TicketKind), statuses=list(TicketStatus), channels=list(ChannelName), **values,
+        f"officer/{template}",
+        signed_in=signed_in,
+        csrf_token=signed_in.csrf_token if signed_in else "",
+        kinds=list(TicketKind),
+        statuses=list(TicketStatus),
+        channels=list(ChannelName),
+        **values,
     )
     return web.Response(text=body, status=status, content_type=_HTML, headers=_HEADERS)
 
@@ -140,16 +145,19 @@ async def queue_handler(request: web.Request) -> web.Response:
     """The queue, least time left first, filtered by kind, status and channel."""
     filters = queue_filter(request.query)
     items = await request.app[SERVICES_KEY].desk.queue(filters)
-    return render(request, "queue.html.j2", items=items, filters=filters,
-                  export_query=request.query_string)
+    return render(request, "queue.html.j2", items=items, filters=filters, export_query=request.query_string)
 
 
 @routes.get("/export.csv")
 async def export_handler(request: web.Request) -> web.Response:
     """The filtered tickets (every status unless filtered) as a CSV file."""
     text = await request.app[SERVICES_KEY].desk.export_csv(queue_filter(request.query, every_status=True))
-    return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
-        **_HEADERS, "Content-Disposition": 'attachment; filename="tickets.csv"'})
+    return web.Response(
+        text=text,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={**_HEADERS, "Content-Disposition": 'attachment; filename="tickets.csv"'},
+    )
 
 
 @routes.get("/tickets/{reference}")
@@ -159,8 +167,9 @@ async def ticket_handler(request: web.Request) -> web.Response:
     if page is None:
         raise TicketNotFound(request.match_info["reference"])
     officers = await request.app[SERVICES_KEY].accounts.list_officers()
-    return render(request, "ticket.html.j2", page=page, officers=officers,
-                  notice=request.query.get("done", ""))
+    return render(
+        request, "ticket.html.j2", page=page, officers=officers, notice=request.query.get("done", "")
+    )
 
 
 def _back(reference: str, done: str) -> web.HTTPSeeOther:
@@ -172,8 +181,9 @@ async def reply_handler(request: web.Request) -> web.Response:
     """Send the reply box's text to the requester."""
     form = await request.post()
     officer = request[SIGNED_IN_KEY].officer.email
-    sent = await request.app[SERVICES_KEY].desk.reply(request.match_info["reference"],
-                                                       str(form.get("text", "")), officer=officer)
+    sent = await request.app[SERVICES_KEY].desk.reply(
+        request.match_info["reference"], str(form.get("text", "")), officer=officer
+    )
     raise _back(sent.ticket.reference, "replied" if sent.delivered else "queued")
 
 
@@ -182,8 +192,11 @@ async def status_handler(request: web.Request) -> web.Response:
     """Change the status (a rejection with its reason)."""
     form = await request.post()
     view = await request.app[SERVICES_KEY].desk.set_status(
-        request.match_info["reference"], status_of(form.get("status")),
-        officer=request[SIGNED_IN_KEY].officer.email, reason=str(form.get("reason", "")))
+        request.match_info["reference"],
+        status_of(form.get("status")),
+        officer=request[SIGNED_IN_KEY].officer.email,
+        reason=str(form.get("reason", "")),
+    )
     raise _back(view.reference, "status")
 
 
@@ -192,8 +205,11 @@ async def extend_handler(request: web.Request) -> web.Response:
     """Extend the deadline with a reason."""
     form = await request.post()
     view = await request.app[SERVICES_KEY].desk.extend(
-        request.match_info["reference"], months_of(form.get("months")), str(form.get("reason", "")),
-        officer=request[SIGNED_IN_KEY].officer.email)
+        request.match_info["reference"],
+        months_of(form.get("months")),
+        str(form.get("reason", "")),
+        officer=request[SIGNED_IN_KEY].officer.email,
+    )
     raise _back(view.reference, "extended")
 
 
@@ -202,8 +218,10 @@ async def assign_handler(request: web.Request) -> web.Response:
     """Assign the ticket (empty: nobody)."""
     form = await request.post()
     view = await request.app[SERVICES_KEY].desk.assign(
-        request.match_info["reference"], str(form.get("assignee", "")),
-        officer=request[SIGNED_IN_KEY].officer.email)
+        request.match_info["reference"],
+        str(form.get("assignee", "")),
+        officer=request[SIGNED_IN_KEY].officer.email,
+    )
     raise _back(view.reference, "assigned")
 
 
@@ -211,7 +229,8 @@ async def assign_handler(request: web.Request) -> web.Response:
 async def end_handoff_handler(request: web.Request) -> web.Response:
     """Hand the conversation back to the assistant."""
     view = await request.app[SERVICES_KEY].desk.end_handoff(
-        request.match_info["reference"], officer=request[SIGNED_IN_KEY].officer.email)
+        request.match_info["reference"], officer=request[SIGNED_IN_KEY].officer.email
+    )
     raise _back(view.reference, "handoff_ended")
 
 

@@ -24,16 +24,34 @@ from bot.officer.web.schemas import (
 PREFIX = "/api/officer"
 _REF = "#/components/schemas/{model}"
 _MODELS: tuple[type[BaseModel], ...] = (
-    TicketList, TicketDetailOut, ReplyRequest, ReplyResult, StatusRequest, ExtensionRequest,
-    AssignmentRequest, TicketResult, OfficerErrorResponse,
+    TicketList,
+    TicketDetailOut,
+    ReplyRequest,
+    ReplyResult,
+    StatusRequest,
+    ExtensionRequest,
+    AssignmentRequest,
+    TicketResult,
+    OfficerErrorResponse,
 )
 _SECURITY: list[dict[str, list[str]]] = [{"officerToken": []}]
-_REFERENCE = {"name": "reference", "in": "path", "required": True, "description": "PRV-XXXX-XXXX",
-              "schema": {"type": "string"}}
+_REFERENCE = {
+    "name": "reference",
+    "in": "path",
+    "required": True,
+    "description": "PRV-XXXX-XXXX",
+    "schema": {"type": "string"},
+}
 _FILTERS = [
-    {"name": name, "in": "query", "required": False,
-     "description": f"Only tickets of this {name} (repeatable).",
-     "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": True}
+    {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": f"Only tickets of this {name} (repeatable).",
+        "schema": {"type": "array", "items": {"type": "string"}},
+        "style": "form",
+        "explode": True,
+    }
     for name in ("kind", "status", "channel")
 ]
 
@@ -47,17 +65,29 @@ def _answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _errors(*statuses: str) -> dict[str, Any]:
-    texts = {"400": "Invalid body or value.", "401": "Missing or invalid token.",
-             "404": "No such ticket.", "409": "The ticket does not allow this (closed, extension used up)."}
+    texts = {
+        "400": "Invalid body or value.",
+        "401": "Missing or invalid token.",
+        "404": "No such ticket.",
+        "409": "The ticket does not allow this (closed, extension used up).",
+    }
     return {status: _answer(texts[status], OfficerErrorResponse) for status in ("401", *statuses)}
 
 
-def _operation(operation_id: str, summary: str, ok: tuple[str, str, type[BaseModel]],
-               body: type[BaseModel] | None = None, errors: tuple[str, ...] = ("404",),
-               parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _operation(
+    operation_id: str,
+    summary: str,
+    ok: tuple[str, str, type[BaseModel]],
+    body: type[BaseModel] | None = None,
+    errors: tuple[str, ...] = ("404",),
+    parameters: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     status, description, model = ok
     operation: dict[str, Any] = {
-        "operationId": operation_id, "summary": summary, "tags": ["officer"], "security": _SECURITY,
+        "operationId": operation_id,
+        "summary": summary,
+        "tags": ["officer"],
+        "security": _SECURITY,
         "parameters": parameters if parameters is not None else [_REFERENCE],
         "responses": {status: _answer(description, model), **_errors(*errors)},
     }
@@ -70,32 +100,73 @@ def officer_paths() -> dict[str, Any]:
     """The officer API's paths."""
     changed = ("200", "The ticket after the change.", TicketResult)
     return {
-        f"{PREFIX}/tickets": {"get": _operation(
-            "officerListTickets", "The queue, least time left first",
-            ("200", "The tickets.", TicketList), errors=("400",), parameters=_FILTERS)},
-        f"{PREFIX}/tickets.csv": {"get": {
-            "operationId": "officerExportTickets", "summary": "Tickets as CSV, for record keeping",
-            "tags": ["officer"], "security": _SECURITY, "parameters": _FILTERS,
-            "responses": {"200": {"description": "CSV with a header row.",
-                                  "content": {"text/csv": {"schema": {"type": "string"}}}}, **_errors("400")},
-        }},
-        f"{PREFIX}/tickets/{{reference}}": {"get": _operation(
-            "officerGetTicket", "A ticket with its audit trail and transcript",
-            ("200", "The ticket.", TicketDetailOut))},
-        f"{PREFIX}/tickets/{{reference}}/replies": {"post": _operation(
-            "officerReply", "Reply to the requester on the ticket's channel",
-            ("201", "Recorded (and delivered unless `delivered` is false).", ReplyResult), ReplyRequest,
-            errors=("400", "404"))},
-        f"{PREFIX}/tickets/{{reference}}/status": {"post": _operation(
-            "officerSetStatus", "Change the status (a rejection needs a reason)", changed, StatusRequest,
-            errors=("400", "404", "409"))},
-        f"{PREFIX}/tickets/{{reference}}/extension": {"post": _operation(
-            "officerExtend", "Extend the resolution deadline", changed, ExtensionRequest,
-            errors=("400", "404", "409"))},
-        f"{PREFIX}/tickets/{{reference}}/assignment": {"post": _operation(
-            "officerAssign", "Assign the ticket", changed, AssignmentRequest, errors=("400", "404"))},
-        f"{PREFIX}/tickets/{{reference}}/handoff/end": {"post": _operation(
-            "officerEndHandoff", "End the live handoff", changed, errors=("400", "404"))},
+        f"{PREFIX}/tickets": {
+            "get": _operation(
+                "officerListTickets",
+                "The queue, least time left first",
+                ("200", "The tickets.", TicketList),
+                errors=("400",),
+                parameters=_FILTERS,
+            )
+        },
+        f"{PREFIX}/tickets.csv": {
+            "get": {
+                "operationId": "officerExportTickets",
+                "summary": "Tickets as CSV, for record keeping",
+                "tags": ["officer"],
+                "security": _SECURITY,
+                "parameters": _FILTERS,
+                "responses": {
+                    "200": {
+                        "description": "CSV with a header row.",
+                        "content": {"text/csv": {"schema": {"type": "string"}}},
+                    },
+                    **_errors("400"),
+                },
+            }
+        },
+        f"{PREFIX}/tickets/{{reference}}": {
+            "get": _operation(
+                "officerGetTicket",
+                "A ticket with its audit trail and transcript",
+                ("200", "The ticket.", TicketDetailOut),
+            )
+        },
+        f"{PREFIX}/tickets/{{reference}}/replies": {
+            "post": _operation(
+                "officerReply",
+                "Reply to the requester on the ticket's channel",
+                ("201", "Recorded (and delivered unless `delivered` is false).", ReplyResult),
+                ReplyRequest,
+                errors=("400", "404"),
+            )
+        },
+        f"{PREFIX}/tickets/{{reference}}/status": {
+            "post": _operation(
+                "officerSetStatus",
+                "Change the status (a rejection needs a reason)",
+                changed,
+                StatusRequest,
+                errors=("400", "404", "409"),
+            )
+        },
+        f"{PREFIX}/tickets/{{reference}}/extension": {
+            "post": _operation(
+                "officerExtend",
+                "Extend the resolution deadline",
+                changed,
+                ExtensionRequest,
+                errors=("400", "404", "409"),
+            )
+        },
+        f"{PREFIX}/tickets/{{reference}}/assignment": {
+            "post": _operation(
+                "officerAssign", "Assign the ticket", changed, AssignmentRequest, errors=("400", "404")
+            )
+        },
+        f"{PREFIX}/tickets/{{reference}}/handoff/end": {
+            "post": _operation("officerEndHandoff", "End the live handoff", changed, errors=("400", "404"))
+        },
     }
 
 
@@ -106,7 +177,8 @@ def add_officer_paths(document: dict[str, Any]) -> dict[str, Any]:
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(schemas.get("$defs", {}))
     components.setdefault("securitySchemes", {})["officerToken"] = {
-        "type": "http", "scheme": "bearer",
+        "type": "http",
+        "scheme": "bearer",
         "description": "An officer API token from `privacybot officer token EMAIL`.",
     }
     return document

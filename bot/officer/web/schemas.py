@@ -43,13 +43,26 @@ class OfficerTicket(BaseModel):
         """The payload of a queue line."""
         t = item.ticket
         return cls(
-            reference=t.reference, kind=t.kind, status=t.status, priority=t.priority, channel=t.channel,
-            requester_address=t.requester_address, identity_status=t.identity_status,
-            identity_method=t.identity_method, account_known=t.account_known, created_at=t.created_at,
-            first_response_due=t.first_response_due, first_response_at=t.first_response_at, due_at=t.due_at,
-            extended_until=t.extended_until, extension_reason=t.extension_reason, assignee=t.assignee,
-            closed_at=t.closed_at, next_deadline=item.deadline,
-            seconds_left=int(item.time_left.total_seconds()), sla=item.mark,
+            reference=t.reference,
+            kind=t.kind,
+            status=t.status,
+            priority=t.priority,
+            channel=t.channel,
+            requester_address=t.requester_address,
+            identity_status=t.identity_status,
+            identity_method=t.identity_method,
+            account_known=t.account_known,
+            created_at=t.created_at,
+            first_response_due=t.first_response_due,
+            first_response_at=t.first_response_at,
+            due_at=t.due_at,
+            extended_until=t.extended_until,
+            extension_reason=t.extension_reason,
+            assignee=t.assignee,
+            closed_at=t.closed_at,
+            next_deadline=item.deadline,
+            seconds_left=int(item.time_left.total_seconds()),
+            sla=item.mark,
         )
 
 
@@ -90,12 +103,17 @@ class TicketDetailOut(BaseModel):
     def of(cls, page: TicketPage) -> TicketDetailOut:
         """The payload of a ticket page."""
         return cls(
-            ticket=OfficerTicket.of(page.item), handoff_active=page.handoff_active,
+            ticket=OfficerTicket.of(page.item),
+            handoff_active=page.handoff_active,
             undelivered=page.undelivered,
-            audit=[AuditEntryOut(at=a.at, actor=a.actor, event=a.event, detail=a.detail)
-                   for a in page.detail.audit],
-            transcript=[TranscriptLineOut(at=t.at, direction=t.direction, channel=t.channel, text=t.text)
-                        for t in page.detail.transcript],
+            audit=[
+                AuditEntryOut(at=a.at, actor=a.actor, event=a.event, detail=a.detail)
+                for a in page.detail.audit
+            ],
+            transcript=[
+                TranscriptLineOut(at=t.at, direction=t.direction, channel=t.channel, text=t.text)
+                for t in page.detail.transcript
+            ],
         )
 
 

@@ -74,12 +74,25 @@ def is_secure(request: web.Request, services: OfficerWeb) -> bool:
     return services.secure_cookies or request.secure
 
 
-def set_cookie(response: web.StreamResponse, request: web.Request, services: OfficerWeb, name: str,
-               value: str, max_age: int | None) -> None:
+def set_cookie(
+    response: web.StreamResponse,
+    request: web.Request,
+    services: OfficerWeb,
+    name: str,
+    value: str,
+    max_age: int | None,
+) -> None:
     """Set an HttpOnly, SameSite=Strict cookie scoped to the dashboard (``max_age`` None: until the browser
     closes; the server-side session expires on its own)."""
-    response.set_cookie(name, value, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="Strict",
-                        secure=is_secure(request, services))
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=is_secure(request, services),
+    )
 
 
 def clear_cookie(response: web.StreamResponse, name: str) -> None:

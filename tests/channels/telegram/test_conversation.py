@@ -28,11 +28,13 @@ ADDRESS = "jane.doe@example.com"
 REFERENCE = re.compile(r"PRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
 
 
-def sql_handle(core: Core, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession],
-               clock: FrozenClock) -> HandleInbound:
+def sql_handle(
+    core: Core, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> HandleInbound:
     """The real conversation on the SQL store, mailing codes through the settings' SMTP server."""
-    stores = sql_turn_store_factory(sessionmaker, clock, SmtpMailSender.from_settings(settings), settings,
-                                    core.responses)
+    stores = sql_turn_store_factory(
+        sessionmaker, clock, SmtpMailSender.from_settings(settings), settings, core.responses
+    )
     return core.conversation(stores).handle
 
 
@@ -60,13 +62,18 @@ async def handled(api: FakeTelegramAPI, update: dict[str, object]) -> None:
 
 
 async def test_question_then_verified_erasure_ticket(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, smtp_server: SmtpServer, core: Core,
-    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    tmp_path: Path,
+    telegram_api: FakeTelegramAPI,
+    smtp_server: SmtpServer,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
 ) -> None:
     """Over polling: a policy question is answered; an erasure request asks for the email address, mails a
     6-digit code, and the code opens a verified ticket whose reference is shown in bold."""
-    settings = telegram_settings(tmp_path, telegram_api, smtp_host=smtp_server.host,
-                                 smtp_port=smtp_server.port)
+    settings = telegram_settings(
+        tmp_path, telegram_api, smtp_host=smtp_server.host, smtp_port=smtp_server.port
+    )
     channel = build_telegram_channel(settings, sql_handle(core, settings, sessionmaker, clock), None)
     chat = Chat(telegram_api)
     await channel.start()
@@ -90,12 +97,17 @@ async def test_question_then_verified_erasure_ticket(
 
 
 async def test_redelivered_update_opens_no_second_ticket_after_restart(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, smtp_server: SmtpServer, core: Core,
-    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock,
+    tmp_path: Path,
+    telegram_api: FakeTelegramAPI,
+    smtp_server: SmtpServer,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
 ) -> None:
     """The update carrying the code, delivered again to a restarted bot, gets no reply and opens no ticket."""
-    settings = telegram_settings(tmp_path, telegram_api, smtp_host=smtp_server.host,
-                                 smtp_port=smtp_server.port)
+    settings = telegram_settings(
+        tmp_path, telegram_api, smtp_host=smtp_server.host, smtp_port=smtp_server.port
+    )
     handle = sql_handle(core, settings, sessionmaker, clock)
     chat = Chat(telegram_api)
     first = build_telegram_channel(settings, handle, None)

@@ -31,8 +31,9 @@ async def test_long_reply_is_split_under_the_limit(
 
 async def test_ticket_reference_is_bold(polling_channel: Channel, telegram_api: FakeTelegramAPI) -> None:
     """The ticket reference in a delivered message is bold; the rest is escaped text."""
-    message = OutboundMessage(ChannelName.TELEGRAM, str(CHAT), "Update on PRV-7K3Q-9M2D: <done>",
-                              ticket_reference="PRV-7K3Q-9M2D")
+    message = OutboundMessage(
+        ChannelName.TELEGRAM, str(CHAT), "Update on PRV-7K3Q-9M2D: <done>", ticket_reference="PRV-7K3Q-9M2D"
+    )
     await polling_channel.deliver(message)
     [call] = telegram_api.calls_of("sendMessage")
     assert call.params["text"] == "Update on <b>PRV-7K3Q-9M2D</b>: &lt;done&gt;"

@@ -42,8 +42,13 @@ async def serve_webhook(
 ) -> tuple[WebhookBot, web.AppRunner]:
     """Build the channel on a fresh application, serve it on a free port and start the channel."""
     app = web.Application()
-    settings = telegram_settings(tmp_path, api, telegram_mode="webhook", telegram_webhook_url=PUBLIC_URL,
-                                 telegram_webhook_secret=SECRET)
+    settings = telegram_settings(
+        tmp_path,
+        api,
+        telegram_mode="webhook",
+        telegram_webhook_url=PUBLIC_URL,
+        telegram_webhook_secret=SECRET,
+    )
     channel = build_telegram_channel(settings, handle, app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -76,8 +76,9 @@ async def running_chat_server(settings: Settings, core: Core) -> AsyncIterator[C
     stores = sql_turn_store_factory(
         sessionmaker, SystemClock(), SmtpMailSender.from_settings(settings), settings, core.responses
     )
-    channel = build_web_channel(settings, core.conversation(stores).handle, SqlWebHistory(sessionmaker),
-                                core.responses)
+    channel = build_web_channel(
+        settings, core.conversation(stores).handle, SqlWebHistory(sessionmaker), core.responses
+    )
     await channel.start()
     try:
         async with aiohttp.ClientSession() as http:

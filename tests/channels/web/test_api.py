@@ -56,7 +56,8 @@ async def test_history_reads_the_conversation_back_in_order(chat_server: ChatSer
     messages = await chat_server.history(session_id)
     assert messages[0]["author"] == "person"
     assert [m["text"] for m in messages if m["author"] == "person"] == [
-        "hello", "Do you share my data with anyone?"
+        "hello",
+        "Do you share my data with anyone?",
     ]
     assert sum(m["author"] == "assistant" for m in messages) >= 2
 
@@ -68,7 +69,10 @@ async def test_a_retried_message_id_is_answered_once(chat_server: ChatServer) ->
     second = await chat_server.chat(session_id, "hello", message_id="m-1")
     assert first[0] == second[0] == 200
     assert first[1]["duplicate"] is False and second[1] == {
-        "replies": [], "quick_replies": [], "ticket_reference": None, "duplicate": True
+        "replies": [],
+        "quick_replies": [],
+        "ticket_reference": None,
+        "duplicate": True,
     }
     messages = await chat_server.history(session_id)
     assert [m["text"] for m in messages if m["author"] == "person"] == ["hello"]
@@ -107,8 +111,9 @@ async def test_page_and_widget_are_served(chat_server: ChatServer) -> None:
         assert response.status == 200
         script = await response.text()
         assert "textContent" in script and "innerHTML = markup" in script
-    async with chat_server.http.get(f"{chat_server.url}/widget/panel",
-                                    headers={"Origin": "https://shop.example"}) as response:
+    async with chat_server.http.get(
+        f"{chat_server.url}/widget/panel", headers={"Origin": "https://shop.example"}
+    ) as response:
         assert response.status == 200
         assert response.headers["Access-Control-Allow-Origin"] == "*"
         assert "data-pb-bubble" in await response.text()
@@ -116,8 +121,11 @@ async def test_page_and_widget_are_served(chat_server: ChatServer) -> None:
 
 async def test_cross_origin_preflight_is_allowed(chat_server: ChatServer) -> None:
     """A site embedding the widget may POST JSON to the API (the CORS preflight succeeds)."""
-    headers = {"Origin": "https://shop.example", "Access-Control-Request-Method": "POST",
-               "Access-Control-Request-Headers": "content-type"}
+    headers = {
+        "Origin": "https://shop.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
     async with chat_server.http.options(f"{chat_server.url}/api/chat", headers=headers) as response:
         assert response.status == 204
         assert "POST" in response.headers["Access-Control-Allow-Methods"]

@@ -71,7 +71,7 @@ async def test_question_rights_request_code_and_ticket(
 async def test_user_text_is_shown_as_text_never_as_markup(page: Page, chat_server: ChatServer) -> None:
     """Markup typed by a person appears literally; no element is created from it."""
     await page.goto(f"{chat_server.url}/")
-    attack = '<img src=x onerror="document.title=\'owned\'"><b>bold</b>'
+    attack = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>"
     await _say(page, attack)
     await expect(page.locator(".pb-log .pb-person .pb-text").last).to_have_text(attack)
     assert await page.locator(".pb-log img, .pb-log b").count() == 0
@@ -94,8 +94,10 @@ async def test_officer_reply_is_pushed_to_the_open_page(page: Page, chat_server:
 @pytest_asyncio.fixture
 async def shop_site(chat_server: ChatServer) -> AsyncIterator[str]:
     """Another site (another origin) whose page embeds the widget with one script tag."""
-    html = (f'<!doctype html><html><head><title>Shop</title></head><body><h1>A shop</h1>'
-            f'<script src="{chat_server.url}/widget.js" async></script></body></html>')
+    html = (
+        f"<!doctype html><html><head><title>Shop</title></head><body><h1>A shop</h1>"
+        f'<script src="{chat_server.url}/widget.js" async></script></body></html>'
+    )
 
     async def shop_page(request: web.Request) -> web.Response:
         return web.Response(text=html, content_type="text/html")

@@ -10,8 +10,9 @@ from tests.channels.web.conftest import ChatServer, running_chat_server, web_set
 
 
 async def _post_raw(server: ChatServer, body: bytes) -> tuple[int, dict[str, Any]]:
-    async with server.http.post(f"{server.url}/api/chat", data=body,
-                                headers={"Content-Type": "application/json"}) as response:
+    async with server.http.post(
+        f"{server.url}/api/chat", data=body, headers={"Content-Type": "application/json"}
+    ) as response:
         return response.status, await response.json()
 
 
@@ -84,8 +85,9 @@ async def test_too_many_messages_from_one_session_is_429(tmp_path: Path, core: C
         session_id = await server.new_session()
         for _ in range(3):
             assert (await server.chat(session_id, "hello"))[0] == 200
-        async with server.http.post(f"{server.url}/api/chat",
-                                    json={"session_id": session_id, "text": "hello"}) as response:
+        async with server.http.post(
+            f"{server.url}/api/chat", json={"session_id": session_id, "text": "hello"}
+        ) as response:
             assert response.status == 429
             assert 0 < int(response.headers["Retry-After"]) <= 60
             body = await response.json()

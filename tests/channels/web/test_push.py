@@ -11,8 +11,9 @@ from tests.channels.web.conftest import ChatServer
 
 
 def _officer_reply(session_id: str, text: str) -> OutboundMessage:
-    return OutboundMessage(ChannelName.WEB, session_id, text, quick_replies=("Thanks",),
-                           ticket_reference="PRV-7K3Q-9M2D")
+    return OutboundMessage(
+        ChannelName.WEB, session_id, text, quick_replies=("Thanks",), ticket_reference="PRV-7K3Q-9M2D"
+    )
 
 
 async def test_deliver_pushes_to_the_open_page(chat_server: ChatServer) -> None:
@@ -28,8 +29,12 @@ async def test_deliver_pushes_to_the_open_page(chat_server: ChatServer) -> None:
             _officer_reply(session_id, "Your data export is ready.")
         )
         pushed = await socket.receive_json(timeout=5)
-    assert pushed == {"type": "message", "text": "Your data export is ready.", "quick_replies": ["Thanks"],
-                      "ticket_reference": "PRV-7K3Q-9M2D"}
+    assert pushed == {
+        "type": "message",
+        "text": "Your data export is ready.",
+        "quick_replies": ["Thanks"],
+        "ticket_reference": "PRV-7K3Q-9M2D",
+    }
 
 
 async def test_delivered_message_is_in_the_history_without_an_open_page(chat_server: ChatServer) -> None:

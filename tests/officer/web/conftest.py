@@ -48,16 +48,17 @@ class OfficerServer:
         """A web-chat person asks for a human; returns (session id, ticket reference)."""
         async with self.http.post(f"{self.url}/api/sessions") as response:
             session_id = str((await response.json())["session_id"])
-        async with self.http.post(f"{self.url}/api/chat",
-                                  json={"session_id": session_id, "text": text}) as response:
+        async with self.http.post(
+            f"{self.url}/api/chat", json={"session_id": session_id, "text": text}
+        ) as response:
             return session_id, str((await response.json())["ticket_reference"])
 
-    async def api(self, method: str, path: str, token: str | None = None, **kwargs: Any
-                  ) -> tuple[int, Any]:
+    async def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> tuple[int, Any]:
         """Call the officer API with the officer's token (or ``token``)."""
         headers = {"Authorization": f"Bearer {token or self.token}"}
-        async with self.http.request(method, f"{self.url}/api/officer{path}", headers=headers,
-                                     **kwargs) as response:
+        async with self.http.request(
+            method, f"{self.url}/api/officer{path}", headers=headers, **kwargs
+        ) as response:
             if response.content_type == "application/json":
                 return response.status, await response.json()
             return response.status, await response.text()
@@ -79,8 +80,14 @@ async def officer_server(tmp_path: Path, core: Core) -> AsyncIterator[OfficerSer
     deliveries.register(channel)
     deliveries.register(RecordingChannel(ChannelName.TELEGRAM))
     workspace = build_officer_workspace(
-        settings, sessionmaker=sessionmaker, clock=clock, responses=core.responses, deliveries=deliveries,
-        mail_sender=mail, web_app=channel.app, openapi_document=channel.app[SERVICES_KEY].openapi,
+        settings,
+        sessionmaker=sessionmaker,
+        clock=clock,
+        responses=core.responses,
+        deliveries=deliveries,
+        mail_sender=mail,
+        web_app=channel.app,
+        openapi_document=channel.app[SERVICES_KEY].openapi,
     )
     await workspace.accounts.add(OFFICER_EMAIL, OFFICER_PASSWORD, name="Ana Officer")
     token = await workspace.accounts.issue_token(OFFICER_EMAIL)

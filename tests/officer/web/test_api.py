@@ -33,14 +33,17 @@ async def test_queue_detail_reply_status_extension_assignment_and_end_handoff(
     status, _ = await officer_server.api("POST", f"/tickets/{reference}/replies", json={"text": ""})
     assert status == 400
 
-    status, assigned = await officer_server.api("POST", f"/tickets/{reference}/assignment",
-                                                json={"assignee": "ana@zynorlink.example"})
+    status, assigned = await officer_server.api(
+        "POST", f"/tickets/{reference}/assignment", json={"assignee": "ana@zynorlink.example"}
+    )
     assert status == 200 and assigned["ticket"]["assignee"] == "ana@zynorlink.example"
-    status, extended = await officer_server.api("POST", f"/tickets/{reference}/extension",
-                                                json={"months": 2, "reason": "Complex"})
+    status, extended = await officer_server.api(
+        "POST", f"/tickets/{reference}/extension", json={"months": 2, "reason": "Complex"}
+    )
     assert status == 200 and extended["ticket"]["extended_until"]
-    status, refused = await officer_server.api("POST", f"/tickets/{reference}/extension",
-                                               json={"months": 1, "reason": "More"})
+    status, refused = await officer_server.api(
+        "POST", f"/tickets/{reference}/extension", json={"months": 1, "reason": "More"}
+    )
     assert status == 409 and refused["error"]["code"] == "ExtensionNotAllowed"
 
     status, detail = await officer_server.api("GET", f"/tickets/{reference}")
@@ -52,7 +55,8 @@ async def test_queue_detail_reply_status_extension_assignment_and_end_handoff(
     status, _ = await officer_server.api("POST", f"/tickets/{reference}/status", json={"status": "rejected"})
     assert status == 400
     async with officer_server.http.get(
-            f"{officer_server.url}/api/sessions/{session_id}/messages") as response:
+        f"{officer_server.url}/api/sessions/{session_id}/messages"
+    ) as response:
         texts = [m["text"] for m in (await response.json())["messages"]]
     assert any("Hi!" in text for text in texts) and any("Complex" in text for text in texts)
 

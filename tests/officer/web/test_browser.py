@@ -9,7 +9,7 @@ from tests.officer.web.conftest import OFFICER_EMAIL, OFFICER_PASSWORD, OfficerS
 
 pytestmark = pytest.mark.browser
 
-ATTACK = '<img src=x onerror="document.title=\'owned\'"><b>bold</b>'
+ATTACK = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>"
 
 
 async def _say(page: Page, text: str) -> None:
@@ -57,7 +57,8 @@ async def test_officer_replies_and_the_open_chat_page_shows_it(
         await officer.get_by_role("button", name="Send reply").click()
         await expect(officer.locator(".notice")).to_contain_text("Reply sent")
         await expect(person.locator(".pb-log .pb-assistant").last).to_contain_text(
-            "Hello, this is Ana from privacy.")
+            "Hello, this is Ana from privacy."
+        )
 
         await officer.get_by_role("button", name="End handoff").click()
         await expect(officer.locator(".notice")).to_contain_text("Handoff ended")
@@ -78,8 +79,9 @@ async def test_a_form_post_without_the_csrf_token_is_refused(
         await _sign_in(officer, officer_server)
         url = f"{officer_server.url}/officer/tickets/{reference}/reply"
         missing = await officer.request.post(url, form={"text": "forged"}, max_redirects=0)
-        wrong = await officer.request.post(url, form={"text": "forged", "csrf_token": "x" * 43},
-                                           max_redirects=0)
+        wrong = await officer.request.post(
+            url, form={"text": "forged", "csrf_token": "x" * 43}, max_redirects=0
+        )
         assert (missing.status, wrong.status) == (403, 403)
         page = await officer_server.workspace.desk.page(reference)
         assert page is not None and page.item.ticket.first_response_at is None

@@ -16,14 +16,18 @@ def browser_like() -> aiohttp.ClientSession:
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
-async def sign_in(server: OfficerServer, http: aiohttp.ClientSession, password: str = OFFICER_PASSWORD
-                  ) -> aiohttp.ClientResponse:
+async def sign_in(
+    server: OfficerServer, http: aiohttp.ClientSession, password: str = OFFICER_PASSWORD
+) -> aiohttp.ClientResponse:
     """Fetch the login form and post it (with its token); returns the answer (redirects not followed)."""
     async with http.get(f"{server.url}/officer/login") as response:
         token = _CSRF.search(await response.text())
     assert token is not None
-    return await http.post(f"{server.url}/officer/login", allow_redirects=False,
-                           data={"email": OFFICER_EMAIL, "password": password, "csrf_token": token.group(1)})
+    return await http.post(
+        f"{server.url}/officer/login",
+        allow_redirects=False,
+        data={"email": OFFICER_EMAIL, "password": password, "csrf_token": token.group(1)},
+    )
 
 
 async def test_signed_out_officer_is_sent_to_the_login_page(officer_server: OfficerServer) -> None:
@@ -45,8 +49,11 @@ async def test_session_cookie_is_http_only_strict_and_the_login_form_needs_its_t
         header = next(v for v in response.headers.getall("Set-Cookie") if v.startswith("pb_officer="))
         assert "HttpOnly" in header and "SameSite=Strict" in header and "Path=/officer" in header
     async with browser_like() as http:
-        async with http.post(f"{officer_server.url}/officer/login", allow_redirects=False,
-                             data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD}) as forged:
+        async with http.post(
+            f"{officer_server.url}/officer/login",
+            allow_redirects=False,
+            data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD},
+        ) as forged:
             assert forged.status == 403
 
 
@@ -66,8 +73,9 @@ async def test_every_form_carries_the_token_and_posts_without_it_are_refused(
         url = f"{officer_server.url}/officer/tickets/{reference}/status"
         async with http.post(url, data={"status": "in_progress"}, allow_redirects=False) as refused:
             assert refused.status == 403
-        async with http.post(url, data={"status": "in_progress", "csrf_token": token.group(1)},
-                             allow_redirects=False) as done:
+        async with http.post(
+            url, data={"status": "in_progress", "csrf_token": token.group(1)}, allow_redirects=False
+        ) as done:
             assert done.status == 303
 
 
@@ -77,8 +85,9 @@ async def test_person_text_is_escaped_and_queue_filters_and_export_work(
     """Markup a person wrote is escaped on the ticket page; the channel filter hides other channels; the
     CSV export is an attachment."""
     session_id, reference = await officer_server.open_handoff()
-    async with officer_server.http.post(f"{officer_server.url}/api/chat", json={
-            "session_id": session_id, "text": "<script>alert(1)</script>"}):
+    async with officer_server.http.post(
+        f"{officer_server.url}/api/chat", json={"session_id": session_id, "text": "<script>alert(1)</script>"}
+    ):
         pass
     async with browser_like() as http:
         await sign_in(officer_server, http)
