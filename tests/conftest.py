@@ -3,6 +3,7 @@
 pytest_plugins = [
     "tests.support.database",
     "tests.support.mail_servers",
+    "tests.support.imap_server",
     "tests.support.telegram_api",
     "tests.support.browser",
     "tests.support.core",

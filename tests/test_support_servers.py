@@ -16,13 +16,8 @@ from aiohttp import ClientSession, web
 from aioimaplib import IMAP4, IMAP4_SSL
 from playwright.async_api import Page
 
-from tests.support.mail_servers import (
-    DovecotServer,
-    ImapMailbox,
-    SmtpServer,
-    extract_code,
-    start_smtp_server,
-)
+from tests.support.imap_server import DovecotServer, ImapMailbox
+from tests.support.mail_servers import SmtpServer, extract_code, start_smtp_server
 from tests.support.telegram_api import FakeTelegramAPI
 
 

@@ -26,7 +26,8 @@ from bot.store.models import Ticket
 from bot.tickets.turn_store import sql_turn_store_factory
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
-from tests.support.mail_servers import ImapMailbox, ReceivedMail, SmtpServer, StoredMessage
+from tests.support.imap_server import ImapMailbox, StoredMessage
+from tests.support.mail_servers import ReceivedMail, SmtpServer
 
 BOT_ADDRESS = "privacy-assistant@zynorlink.example"
 AUTHSERV_ID = "mx.zynorlink.example"

@@ -12,7 +12,8 @@ from bot.conversation.memory import MemoryTurnStore
 from bot.mail.smtp import SmtpMailSender
 from tests.channels.email.conftest import make_mail
 from tests.support.core import make_settings
-from tests.support.mail_servers import ImapMailbox, SmtpServer
+from tests.support.imap_server import ImapMailbox
+from tests.support.mail_servers import SmtpServer
 
 
 @pytest.mark.parametrize("security", ["starttls", "tls"])
