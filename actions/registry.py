@@ -25,9 +25,9 @@ from policy.answers import PolicyAnswer
 Action = Callable[[Turn, Outbox, Services], Awaitable[Outcome]]
 
 # Below this the NLU's best guess is only a guess.
-CONFIDENT = 0.4
+CONFIDENT = 0.35
 # Two intents this close, both plausible, and the person is asked which one they meant.
-AMBIGUOUS_MARGIN = 0.1
+AMBIGUOUS_MARGIN = 0.05
 PLAUSIBLE = 0.25
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
