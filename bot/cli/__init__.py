@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 
 import click
+from pydantic import ValidationError
 
 # command name -> "module:attribute"
 COMMANDS = {
@@ -40,6 +41,19 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
         return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a setting that does not validate becomes one clear line, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"PRIVACYBOT_{'_'.join(str(p) for p in error['loc']).upper()}: {error['msg']}"
+                if error["loc"]
+                else error["msg"]
+                for error in exc.errors()
+            )
+            raise click.ClickException(f"invalid settings: {problems}") from exc
 
 
 @click.group(cls=LazyGroup)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from bot.settings import Settings
@@ -12,4 +14,13 @@ def run() -> None:
     """Serve the web chat and every configured channel until Ctrl-C or SIGTERM."""
     from bot.runner import serve
 
-    serve(Settings())
+    settings = Settings()
+    try:
+        serve(settings)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise click.ClickException(
+                f"{settings.web_host}:{settings.web_port} is already in use (another instance?); "
+                "set PRIVACYBOT_WEB_PORT to serve on another port"
+            ) from exc
+        raise

@@ -73,3 +73,14 @@ def test_ask_without_text_is_a_usage_error() -> None:
     out = run_ask()
     assert out.returncode == 2
     assert "--jsonl" in out.stderr
+
+
+def test_invalid_setting_is_one_clear_line() -> None:
+    """A setting that does not validate names the variable instead of printing a traceback."""
+    env = {**os.environ, "PRIVACYBOT_WEB_PORT": "eighty"}
+    out = subprocess.run(
+        [EXE, "ask", "hi"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=60, check=False
+    )
+    assert out.returncode == 1
+    assert "invalid settings: PRIVACYBOT_WEB_PORT" in out.stderr
+    assert "Traceback" not in out.stderr
