@@ -24,6 +24,9 @@ def _now() -> datetime:
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
+# The meta key under which a channel notes attachments it received but did not store (the officer sees it).
+ATTACHMENTS_META = "attachments"
+
 
 @dataclass(frozen=True)
 class InboundMessage:

@@ -184,6 +184,8 @@ def _render_detail(detail: TicketDetail) -> list[str]:
     for message in detail.transcript:
         arrow = ">>" if message.direction.value == "in" else "<<"
         lines.append(f"  {message.at:%Y-%m-%d %H:%M:%S} {arrow} {message.text}")
+        if message.attachments:
+            lines.append(f"  {'':19} {message.attachments}")
     if not detail.transcript:
         lines.append("  (no messages)")
     return lines

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus, TicketSummary
-from bot.messages import ChannelName
+from bot.messages import ATTACHMENTS_META, ChannelName
 from bot.store.models import Message, MessageDirection, Ticket, TicketEvent, TicketEventKind
 
 
@@ -80,6 +80,7 @@ class TranscriptLine:
     direction: MessageDirection
     channel: ChannelName
     text: str
+    attachments: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,4 +138,5 @@ def audit_entry(event: TicketEvent) -> AuditEntry:
 
 def transcript_line(message: Message) -> TranscriptLine:
     """The view of one stored message."""
-    return TranscriptLine(message.at, message.direction, message.channel, message.text)
+    attachments = (message.meta or {}).get(ATTACHMENTS_META)
+    return TranscriptLine(message.at, message.direction, message.channel, message.text, attachments)

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from bot.channels.email.parsing import reply_subject_base
-from bot.messages import OutboundMessage
+from bot.messages import ATTACHMENTS_META, OutboundMessage
 from responses import Responses
 
 _ALPHABET = "[2-9A-HJ-NP-Z]"
@@ -29,7 +29,7 @@ _MAX_REFERENCES = 20
 META_MESSAGE_ID = "email_message_id"
 META_REFERENCES = "email_references"
 META_SUBJECT = "email_subject"
-META_ATTACHMENTS = "email_attachments"
+META_ATTACHMENTS = ATTACHMENTS_META
 META_AUTH = "email_auth"
 
 

@@ -88,6 +88,7 @@ class TranscriptLineOut(BaseModel):
     direction: MessageDirection
     channel: ChannelName
     text: str
+    attachments: str | None = Field(None, description="Attachments the channel received but did not store.")
 
 
 class TicketDetailOut(BaseModel):
@@ -111,7 +112,9 @@ class TicketDetailOut(BaseModel):
                 for a in page.detail.audit
             ],
             transcript=[
-                TranscriptLineOut(at=t.at, direction=t.direction, channel=t.channel, text=t.text)
+                TranscriptLineOut(
+                    at=t.at, direction=t.direction, channel=t.channel, text=t.text, attachments=t.attachments
+                )
                 for t in page.detail.transcript
             ],
         )

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from actions.desk import IdentityMethod, IdentityStatus, TicketKind
 from bot.conversation.engine import TurnResult
-from bot.messages import InboundMessage
+from bot.messages import ATTACHMENTS_META, InboundMessage
 from bot.store.models import Message, MessageDirection
 from tests.channels.email.conftest import AUTHSERV_ID, PERSON, EmailHarness, make_mail, reply_to, wait_until
 from tests.support.mail_servers import extract_code
@@ -224,4 +224,4 @@ async def test_large_attachment_is_noted_not_stored(email: EmailHarness) -> None
             select(Message).where(Message.channel_message_id == "<attachment-1@example.com>")
         )
     assert stored is not None and stored.meta is not None
-    assert stored.meta["email_attachments"] == "attachment: id-card.pdf, 5 KB, not stored"
+    assert stored.meta[ATTACHMENTS_META] == "attachment: id-card.pdf, 5 KB, not stored"
