@@ -36,49 +36,52 @@ _SESSION_PARAMETER = {
 }
 
 
-def _ref(model: type[BaseModel]) -> dict[str, str]:
-    return {"$ref": _REF.format(model=model.__name__)}
+def json_content(model: type[BaseModel]) -> dict[str, Any]:
+    """A JSON body of ``model``, by reference to its component schema."""
+    return {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}
 
 
-def _content(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": _ref(model)}}
+def json_answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
+    """A response with a JSON body of ``model``."""
+    return {"description": description, "content": json_content(model)}
 
 
-def _answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
-    return {"description": description, "content": _content(model)}
+def component_schemas(models: tuple[type[BaseModel], ...]) -> dict[str, Any]:
+    """The component schemas of ``models`` (and of the models they use), keyed by name."""
+    _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
+    return dict(schemas.get("$defs", {}))
 
 
 def _error(description: str) -> dict[str, Any]:
-    return _answer(description, ErrorResponse)
+    return json_answer(description, ErrorResponse)
 
 
 def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, Any]:
     """The document: every path of the API, its payload schemas under components."""
-    _, schemas = models_json_schema([(model, "validation") for model in _MODELS], ref_template=_REF)
-    components = schemas.get("$defs", {})
+    components = component_schemas(_MODELS)
     limited = _error("Too many messages from this session or address; see Retry-After.")
     paths: dict[str, Any] = {
         "/healthz": {
             "get": {
                 "operationId": "health",
                 "summary": "Liveness check",
-                "responses": {"200": _answer("The server is up.", Health)},
+                "responses": {"200": json_answer("The server is up.", Health)},
             }
         },
         "/api/sessions": {
             "post": {
                 "operationId": "createSession",
                 "summary": "Start a chat session",
-                "responses": {"201": _answer("The new session.", SessionCreated), "429": limited},
+                "responses": {"201": json_answer("The new session.", SessionCreated), "429": limited},
             }
         },
         "/api/chat": {
             "post": {
                 "operationId": "chat",
                 "summary": "Send a message and read the assistant's replies",
-                "requestBody": {"required": True, "content": _content(ChatRequest)},
+                "requestBody": {"required": True, "content": json_content(ChatRequest)},
                 "responses": {
-                    "200": _answer("The replies.", ChatResponse),
+                    "200": json_answer("The replies.", ChatResponse),
                     "400": _error("Invalid JSON, missing fields or a malformed session id."),
                     "404": _error("The session id was not issued by this server."),
                     "413": _error("The message is longer than the limit."),
@@ -92,7 +95,7 @@ def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, A
                 "summary": "Read a session's messages back, oldest first",
                 "parameters": [_SESSION_PARAMETER],
                 "responses": {
-                    "200": _answer("The history.", HistoryResponse),
+                    "200": json_answer("The history.", HistoryResponse),
                     "400": _error("Malformed session id."),
                     "404": _error("Unknown session id."),
                     "429": limited,
@@ -107,7 +110,7 @@ def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, A
                 "responses": {
                     "101": {
                         "description": "Switching to the websocket; each frame is a PushedMessage.",
-                        "content": _content(PushedMessage),
+                        "content": json_content(PushedMessage),
                     },
                     "400": _error("Malformed session id."),
                     "404": _error("Unknown session id."),

@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
+from bot.channels.web.openapi import component_schemas, json_answer, json_content
 from bot.officer.web.schemas import (
     AssignmentRequest,
     ExtensionRequest,
@@ -22,7 +22,6 @@ from bot.officer.web.schemas import (
 )
 
 PREFIX = "/api/officer"
-_REF = "#/components/schemas/{model}"
 _MODELS: tuple[type[BaseModel], ...] = (
     TicketList,
     TicketDetailOut,
@@ -56,14 +55,6 @@ _FILTERS = [
 ]
 
 
-def _content(model: type[BaseModel]) -> dict[str, Any]:
-    return {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}
-
-
-def _answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
-    return {"description": description, "content": _content(model)}
-
-
 def _errors(*statuses: str) -> dict[str, Any]:
     texts = {
         "400": "Invalid body or value.",
@@ -71,7 +62,7 @@ def _errors(*statuses: str) -> dict[str, Any]:
         "404": "No such ticket.",
         "409": "The ticket does not allow this (closed, extension used up).",
     }
-    return {status: _answer(texts[status], OfficerErrorResponse) for status in ("401", *statuses)}
+    return {status: json_answer(texts[status], OfficerErrorResponse) for status in ("401", *statuses)}
 
 
 def _operation(
@@ -89,10 +80,10 @@ def _operation(
         "tags": ["officer"],
         "security": _SECURITY,
         "parameters": parameters if parameters is not None else [_REFERENCE],
-        "responses": {status: _answer(description, model), **_errors(*errors)},
+        "responses": {status: json_answer(description, model), **_errors(*errors)},
     }
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": _content(body)}
+        operation["requestBody"] = {"required": True, "content": json_content(body)}
     return operation
 
 
@@ -172,10 +163,9 @@ def officer_paths() -> dict[str, Any]:
 
 def add_officer_paths(document: dict[str, Any]) -> dict[str, Any]:
     """Merge the officer API into ``document`` (the web channel's OpenAPI dict, changed in place)."""
-    _, schemas = models_json_schema([(model, "validation") for model in _MODELS], ref_template=_REF)
     document.setdefault("paths", {}).update(officer_paths())
     components = document.setdefault("components", {})
-    components.setdefault("schemas", {}).update(schemas.get("$defs", {}))
+    components.setdefault("schemas", {}).update(component_schemas(_MODELS))
     components.setdefault("securitySchemes", {})["officerToken"] = {
         "type": "http",
         "scheme": "bearer",
