@@ -1,6 +1,6 @@
 """Benchmark: SLA sweep time over 100,000 open tickets and ticket-opening throughput, SQLite and PostgreSQL.
 
-    .venv/bin/python bench/sweeper.py [--tickets 100000] [--pg postgresql://postgres@127.0.0.1:5432/test]
+    .venv/bin/python -m bench.sweeper [--tickets 100000] [--pg postgresql://postgres@127.0.0.1:5432/test]
 
 PostgreSQL runs in a throw-away schema that is dropped afterwards; SQLite in a temp file. Prints one line per
 measurement. The sweep is measured (a) idle: 100,000 open tickets, none due; (b) steady state: the tickets

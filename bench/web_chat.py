@@ -26,7 +26,9 @@ from pathlib import Path
 
 import aiohttp
 
+from bench.core import percentile
 from bot.settings import PROJECT_ROOT
+from nlu.engines.rasa_server import free_loopback_port
 
 MESSAGES = [
     "hi",
@@ -50,21 +52,6 @@ class RunFigures:
     latencies_ms: list[float] = field(default_factory=list)
     failed: int = 0
     sent_ids: dict[str, list[str]] = field(default_factory=dict)
-
-
-def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0..100) by nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
-def free_port() -> int:
-    """A loopback TCP port that was free a moment ago."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def start_server(
@@ -156,7 +143,7 @@ async def run(url: str, sessions: int, messages: int, think: float, label: str) 
 async def main(sessions: int, messages: int, think: float, database_url: str | None = None) -> None:
     """Start the server, run paced and saturated, stop the server."""
     with tempfile.TemporaryDirectory(prefix="bench-web-") as tmp:
-        port = free_port()
+        port = free_loopback_port()
         server = await start_server(Path(tmp), port, database_url)
         url = f"http://127.0.0.1:{port}"
         try:
