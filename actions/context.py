@@ -35,6 +35,10 @@ class ServiceTerms:
     code_valid_minutes: int = 10
 
 
+# A quick reply written as this prefix + an intent name is shown as that intent's label (chat/_labels.j2).
+INTENT_CHOICE = "@label:"
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message to send: a template name and the values it needs."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Services, Turn
 from actions.handoff import hand_off
 from actions.policy_answers import answer_question, quote_answer
 from actions.requests import (
@@ -150,5 +150,7 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
 async def _clarify(turn: Turn, outbox: Outbox, services: Services, options: tuple[Intent, ...]) -> Outcome:
     """Ask which of two readings the person meant, with a button for each."""
     values = [o.value for o in options]
-    outbox.say("chat/clarify.txt.j2", options=values, quick_replies=tuple(f"@label:{v}" for v in values))
+    outbox.say(
+        "chat/clarify.txt.j2", options=values, quick_replies=tuple(f"{INTENT_CHOICE}{v}" for v in values)
+    )
     return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from actions.context import ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
+from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
 from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
 from bot.conversation.state import Step
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 NLU_MAX_CHARS = 2000
 _MAX_SENTENCES = 8
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
-_LABEL_PREFIX = "@label:"
 _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 
@@ -208,6 +207,7 @@ class Conversation:
         )
 
     def _choice(self, quick_reply: str) -> str:
-        if quick_reply.startswith(_LABEL_PREFIX):
-            return self.responses.render("chat/choice_label.txt.j2", intent=quick_reply[len(_LABEL_PREFIX) :])
+        if quick_reply.startswith(INTENT_CHOICE):
+            intent = quick_reply.removeprefix(INTENT_CHOICE)
+            return self.responses.render("chat/choice_label.txt.j2", intent=intent)
         return quick_reply
