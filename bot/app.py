@@ -25,7 +25,6 @@ class Core:
     """What every channel shares: understanding, the policy, the templates and the service terms."""
 
     settings: Settings
-    nlu: NluEngine
     embedded: EmbeddedEngine
     answerer: PolicyAnswerer
     responses: Responses
@@ -34,7 +33,7 @@ class Core:
     def conversation(self, stores: TurnStoreFactory, nlu: NluEngine | None = None) -> Conversation:
         """A conversation service over ``stores`` (and another engine, if given)."""
         return Conversation(
-            nlu=nlu or self.nlu,
+            nlu=nlu or self.embedded,
             answerer=self.answerer,
             responses=self.responses,
             stores=stores,
@@ -69,4 +68,4 @@ def build_core(settings: Settings, *, progress: ProgressCallback | None = None) 
         resolution_days=settings.resolution_days,
         officer_email=settings.officer_email,
     )
-    return Core(settings, engine, engine, answerer, Responses(), terms)
+    return Core(settings, engine, answerer, Responses(), terms)
