@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # Store and SLA
     database_url: str | None = None
     first_response_hours: int = Field(48, ge=1)
+    urgent_first_response_hours: int = Field(4, ge=1)
     resolution_days: int = Field(30, ge=1)
     reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 4)
     sweep_interval_seconds: float = Field(60.0, gt=0)

@@ -27,7 +27,7 @@ from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.models import Conversation, MessageDirection, Ticket
-from bot.store.tickets import OPEN_STATUSES, time_left_order
+from bot.store.tickets import OPEN_STATUSES, priority_order, time_left_order
 from bot.tickets.book import TicketBook
 from bot.tickets.references import parse_reference
 from bot.tickets.service import TicketService
@@ -143,13 +143,13 @@ class OfficerDesk:
         return self._clock.now()
 
     async def queue(self, filters: QueueFilter = QueueFilter()) -> list[QueueItem]:
-        """Tickets matching ``filters``, the least time left first."""
+        """Tickets matching ``filters``: urgent first, then by the least time left."""
         query = select(Ticket).where(Ticket.status.in_(list(filters.statuses or OPEN_STATUSES)))
         if filters.kinds:
             query = query.where(Ticket.kind.in_(list(filters.kinds)))
         if filters.channels:
             query = query.where(Ticket.channel.in_(list(filters.channels)))
-        query = query.order_by(time_left_order(), Ticket.id).limit(filters.limit)
+        query = query.order_by(priority_order(), time_left_order(), Ticket.id).limit(filters.limit)
         now = self._clock.now()
         async with self._sessionmaker() as session:
             rows = (await session.scalars(query)).all()

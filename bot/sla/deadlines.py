@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from actions.desk import Priority
 from bot.settings import Settings
 from bot.sla.clock import ensure_utc
 
@@ -14,28 +15,49 @@ MAX_EXTENSION_MONTHS = 2
 
 
 class SlaEventKind(StrEnum):
-    """A reminder before the first-response deadline, or the escalation once it passed."""
+    """A reminder before a deadline, or the escalation once it passed."""
 
     REMINDER = "reminder"
     BREACH = "breach"
 
 
+class SlaDeadline(StrEnum):
+    """Which promise a reminder is about: the first response, the resolution date, or its extension."""
+
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+    EXTENDED = "extended"
+
+
 @dataclass(frozen=True)
 class SlaTerms:
-    """The promises: hours to a first response, days to resolve, hours-before reminders."""
+    """The promises: hours to a first response (fewer for urgent tickets), days to resolve, hours-before
+    reminders."""
 
     first_response_hours: int = 48
     resolution_days: int = 30
     reminder_hours: tuple[int, ...] = (24, 4)
+    urgent_first_response_hours: int = 4
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SlaTerms:
         """The terms configured in ``settings``."""
-        return cls(settings.first_response_hours, settings.resolution_days, tuple(settings.reminder_hours))
+        return cls(
+            settings.first_response_hours,
+            settings.resolution_days,
+            tuple(settings.reminder_hours),
+            settings.urgent_first_response_hours,
+        )
 
-    def first_response_due(self, created_at: datetime) -> datetime:
-        """When the officer must have answered a ticket created at ``created_at``."""
-        return ensure_utc(created_at) + timedelta(hours=self.first_response_hours)
+    def first_response_hours_for(self, priority: Priority) -> int:
+        """Hours to the first response of a ticket of ``priority``: urgent has its own, shorter clock."""
+        if priority is Priority.URGENT:
+            return min(self.urgent_first_response_hours, self.first_response_hours)
+        return self.first_response_hours
+
+    def first_response_due(self, created_at: datetime, priority: Priority = Priority.NORMAL) -> datetime:
+        """When the officer must have answered a ticket of ``priority`` created at ``created_at``."""
+        return ensure_utc(created_at) + timedelta(hours=self.first_response_hours_for(priority))
 
     def resolution_due(self, created_at: datetime) -> datetime:
         """When the request must be resolved, before any extension."""
@@ -49,36 +71,41 @@ class Milestone:
     kind: SlaEventKind
     at: datetime
     hours_before: int | None = None
+    prefix: str = ""
 
     @property
     def key(self) -> str:
-        """The ``sla_notifications.kind`` value: ``reminder_24h``, ``reminder_4h``, ``breach``."""
-        return f"reminder_{self.hours_before}h" if self.kind is SlaEventKind.REMINDER else "breach"
+        """The ``sla_notifications.kind`` value: ``reminder_24h``, ``reminder_4h``, ``breach``, each after
+        the deadline's ``prefix`` (none for the first response, ``due_`` for the resolution date...)."""
+        name = f"reminder_{self.hours_before}h" if self.kind is SlaEventKind.REMINDER else "breach"
+        return self.prefix + name
 
 
-def milestones(first_response_due: datetime, reminder_hours: tuple[int, ...]) -> list[Milestone]:
-    """Every reminder and then the breach, in time order."""
+def milestones(
+    first_response_due: datetime, reminder_hours: tuple[int, ...], prefix: str = ""
+) -> list[Milestone]:
+    """Every reminder and then the breach of one deadline, in time order."""
     due = ensure_utc(first_response_due)
     reminders = [
-        Milestone(SlaEventKind.REMINDER, due - timedelta(hours=h), h)
+        Milestone(SlaEventKind.REMINDER, due - timedelta(hours=h), h, prefix)
         for h in sorted(set(reminder_hours), reverse=True)
         if h > 0
     ]
-    return [*reminders, Milestone(SlaEventKind.BREACH, due)]
+    return [*reminders, Milestone(SlaEventKind.BREACH, due, prefix=prefix)]
 
 
 def latest_passed(
-    first_response_due: datetime, reminder_hours: tuple[int, ...], now: datetime
+    first_response_due: datetime, reminder_hours: tuple[int, ...], now: datetime, prefix: str = ""
 ) -> Milestone | None:
     """The most recent milestone at or before ``now`` (older ones are superseded, never sent late)."""
-    passed = [m for m in milestones(first_response_due, reminder_hours) if m.at <= now]
+    passed = [m for m in milestones(first_response_due, reminder_hours, prefix) if m.at <= now]
     return passed[-1] if passed else None
 
 
 def next_check_at(
     first_response_due: datetime, reminder_hours: tuple[int, ...], now: datetime
 ) -> datetime | None:
-    """When the sweeper next has to look at the ticket, or None after the breach milestone."""
+    """When the sweeper next has to look at the deadline, or None after its breach milestone."""
     upcoming = [m.at for m in milestones(first_response_due, reminder_hours) if m.at > now]
     return upcoming[0] if upcoming else None
 

@@ -8,15 +8,20 @@ from typing import Protocol
 
 from actions.desk import Priority, TicketKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.sla.deadlines import SlaEventKind
+from bot.sla.deadlines import SlaDeadline, SlaEventKind
 from responses import Responses
 
 REMINDER_TEMPLATE = "email/sla_reminder.txt.j2"
+DEADLINE_WORDS = {
+    SlaDeadline.FIRST_RESPONSE: "first response",
+    SlaDeadline.RESOLUTION: "due date",
+    SlaDeadline.EXTENDED: "extended due date",
+}
 
 
 @dataclass(frozen=True)
 class SlaEvent:
-    """A first-response reminder (``hours_before`` the deadline) or the breach escalation of one ticket.
+    """A reminder (``hours_before`` the ``deadline``) or the breach escalation of one ticket.
 
     It names the ticket, never the requester: notifications carry no addresses or message text.
     """
@@ -34,6 +39,12 @@ class SlaEvent:
     hours_before: int | None
     assignee: str | None
     at: datetime
+    deadline: SlaDeadline = SlaDeadline.FIRST_RESPONSE
+
+    @property
+    def deadline_at(self) -> datetime:
+        """The deadline this event is about."""
+        return self.first_response_due if self.deadline is SlaDeadline.FIRST_RESPONSE else self.due_at
 
 
 class NotificationFailed(Exception):
@@ -49,10 +60,11 @@ class OfficerNotifier(Protocol):
 
 
 def reminder_subject(event: SlaEvent) -> str:
-    """``[SLA breach] PRV-…`` or ``[SLA reminder] PRV-…: first response due in 4 h``."""
+    """``[SLA breach] PRV-…: first response overdue`` or ``[SLA reminder] PRV-…: due date in 24 h``."""
+    what = DEADLINE_WORDS[event.deadline]
     if event.kind is SlaEventKind.BREACH:
-        return f"[SLA breach] {event.reference}: first response overdue"
-    return f"[SLA reminder] {event.reference}: first response due in {event.hours_before} h"
+        return f"[SLA breach] {event.reference}: {what} overdue"
+    return f"[SLA reminder] {event.reference}: {what} in {event.hours_before} h"
 
 
 class MailOfficerNotifier:

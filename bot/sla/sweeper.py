@@ -1,4 +1,5 @@
-"""The SLA sweeper: reminds the officer before the first-response deadline and escalates once it passed.
+"""The SLA sweeper: reminds the officer before each watched deadline (the first response, the due date or
+its extension; see bot/sla/clocks.py) and escalates once one passed.
 
 Each sweep (1) claims due milestones as ``sla_notifications`` rows — INSERT … ON CONFLICT DO NOTHING on the
 unique (ticket_id, kind), committed before anything is sent — and (2) leases unsent rows, notifies, and marks
@@ -21,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sla.clock import Clock
-from bot.sla.deadlines import SlaEventKind, SlaTerms, latest_passed, next_check_at
+from bot.sla.clocks import due_milestones, next_sla_check, parse_key, still_watched
+from bot.sla.deadlines import SlaEventKind, SlaTerms
 from bot.sla.notifier import NotificationFailed, OfficerNotifier, SlaEvent
 from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import SlaNotification, Ticket, TicketEvent, TicketEventKind
@@ -130,23 +132,17 @@ class SlaSweeper:
             tickets = list((await session.scalars(query)).all())
             rows: list[dict[str, Any]] = []
             for ticket in tickets:
-                if ticket.first_response_at is not None or ticket.status.is_closed:
-                    ticket.sla_check_at = None
-                    continue
-                milestone = latest_passed(ticket.first_response_due, self._terms.reminder_hours, now)
-                if milestone is not None:
-                    rows.append(
-                        {
-                            "ticket_id": ticket.id,
-                            "kind": milestone.key,
-                            "due_at": milestone.at,
-                            "created_at": now,
-                            "attempts": 0,
-                        }
-                    )
-                ticket.sla_check_at = next_check_at(
-                    ticket.first_response_due, self._terms.reminder_hours, now
+                rows.extend(
+                    {
+                        "ticket_id": ticket.id,
+                        "kind": milestone.key,
+                        "due_at": milestone.at,
+                        "created_at": now,
+                        "attempts": 0,
+                    }
+                    for milestone in due_milestones(ticket, self._terms, now)
                 )
+                ticket.sla_check_at = next_sla_check(ticket, self._terms, now)
             if rows:
                 insert = dialect_insert(session, SlaNotification).values(rows)
                 await session.execute(insert.on_conflict_do_nothing(index_elements=["ticket_id", "kind"]))
@@ -186,7 +182,7 @@ class SlaSweeper:
             obsolete: list[int] = []
             for notification_id, (kind, ticket_id) in sorted(leased.items()):
                 ticket = tickets[ticket_id]
-                if ticket.first_response_at is not None or ticket.status.is_closed:
+                if not still_watched(kind, ticket, self._terms):
                     obsolete.append(notification_id)
                 else:
                     events.append((notification_id, _event(kind, ticket, now)))
@@ -194,7 +190,7 @@ class SlaSweeper:
                 await session.execute(
                     update(SlaNotification)
                     .where(SlaNotification.id.in_(obsolete))
-                    .values(sent_at=now, last_error="obsolete: answered or closed")
+                    .values(sent_at=now, last_error="obsolete: answered, closed or extended")
                 )
         return events, len(leased) == self._batch
 
@@ -233,7 +229,8 @@ class SlaSweeper:
                         event=TicketEventKind.SLA_BREACH if breach else TicketEventKind.SLA_REMINDER,
                         detail={
                             "kind": event.key,
-                            "first_response_due": event.first_response_due.isoformat(),
+                            "deadline": event.deadline.value,
+                            "due": event.deadline_at.isoformat(),
                         },
                     )
                 )
@@ -243,10 +240,9 @@ class SlaSweeper:
 
 def _event(kind: str, ticket: Ticket, now: datetime) -> SlaEvent:
     """The event the officer is told about."""
-    breach = kind == "breach"
-    hours = None if breach else int(kind.removeprefix("reminder_").removesuffix("h"))
+    milestone = parse_key(kind)
     return SlaEvent(
-        kind=SlaEventKind.BREACH if breach else SlaEventKind.REMINDER,
+        kind=milestone.kind,
         key=kind,
         ticket_id=ticket.id,
         reference=ticket.reference,
@@ -256,7 +252,8 @@ def _event(kind: str, ticket: Ticket, now: datetime) -> SlaEvent:
         created_at=ticket.created_at,
         first_response_due=ticket.first_response_due,
         due_at=ticket.extended_until or ticket.due_at,
-        hours_before=hours,
+        hours_before=milestone.hours_before,
         assignee=ticket.assignee,
         at=now,
+        deadline=milestone.deadline,
     )

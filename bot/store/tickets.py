@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import IdentityStatus, TicketKind, TicketStatus
+from actions.desk import IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
 
@@ -19,6 +19,11 @@ OPEN_STATUSES = tuple(status for status in TicketStatus if not status.is_closed)
 
 class ReferenceTaken(Exception):
     """The generated reference already exists (astronomically rare; the caller draws another)."""
+
+
+def priority_order() -> ColumnElement[int]:
+    """Urgent first, then high, then normal."""
+    return case((Ticket.priority == Priority.URGENT, 0), (Ticket.priority == Priority.HIGH, 1), else_=2)
 
 
 def time_left_order() -> ColumnElement[datetime]:
@@ -118,11 +123,12 @@ class TicketRepository:
     async def listing(
         self, *, statuses: Collection[TicketStatus], kinds: Collection[TicketKind] = (), limit: int = 200
     ) -> list[Ticket]:
-        """Tickets in ``statuses`` (and ``kinds``), the least time left first."""
+        """Tickets in ``statuses`` (and ``kinds``), by priority, then the least time left first."""
         query = select(Ticket).where(Ticket.status.in_(list(statuses)))
         if kinds:
             query = query.where(Ticket.kind.in_(list(kinds)))
-        rows = await self.session.scalars(query.order_by(time_left_order(), Ticket.id).limit(limit))
+        order = (priority_order(), time_left_order(), Ticket.id)
+        rows = await self.session.scalars(query.order_by(*order).limit(limit))
         return list(rows.all())
 
     def append_event(

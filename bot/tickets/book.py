@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from actions.desk import IdentityMethod, IdentityStatus, Priority, Requester, TicketKind, TicketStatus
 from bot.identity.codes import normalise_address
 from bot.sla.clock import Clock, ensure_utc
-from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months, next_check_at
+from bot.sla.clocks import next_sla_check
+from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months
 from bot.store.accounts import AccountRepository
 from bot.store.models import Ticket, TicketEventKind
 from bot.store.tickets import ReferenceTaken, TicketRepository
-from bot.tickets.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
+from bot.tickets.errors import ExtensionNotAllowed, ExtensionTooLate, TicketClosed, TicketNotFound
 from bot.tickets.references import new_reference
 from bot.tickets.views import DeadlineExtension, view_of
 
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 REQUESTER = "requester"
 SYSTEM = "system"
 _REFERENCE_TRIES = 5
+# GDPR Art. 12(3): the person is told of an extension, with its reasons, within one month of the request.
+EXTENSION_WINDOW_MONTHS = 1
 
 
 class TicketBook:
@@ -77,7 +80,7 @@ class TicketBook:
             )
             return existing, True
         account = await self.accounts.by_email(email=address) if verified and address else None
-        first_due = self.terms.first_response_due(now)
+        first_due = self.terms.first_response_due(now, priority)
         for _ in range(_REFERENCE_TRIES):
             ticket = Ticket(
                 reference=new_reference(),
@@ -99,8 +102,8 @@ class TicketBook:
                 first_response_due=first_due,
                 due_at=self.terms.resolution_due(now),
                 extension_months=0,
-                sla_check_at=next_check_at(first_due, self.terms.reminder_hours, now),
             )
+            ticket.sla_check_at = next_sla_check(ticket, self.terms, now)
             try:
                 await self.tickets.insert(ticket)
                 break
@@ -159,7 +162,7 @@ class TicketBook:
         )
         if first:
             ticket.first_response_at = at
-            ticket.sla_check_at = None
+            ticket.sla_check_at = next_sla_check(ticket, self.terms, at)
             if ticket.status is TicketStatus.NEW:
                 ticket.status = TicketStatus.IN_PROGRESS
         ticket.updated_at = max(ticket.updated_at, at)
@@ -177,11 +180,15 @@ class TicketBook:
         if not reason.strip():
             raise ExtensionNotAllowed(ticket.reference, left, "an extension needs a reason")
         now = self.clock.now()
+        window_closes = add_months(ticket.created_at, EXTENSION_WINDOW_MONTHS)
+        if now > window_closes:
+            raise ExtensionTooLate(ticket.reference, left, window_closes)
         previous = ticket.extended_until or ticket.due_at
         ticket.extension_months += months
         ticket.extended_until = add_months(ticket.due_at, ticket.extension_months)
         ticket.extension_reason = reason.strip()
         ticket.updated_at = now
+        ticket.sla_check_at = next_sla_check(ticket, self.terms, now)
         self.tickets.append_event(
             ticket=ticket,
             at=now,
@@ -211,8 +218,7 @@ class TicketBook:
             ticket.sla_check_at = None
         elif previous.is_closed:
             ticket.closed_at = None
-            if ticket.first_response_at is None:
-                ticket.sla_check_at = next_check_at(ticket.first_response_due, self.terms.reminder_hours, now)
+            ticket.sla_check_at = next_sla_check(ticket, self.terms, now)
         detail: dict[str, str] = {"from": previous.value, "to": status.value}
         if note:
             detail["note"] = note

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from actions.desk import TicketStatus
 
 
@@ -34,3 +36,16 @@ class ExtensionNotAllowed(TicketError):
         self.reference = reference
         self.months_left = months_left
         self.why = why
+
+
+class ExtensionTooLate(ExtensionNotAllowed):
+    """An extension must be decided and told within one month of receiving the request (GDPR Art. 12(3));
+    ``window_closed_at`` is when that month ended."""
+
+    def __init__(self, reference: str, months_left: int, window_closed_at: datetime) -> None:
+        super().__init__(
+            reference,
+            months_left,
+            f"the first month after intake ended {window_closed_at:%Y-%m-%d %H:%M} UTC (GDPR Art. 12(3))",
+        )
+        self.window_closed_at = window_closed_at

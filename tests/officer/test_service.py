@@ -43,6 +43,18 @@ async def test_queue_is_sorted_by_time_left_and_marks_breached_and_due_soon(work
     assert (await workspace.desk.queue())[1].mark is SlaMark.DUE_SOON
 
 
+async def test_urgent_ticket_comes_first_even_with_more_time_left(workspace: Workspace) -> None:
+    """The queue sorts by priority first: an urgent ticket with 4 h left is above a normal one with 3 h."""
+    normal = await open_handoff(workspace, "web-a")
+    workspace.clock.advance(hours=45)
+    result = await workspace.say("someone logged into my account without my permission", sender="web-b")
+    assert result.outcome is not None and result.outcome.ticket_reference
+    urgent = result.outcome.ticket_reference
+    items = await workspace.desk.queue()
+    assert [i.ticket.reference for i in items] == [urgent, normal]
+    assert [i.time_left for i in items] == [timedelta(hours=4), timedelta(hours=3)]
+
+
 async def test_queue_filters_by_kind_status_and_channel(workspace: Workspace) -> None:
     """Filters narrow the queue; an empty filter shows every open ticket."""
     web = await open_handoff(workspace, "web-a")

@@ -267,3 +267,85 @@ async def test_officer_is_mailed(
     assert ticket.reference in received.subject and "breach" in received.subject
     assert "ESCALATION" in received.text and "security_incident" in received.text
     assert received.message["Importance"] == "high"
+
+
+async def test_due_date_is_reminded_and_escalated_after_the_first_response(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
+) -> None:
+    """Once answered, the ticket is still watched on its 30-day due date: a reminder 24 h before and an
+    escalation when it passes, mailed to the officer with the due date named."""
+    ticket = await open_ticket(sessionmaker, clock)
+    await TicketService(sessionmaker, clock=clock, terms=TERMS).record_officer_reply(ticket.reference, "o@x")
+    mail = SmtpMailSender(host=smtp_server.host, port=smtp_server.port)
+    notifier = MailOfficerNotifier(
+        mail, Responses(), officer_email="privacy@zynorlink.example", mail_from="bot@zynorlink.example"
+    )
+    sla = SlaSweeper(sessionmaker, notifier=notifier, clock=clock, terms=TERMS)
+    clock.set(ticket.first_response_due + timedelta(hours=1))
+    assert (await sla.sweep_once()).sent == 0
+    clock.set(ticket.due_at - timedelta(hours=23))
+    await sla.sweep_once()
+    clock.set(ticket.due_at + timedelta(minutes=1))
+    await sla.sweep_once()
+    reminder, breach = await smtp_server.sink.wait_for(2)
+    assert reminder.subject == f"[SLA reminder] {ticket.reference}: due date in 24 h"
+    assert "must be resolved within 24 hours" in reminder.text
+    assert breach.subject == f"[SLA breach] {ticket.reference}: due date overdue"
+    assert "ESCALATION: the due date" in breach.text
+
+
+async def test_extended_due_date_gets_its_own_reminders_across_a_restart(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """An extension replaces the original due date's milestones by the extended date's; a restarted sweeper
+    sends each of them once and nothing for the superseded date."""
+    ticket = await open_ticket(sessionmaker, clock)
+    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    await service.record_officer_reply(ticket.reference, "o@x")
+    clock.advance(days=10)
+    extension = await service.extend_deadline(ticket.reference, 1, "Archived records to search", "o@x")
+    first = RecordingNotifier()
+    clock.set(ticket.due_at + timedelta(hours=1))
+    await sweeper(sessionmaker, clock, first).sweep_once()
+    assert first.keys == []
+    engine = create_engine(database_url)
+    try:
+        second = RecordingNotifier()
+        restarted = sweeper(create_sessionmaker(engine), clock, second)
+        clock.set(extension.extended_until - timedelta(hours=3))
+        await restarted.sweep_once()
+        await restarted.sweep_once()
+        clock.set(extension.extended_until)
+        await restarted.sweep_once()
+        again = sweeper(create_sessionmaker(engine), clock, second)
+        clock.advance(days=1)
+        await again.sweep_once()
+    finally:
+        await engine.dispose()
+    assert second.keys == [(ticket.reference, "ext1_reminder_4h"), (ticket.reference, "ext1_breach")]
+    assert second.events[-1].deadline_at == extension.extended_until
+
+
+async def test_urgent_ticket_is_reminded_within_its_4_hour_clock(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """An urgent ticket's first response is due in 4 h; it is reminded 1 h before and escalated at 4 h."""
+    person = await new_conversation(sessionmaker, clock)
+    async with desk_session(sessionmaker, clock) as (desk, _):
+        ticket = await desk.open_request(
+            person,
+            TicketKind.SECURITY_INCIDENT,
+            address="anna@example.com",
+            identity=IdentityStatus.VERIFIED,
+            method=IdentityMethod.EMAIL_CODE,
+            priority=Priority.URGENT,
+        )
+    assert ticket.first_response_due == ticket.created_at + timedelta(hours=4)
+    notifier = RecordingNotifier()
+    sla = sweeper(sessionmaker, clock, notifier)
+    await sla.sweep_once()
+    clock.advance(hours=3)
+    await sla.sweep_once()
+    clock.advance(hours=1)
+    await sla.sweep_once()
+    assert notifier.keys == [(ticket.reference, "reminder_1h"), (ticket.reference, "breach")]

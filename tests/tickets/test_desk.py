@@ -118,7 +118,8 @@ async def test_policy_archive_needs_no_verification(
 async def test_security_incident_opens_urgent_then_verification_attaches(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
-    """A suspected compromise opens at once, urgent, awaiting verification; the verification follows."""
+    """A suspected compromise opens at once, urgent (a 4-hour first-response clock), awaiting verification;
+    the verification follows."""
     person = await new_conversation(sessionmaker, clock)
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
@@ -131,7 +132,7 @@ async def test_security_incident_opens_urgent_then_verification_attaches(
         )
     assert ticket.priority is Priority.URGENT
     assert ticket.status is TicketStatus.AWAITING_VERIFICATION
-    assert ticket.first_response_due == clock.now() + timedelta(hours=48)
+    assert ticket.first_response_due == clock.now() + timedelta(hours=4)
     clock.advance(minutes=5)
     async with desk_session(sessionmaker, clock) as (desk, _):
         verified = await desk.attach_verification(

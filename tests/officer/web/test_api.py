@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from openapi_spec_validator import validate
 
 from tests.officer.web.conftest import OfficerServer
@@ -81,3 +83,18 @@ async def test_openapi_document_includes_the_officer_api(officer_server: Officer
     assert "/api/chat" in document["paths"]
     assert document["components"]["securitySchemes"]["officerToken"]["scheme"] == "bearer"
     assert "ReplyRequest" in document["components"]["schemas"]
+
+
+async def test_urgent_ticket_is_first_in_the_queue_with_a_4_hour_clock(officer_server: OfficerServer) -> None:
+    """A reported account takeover in the web chat opens urgent, its first response due 4 h after it
+    opened, and the officer API lists it first, above an older normal ticket."""
+    _, older = await officer_server.open_handoff()
+    _, urgent = await officer_server.open_handoff("someone logged into my account without my permission")
+    status, listing = await officer_server.api("GET", "/tickets")
+    assert status == 200
+    assert [t["reference"] for t in listing["tickets"]] == [urgent, older]
+    first = listing["tickets"][0]
+    assert first["priority"] == "urgent" and first["kind"] == "security_incident"
+    opened = datetime.fromisoformat(first["created_at"])
+    assert datetime.fromisoformat(first["first_response_due"]) - opened == timedelta(hours=4)
+    assert 3 * 3600 < first["seconds_left"] <= 4 * 3600
