@@ -22,6 +22,7 @@ from bot.messages import ChannelName, OutboundMessage
 from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
 from bot.officer.models import PendingDelivery
+from bot.officer.notices import status_notice
 from bot.officer.outbox import DeliveryOutbox, enqueue
 from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
@@ -37,10 +38,6 @@ from responses import Responses
 DUE_SOON = timedelta(hours=24)
 REPLY_TEMPLATE = "officer/reply.txt.j2"
 EXTENDED_TEMPLATE = "officer/deadline_extended.txt.j2"
-CLOSED_TEMPLATES = {
-    TicketStatus.RESOLVED: "officer/ticket_resolved.txt.j2",
-    TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
-}
 OFFICER_META = "author"
 
 
@@ -191,8 +188,9 @@ class OfficerDesk:
     async def set_status(
         self, reference: str, status: TicketStatus, *, officer: str, reason: str | None = None
     ) -> TicketView:
-        """Move the ticket to ``status``; a rejection needs ``reason``. Closing tells the requester and hands
-        a live handoff back to the assistant. Raises RejectionNeedsReason, TicketNotFound."""
+        """Move the ticket to ``status``; a rejection needs ``reason``. The requester is told (in progress,
+        waiting on them, resolved, rejected: bot/officer/notices.py); closing hands a live handoff back to
+        the assistant. Raises RejectionNeedsReason, TicketNotFound."""
         reason = (reason or "").strip() or None
         if status is TicketStatus.REJECTED and reason is None:
             raise RejectionNeedsReason(reference)
@@ -200,16 +198,15 @@ class OfficerDesk:
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
             ticket = await book.get(canonical(reference), for_update=True)
-            was_closed = ticket.status.is_closed
+            previous = ticket.status
             await book.set_status(ticket, status=status, by=officer, note=reason)
-            if status.is_closed and not was_closed:
+            if status.is_closed and not previous.is_closed:
                 conversation = await handed_over(session, ticket, for_update=True)
                 if conversation is not None:
                     hand_back(conversation, now=self._clock.now())
-                text = self._responses.render(
-                    CLOSED_TEMPLATES[status], reference=ticket.reference, kind=ticket.kind, reason=reason
-                )
-                rows.append(await self._queue_message(session, ticket, text))
+            notice = status_notice(self._responses, ticket, previous=previous, reason=reason)
+            if notice is not None:
+                rows.append(await self._queue_message(session, ticket, notice))
             view = view_of(ticket)
         await self._outbox.deliver_now([row.id for row in rows])
         return view
@@ -232,14 +229,21 @@ class OfficerDesk:
         return await self._tickets.assign(canonical(reference), (assignee or "").strip() or None, officer)
 
     async def take(self, reference: str, *, officer: str, assignee: str) -> TicketView:
-        """``assignee`` takes the ticket: assigned to them, and a new ticket becomes in progress."""
+        """``assignee`` takes the ticket: assigned to them, and a new ticket becomes in progress (the person
+        is told)."""
+        rows: list[PendingDelivery] = []
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
             ticket = await book.get(canonical(reference), for_update=True)
             await book.assign(ticket, assignee=assignee, by=officer)
             if ticket.status is TicketStatus.NEW:
                 await book.set_status(ticket, status=TicketStatus.IN_PROGRESS, by=officer)
-            return view_of(ticket)
+                notice = status_notice(self._responses, ticket, previous=TicketStatus.NEW, reason=None)
+                if notice is not None:
+                    rows.append(await self._queue_message(session, ticket, notice))
+            view = view_of(ticket)
+        await self._outbox.deliver_now([row.id for row in rows])
+        return view
 
     async def end_handoff(self, reference: str, *, officer: str) -> TicketView:
         """Hand the conversation back to the assistant and tell the person; a handoff ticket is resolved.
