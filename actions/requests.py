@@ -14,6 +14,7 @@ from actions.desk import (
     RequestDesk,
     ResendTooSoon,
     TicketKind,
+    TicketStatus,
     TicketSummary,
 )
 from bot.conversation.state import DialogueState, Step
@@ -49,6 +50,10 @@ def _rights_quote(turn: Turn, services: Services) -> PolicyAnswer | None:
 
 
 def _say_opened(ticket: TicketSummary, outbox: Outbox, services: Services) -> None:
+    if ticket.kind is TicketKind.MARKETING_OPT_OUT and ticket.status is TicketStatus.RESOLVED:
+        # The desk carried the opt-out out at once: confirm it rather than promise it.
+        outbox.say("chat/marketing_opt_out_done.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+        return
     template = "chat/ticket_already_open.txt.j2" if ticket.already_open else "chat/ticket_opened.txt.j2"
     outbox.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
 

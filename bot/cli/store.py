@@ -1,4 +1,4 @@
-"""`privacybot db upgrade`, `privacybot accounts import FILE.csv`, `privacybot tickets list|show`."""
+"""`privacybot db upgrade`, `privacybot accounts import FILE.csv|export`, `privacybot tickets list|show`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.desk import TicketKind, TicketStatus
-from bot.identity.directory import MissingColumn, import_directory
+from bot.identity.directory import AccountDirectory, MissingColumn, directory_csv, import_directory
 from bot.settings import Settings
 from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms
@@ -87,6 +87,16 @@ def import_accounts(file: Path) -> None:
     )
     if report.problems:
         raise SystemExit(1)
+
+
+@accounts.command("export")
+@click.option("--opted-out", is_flag=True, help="Only accounts that opted out of marketing.")
+def export_accounts(opted_out: bool) -> None:
+    """The directory as CSV on stdout, with each account's marketing opt-out (yes/no, and when)."""
+    entries = _with_database(
+        _settings(), lambda maker: AccountDirectory(maker).entries(opted_out=True if opted_out else None)
+    )
+    click.echo(directory_csv(entries), nl=False)
 
 
 @click.group()

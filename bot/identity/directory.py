@@ -1,6 +1,8 @@
-"""The accounts directory import: CSV rows with at least ``email`` (optionally ``name``, ``account_id``).
+"""The accounts directory import and export: CSV rows with at least ``email`` (optionally ``name``,
+``account_id``); the export adds whether and when the holder opted out of marketing.
 
-Bad rows are reported with their line numbers, never silently dropped; a re-import updates known addresses.
+Bad rows are reported with their line numbers, never silently dropped; a re-import updates known addresses
+and keeps their opt-outs.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.identity.codes import InvalidAddress, normalise_address
 from bot.sla.clock import Clock
-from bot.store.accounts import AccountRepository, AccountRow
+from bot.store.accounts import AccountEntry, AccountRepository, AccountRow
 
 REQUIRED_COLUMNS = ("email",)
 OPTIONAL_COLUMNS = ("name", "account_id")
+EXPORT_COLUMNS = ("email", "name", "account_id", "marketing_opt_out", "marketing_opt_out_at")
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,44 @@ async def import_directory(
             await accounts.upsert(rows=list(parsed.rows[start : start + 1000]), now=clock.now())
         total = await accounts.count()
     return ImportReport(len(parsed.rows), parsed.problems, total)
+
+
+class AccountDirectory:
+    """Reads the directory for the officer (API, command line); build one at start-up."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Read through ``sessionmaker``."""
+        self._sessionmaker = sessionmaker
+
+    async def entries(
+        self, *, email: str | None = None, opted_out: bool | None = None, limit: int | None = None
+    ) -> list[AccountEntry]:
+        """The entries (for one ``email``, or only those opted out or not), by address. Raises
+        InvalidAddress for an ``email`` that is not one."""
+        address = normalise_address(email) if email is not None else None
+        async with self._sessionmaker() as session:
+            return await AccountRepository(session).entries(email=address, opted_out=opted_out, limit=limit)
+
+
+def directory_csv(entries: list[AccountEntry]) -> str:
+    """``entries`` as CSV with a header row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    for entry in entries:
+        cells = (
+            entry.email,
+            entry.name or "",
+            entry.account_id or "",
+            "yes" if entry.marketing_opt_out else "no",
+            entry.marketing_opt_out_at.isoformat() if entry.marketing_opt_out_at else "",
+        )
+        writer.writerow([spreadsheet_safe(cell) for cell in cells])
+    return buffer.getvalue()
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell a spreadsheet will not run as a formula: such text gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.desk import TicketKind, TicketStatus
+from bot.identity.directory import spreadsheet_safe
 from bot.messages import ChannelName, OutboundMessage
 from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
@@ -271,7 +272,7 @@ class OfficerDesk:
         writer = csv.writer(buffer)
         writer.writerow(EXPORT_COLUMNS)
         for item in items:
-            writer.writerow([_cell(value) for value in _export_row(item)])
+            writer.writerow([spreadsheet_safe(value) for value in _export_row(item)])
         return buffer.getvalue()
 
     async def _queue_message(self, session: AsyncSession, ticket: Ticket, text: str) -> PendingDelivery:
@@ -358,9 +359,3 @@ def _export_row(item: QueueItem) -> Sequence[object]:
 
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

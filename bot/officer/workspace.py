@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Deliveries
+from bot.identity.directory import AccountDirectory
 from bot.mail import MailSender
 from bot.messages import ChannelName
 from bot.officer.accounts import OfficerAccounts
@@ -113,7 +114,10 @@ def build_officer_workspace(
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-        mount_officer(web_app, OfficerWeb(desk, accounts, responses, secure_cookies=secure))
+        officer_web = OfficerWeb(
+            desk, accounts, responses, AccountDirectory(sessionmaker), secure_cookies=secure
+        )
+        mount_officer(web_app, officer_web)
     if openapi_document is not None:
         add_officer_paths(openapi_document)
     return OfficerWorkspace(desk, accounts, notifications, outbox, feed)

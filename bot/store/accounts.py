@@ -5,11 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import dialect_insert
 from bot.store.models import Account
+
+
+@dataclass(frozen=True)
+class AccountEntry:
+    """A directory entry as read: the address, the holder, and when they opted out of marketing."""
+
+    email: str
+    name: str | None
+    account_id: str | None
+    imported_at: datetime
+    marketing_opt_out_at: datetime | None
+
+    @property
+    def marketing_opt_out(self) -> bool:
+        """True once the holder's marketing opt-out was carried out."""
+        return self.marketing_opt_out_at is not None
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,19 @@ class AccountRepository:
 
     async def count(self) -> int:
         """How many entries the directory holds."""
-        from sqlalchemy import func
-
         return int(await self.session.scalar(select(func.count()).select_from(Account)) or 0)
+
+    async def entries(
+        self, *, email: str | None = None, opted_out: bool | None = None, limit: int | None = None
+    ) -> list[AccountEntry]:
+        """Directory entries by address (one ``email`` only, when given; opted out or not, when given)."""
+        query = select(Account)
+        if email is not None:
+            query = query.where(Account.email == email)
+        if opted_out is not None:
+            flag = Account.marketing_opt_out_at
+            query = query.where(flag.is_not(None) if opted_out else flag.is_(None))
+        rows = await self.session.scalars(query.order_by(Account.email).limit(limit))
+        return [
+            AccountEntry(a.email, a.name, a.account_id, a.imported_at, a.marketing_opt_out_at) for a in rows
+        ]

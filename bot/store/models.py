@@ -76,6 +76,7 @@ class TicketEventKind(StrEnum):
     REQUESTER_MESSAGE = "requester_message"
     SLA_REMINDER = "sla_reminder"
     SLA_BREACH = "sla_breach"
+    MARKETING_OPTED_OUT = "marketing_opted_out"
 
 
 class Base(DeclarativeBase):
@@ -129,6 +130,8 @@ class Account(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     account_id: Mapped[str | None] = mapped_column(String(100))
     imported_at: Mapped[datetime]
+    # Set when the holder's verified marketing opt-out was carried out; a re-import leaves it alone.
+    marketing_opt_out_at: Mapped[datetime | None]
 
 
 class Ticket(Base):

@@ -21,6 +21,7 @@ from bot.store.conversations import ConversationRepository
 from bot.store.models import Ticket, TicketEventKind
 from bot.tickets.book import REQUESTER, TicketBook
 from bot.tickets.errors import TicketNotFound
+from bot.tickets.opt_out import carry_out_marketing_opt_out
 from bot.tickets.references import parse_reference
 from bot.tickets.views import view_of
 
@@ -59,10 +60,12 @@ class SqlRequestDesk:
         method: IdentityMethod,
         priority: Priority = Priority.NORMAL,
     ) -> TicketSummary:
-        """Open a ticket, or return the open one of the same kind for the same verified person."""
+        """Open a ticket, or return the open one of the same kind for the same verified person; a verified
+        marketing opt-out of a known account is carried out at once and comes back resolved."""
         ticket, already_open = await self._book.open(
             requester, kind, address=address, identity=identity, method=method, priority=priority
         )
+        await carry_out_marketing_opt_out(self._book, ticket)
         return summary_of(ticket, already_open=already_open)
 
     async def attach_verification(

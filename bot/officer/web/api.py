@@ -15,10 +15,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
+from bot.identity.codes import InvalidAddress
 from bot.officer.errors import OfficerError
 from bot.officer.service import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
 from bot.officer.web.schemas import (
+    AccountList,
+    AccountOut,
     AssignmentRequest,
     ExtensionRequest,
     OfficerErrorBody,
@@ -38,6 +41,7 @@ from bot.tickets.views import TicketView
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
+ACCOUNTS_LIMIT = 10_000
 routes = web.RouteTableDef()
 
 
@@ -170,6 +174,22 @@ async def end_handoff_handler(request: web.Request) -> web.Response:
         request.match_info["reference"], officer=request[IDENTITY_KEY].email
     )
     return _json(TicketResult(ticket=_ticket(request, view)))
+
+
+@routes.get("/accounts")
+async def accounts_handler(request: web.Request) -> web.Response:
+    """Directory accounts with their marketing opt-out: ``?email=`` one address, ``?opted_out=true|false``."""
+    flag = request.query.get("opted_out")
+    if flag not in (None, "true", "false"):
+        raise ApiRefused(400, "invalid_request", "opted_out: true or false.")
+    email = request.query.get("email")
+    try:
+        entries = await request.app[SERVICES_KEY].directory.entries(
+            email=email, opted_out=None if flag is None else flag == "true", limit=ACCOUNTS_LIMIT
+        )
+    except InvalidAddress as exc:
+        raise ApiRefused(400, "invalid_request", "email: not an address.") from exc
+    return _json(AccountList(accounts=[AccountOut.of(entry) for entry in entries]))
 
 
 def build_api_app(services: OfficerWeb) -> web.Application:

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from bot.channels.web.openapi import component_schemas, json_answer, json_content
 from bot.officer.web.schemas import (
+    AccountList,
     AssignmentRequest,
     ExtensionRequest,
     OfficerErrorResponse,
@@ -23,6 +24,7 @@ from bot.officer.web.schemas import (
 
 PREFIX = "/api/officer"
 _MODELS: tuple[type[BaseModel], ...] = (
+    AccountList,
     TicketList,
     TicketDetailOut,
     ReplyRequest,
@@ -52,6 +54,23 @@ _FILTERS = [
         "explode": True,
     }
     for name in ("kind", "status", "channel")
+]
+
+_ACCOUNT_FILTERS = [
+    {
+        "name": "email",
+        "in": "query",
+        "required": False,
+        "description": "Only this address.",
+        "schema": {"type": "string"},
+    },
+    {
+        "name": "opted_out",
+        "in": "query",
+        "required": False,
+        "description": "Only accounts that opted out of marketing (true) or did not (false).",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    },
 ]
 
 
@@ -153,6 +172,15 @@ def officer_paths() -> dict[str, Any]:
         f"{PREFIX}/tickets/{{reference}}/assignment": {
             "post": _operation(
                 "officerAssign", "Assign the ticket", changed, AssignmentRequest, errors=("400", "404")
+            )
+        },
+        f"{PREFIX}/accounts": {
+            "get": _operation(
+                "officerListAccounts",
+                "Directory accounts with their marketing opt-out",
+                ("200", "The accounts, by address.", AccountList),
+                errors=("400",),
+                parameters=_ACCOUNT_FILTERS,
             )
         },
         f"{PREFIX}/tickets/{{reference}}/handoff/end": {

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.officer.service import QueueItem, SlaMark, TicketPage
+from bot.store.accounts import AccountEntry
 from bot.store.models import MessageDirection, TicketEventKind
 
 
@@ -166,6 +167,33 @@ class TicketResult(BaseModel):
     """The ticket after the change."""
 
     ticket: OfficerTicket
+
+
+class AccountOut(BaseModel):
+    """A directory account and its marketing opt-out."""
+
+    email: str
+    name: str | None
+    account_id: str | None
+    marketing_opt_out: bool
+    marketing_opt_out_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: AccountEntry) -> AccountOut:
+        """The payload of a directory entry."""
+        return cls(
+            email=entry.email,
+            name=entry.name,
+            account_id=entry.account_id,
+            marketing_opt_out=entry.marketing_opt_out,
+            marketing_opt_out_at=entry.marketing_opt_out_at,
+        )
+
+
+class AccountList(BaseModel):
+    """Directory accounts, by address."""
+
+    accounts: list[AccountOut]
 
 
 class OfficerErrorBody(BaseModel):

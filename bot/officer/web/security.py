@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.identity.directory import AccountDirectory
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
 from bot.officer.service import OfficerDesk
 from responses import Responses
@@ -60,6 +61,7 @@ class OfficerWeb:
     desk: OfficerDesk
     accounts: OfficerAccounts
     responses: Responses
+    directory: AccountDirectory
     secure_cookies: bool = False
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 

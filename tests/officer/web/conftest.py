@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
 from bot.channels.base import Deliveries
@@ -38,6 +39,8 @@ class OfficerServer:
     workspace: OfficerWorkspace
     http: aiohttp.ClientSession
     token: str
+    sessionmaker: async_sessionmaker[AsyncSession]
+    mail: RecordingMailSender
 
     @property
     def url(self) -> str:
@@ -52,6 +55,19 @@ class OfficerServer:
             f"{self.url}/api/chat", json={"session_id": session_id, "text": text}
         ) as response:
             return session_id, str((await response.json())["ticket_reference"])
+
+    async def chat(self, session_id: str, text: str) -> dict[str, Any]:
+        """One web-chat message from the person of ``session_id``; the JSON answer."""
+        async with self.http.post(
+            f"{self.url}/api/chat", json={"session_id": session_id, "text": text}
+        ) as response:
+            answer: dict[str, Any] = await response.json()
+            return answer
+
+    async def new_session(self) -> str:
+        """A fresh web-chat session id."""
+        async with self.http.post(f"{self.url}/api/sessions") as response:
+            return str((await response.json())["session_id"])
 
     async def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> tuple[int, Any]:
         """Call the officer API with the officer's token (or ``token``)."""
@@ -95,7 +111,7 @@ async def officer_server(tmp_path: Path, core: Core) -> AsyncIterator[OfficerSer
     await workspace.start()
     try:
         async with aiohttp.ClientSession() as http:
-            yield OfficerServer(channel, workspace, http, token)
+            yield OfficerServer(channel, workspace, http, token, sessionmaker, mail)
     finally:
         await workspace.stop()
         await channel.stop()
