@@ -11,7 +11,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
+from actions.desk import IdentityStatus, TicketKind, TicketStatus
 from bot.identity.directory import AccountDirectory, MissingColumn, directory_csv, import_directory
 from bot.settings import Settings
 from bot.sla.clock import SystemClock
@@ -159,6 +159,14 @@ def list_tickets(statuses: tuple[str, ...], kinds: tuple[str, ...], limit: int) 
         )
 
 
+def _address(ticket: TicketView) -> str:
+    """The requester's address, marked when it was only claimed."""
+    if ticket.requester_address is None:
+        return "no verified address"
+    verified = ticket.identity_status is IdentityStatus.VERIFIED
+    return ticket.requester_address + ("" if verified else " (not verified)")
+
+
 def _render_detail(detail: TicketDetail) -> list[str]:
     t: TicketView = detail.ticket
     lines = [
@@ -166,8 +174,8 @@ def _render_detail(detail: TicketDetail) -> list[str]:
         f"  kind            {t.kind.value}",
         f"  status          {t.status.value}",
         f"  priority        {t.priority.value}",
-        f"  channel         {t.channel.value} (sender {t.requester_sender_id})",
-        f"  contact         {t.requester_address or '-'}",
+        f"  requester       {t.requester_label} · {_address(t)}",
+        f"  channel         {t.channel.value}",
         f"  identity        {t.identity_status.value} via {t.identity_method.value}"
         f"{'' if t.account_known else ' (no account in the directory)'}",
         f"  language        {t.language}",
@@ -181,7 +189,6 @@ def _render_detail(detail: TicketDetail) -> list[str]:
             if t.extended_until
             else ""
         ),
-        f"  conversation    {t.conversation_id or '-'}",
         "",
         "Audit trail",
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +39,12 @@ class TicketView:
     assignee: str | None
     closed_at: datetime | None
     thread_meta: dict[str, Any] | None
+
+    @property
+    def requester_label(self) -> str:
+        """A short opaque label for the person (``P-7K3Q9M``): stable per conversation, never the channel's
+        sender id (a web session id is the key to that person's chat history)."""
+        return requester_label(self.conversation_id or self.reference)
 
     @property
     def next_deadline(self) -> datetime:
@@ -101,6 +109,12 @@ class DeadlineExtension:
     extended_until: datetime
     months: int
     reason: str
+
+
+def requester_label(seed: str) -> str:
+    """``P-`` and six base-32 characters of a hash of ``seed`` (a random conversation id: not reversible)."""
+    digest = hashlib.sha256(f"requester:{seed}".encode()).digest()
+    return "P-" + base64.b32encode(digest).decode()[:6]
 
 
 def view_of(ticket: Ticket) -> TicketView:

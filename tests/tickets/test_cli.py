@@ -46,7 +46,8 @@ async def seed(url: str) -> list[TicketSummary]:
 
 
 def test_list_and_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The list is filtered by kind and status; show prints the fields and the audit trail."""
+    """The list is filtered by kind and status; show prints the fields and the audit trail, with the
+    requester as an opaque label and address, never the channel's sender id."""
     url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
     monkeypatch.setenv("PRIVACYBOT_DATABASE_URL", url)
     incident, access = asyncio.run(seed(url))
@@ -63,5 +64,6 @@ def test_list_and_show(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert f"Ticket {access.reference}" in shown.output
     assert "anna@example.com" in shown.output and "no account in the directory" in shown.output
     assert "opened" in shown.output
+    assert "requester       P-" in shown.output and "web-1" not in shown.output
     missing = runner.invoke(main, ["tickets", "show", "PRV-2222-2222"])
     assert missing.exit_code != 0 and "no ticket" in missing.output

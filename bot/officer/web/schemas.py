@@ -23,6 +23,7 @@ class OfficerTicket(BaseModel):
     status: TicketStatus
     priority: Priority
     channel: ChannelName
+    requester_label: str = Field(description="A short opaque label for the person (never a session id).")
     requester_address: str | None
     identity_status: IdentityStatus
     identity_method: IdentityMethod
@@ -49,6 +50,7 @@ class OfficerTicket(BaseModel):
             status=t.status,
             priority=t.priority,
             channel=t.channel,
+            requester_label=t.requester_label,
             requester_address=t.requester_address,
             identity_status=t.identity_status,
             identity_method=t.identity_method,

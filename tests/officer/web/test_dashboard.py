@@ -119,3 +119,24 @@ async def test_repeated_wrong_passwords_are_throttled_and_officer_redirects(
         assert blocked.status == 429 and "Too many failed sign-ins" in await blocked.text()
         async with http.get(f"{officer_server.url}/officer", allow_redirects=False) as response:
             assert response.status == 301 and response.headers["Location"] == "/officer/"
+
+
+async def test_requester_is_a_label_never_the_session_id(
+    officer_server: OfficerServer,
+) -> None:
+    """The ticket page, the API detail and the CSV show the person as a short opaque label (and their
+    address); the web session id, the key to their chat history, appears nowhere."""
+    session_id, reference = await officer_server.open_handoff()
+    status, detail = await officer_server.api("GET", f"/tickets/{reference}")
+    assert status == 200
+    label = detail["ticket"]["requester_label"]
+    assert re.fullmatch(r"P-[A-Z2-7]{6}", label)
+    assert session_id not in str(detail)
+    async with browser_like() as http:
+        await sign_in(officer_server, http)
+        async with http.get(f"{officer_server.url}/officer/tickets/{reference}") as response:
+            html = await response.text()
+        async with http.get(f"{officer_server.url}/officer/export.csv") as response:
+            csv_text = await response.text()
+    assert label in html and "no verified address" in html
+    assert session_id not in html and session_id not in csv_text
