@@ -130,6 +130,14 @@ class TicketSummary:
     extended_until: datetime | None = None
 
 
+@dataclass(frozen=True)
+class OfficerPresence:
+    """Whether a privacy officer is at work now (acted on a ticket lately), and the promised reply time."""
+
+    online: bool
+    first_response_hours: int
+
+
 class DeskError(Exception):
     """Base for errors the desk raises that the conversation turns into a reply."""
 
@@ -187,4 +195,8 @@ class RequestDesk(Protocol):
 
     async def relay_to_officer(self, requester: Requester, reference: str, text: str) -> None:
         """During a live handoff, pass the person's message to the officer."""
+        ...
+
+    async def officer_presence(self) -> OfficerPresence:
+        """Whether an officer is online now, for the handoff's acknowledgement."""
         ...

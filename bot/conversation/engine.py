@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
 from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
+from bot.conversation.officer_thread import Relayed, relay_follow_up, relay_in_handoff
 from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
 from bot.messages import InboundMessage, OutboundMessage
@@ -138,11 +139,8 @@ class Conversation:
         services = Services(self.answerer, self.terms, store.desk)
         outbox = Outbox()
         if state.step is Step.HANDOFF and store.desk is not None and state.handoff_reference:
-            await store.desk.relay_to_officer(requester, state.handoff_reference, text)
-            return TurnResult(
-                replies=(),
-                outcome=Outcome(ActionKind.HANDOFF, state, ticket_reference=state.handoff_reference),
-            )
+            relayed = await relay_in_handoff(store.desk, requester, state, text, at=inbound.received_at)
+            return self._relayed(relayed, inbound)
         if (
             inbound.thread_reference
             and state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE)
@@ -166,6 +164,11 @@ class Conversation:
             outcome = Outcome(ActionKind.FALLBACK, state)
             return TurnResult(self._render(outbox.replies, inbound), None, outcome)
         parse = command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
+        if state.follow_up_reference and state.step is Step.IDLE and store.desk is not None:
+            followed = await relay_follow_up(store.desk, requester, state, text, parse, self.terms)
+            if isinstance(followed, Relayed):
+                return self._relayed(followed, inbound, parse)
+            state = followed
         turn = Turn(
             parse=parse,
             state=state,
@@ -176,6 +179,12 @@ class Conversation:
         )
         outcome = await respond(turn, outbox, services)
         return TurnResult(self._render(outbox.replies, inbound), parse, outcome)
+
+    def _relayed(
+        self, relayed: Relayed, inbound: InboundMessage, parse: ParseResult | None = None
+    ) -> TurnResult:
+        outcome = Outcome(ActionKind.HANDOFF, relayed.state, ticket_reference=relayed.reference)
+        return TurnResult(self._render(list(relayed.replies), inbound), parse, outcome)
 
     async def _other_kinds(self, parse: ParseResult) -> tuple[RequestKind, ...]:
         """Further request kinds in other sentences of a long message (an email may hold several)."""

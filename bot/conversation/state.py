@@ -26,6 +26,8 @@ class DialogueState:
     conversation proved it controls; ``pending_reference`` is a ticket opened before verification
     (a suspected account compromise) that verification should attach to; ``queued_kinds`` are further
     requests found in the same message, opened together once the person is verified.
+    ``follow_up_reference`` is the ticket an officer last answered here: the person's next messages go to
+    it; ``handoff_acked_at`` (ISO time) is when the last burst of relayed messages was acknowledged.
     """
 
     step: Step = Step.IDLE
@@ -37,6 +39,8 @@ class DialogueState:
     handoff_reference: str | None = None
     misunderstood: int = 0
     offered_handoff: bool = False
+    follow_up_reference: str | None = None
+    handoff_acked_at: str | None = None
 
     def evolve(self, **changes: Any) -> DialogueState:
         """A copy with ``changes`` applied."""

@@ -40,7 +40,31 @@ async def handed_over(
 def hand_back(conversation: Conversation, *, now: datetime) -> None:
     """Let the assistant answer the conversation again."""
     state = state_of(conversation).evolve(
-        step=Step.IDLE, handoff_reference=None, misunderstood=0, offered_handoff=False
+        step=Step.IDLE,
+        handoff_reference=None,
+        misunderstood=0,
+        offered_handoff=False,
+        handoff_acked_at=None,
+        follow_up_reference=None,
     )
+    conversation.state = state.to_json()
+    conversation.updated_at = now
+
+
+async def expect_follow_up(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
+    """After an officer's answer: the person's next messages in the ticket's conversation go to the ticket
+    (outside a handoff), and the next burst during a handoff is acknowledged again."""
+    if ticket.conversation_id is None:
+        return
+    conversation = await session.get(Conversation, ticket.conversation_id, with_for_update=True)
+    if conversation is None:
+        return
+    state = state_of(conversation)
+    if state.step is Step.HANDOFF:
+        state = state.evolve(handoff_acked_at=None)
+    elif state.step is Step.IDLE:
+        state = state.evolve(follow_up_reference=ticket.reference)
+    else:
+        return
     conversation.state = state.to_json()
     conversation.updated_at = now

@@ -21,7 +21,7 @@ from actions.desk import TicketKind, TicketStatus
 from bot.identity.directory import spreadsheet_safe
 from bot.messages import ChannelName, OutboundMessage
 from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
-from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
+from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, expect_follow_up, hand_back, handed_over
 from bot.officer.models import PendingDelivery
 from bot.officer.notices import status_notice
 from bot.officer.outbox import DeliveryOutbox, enqueue
@@ -180,6 +180,7 @@ class OfficerDesk:
             book = self._book(session)
             ticket = await book.get(canonical(reference), for_update=True)
             first = await book.record_officer_reply(ticket, officer=officer)
+            await expect_follow_up(session, ticket, now=self._clock.now())
             body = self._responses.render(REPLY_TEMPLATE, text=text, reference=ticket.reference)
             row = await self._queue_message(session, ticket, body)
             view = view_of(ticket)
@@ -247,8 +248,8 @@ class OfficerDesk:
         return view
 
     async def end_handoff(self, reference: str, *, officer: str) -> TicketView:
-        """Hand the conversation back to the assistant and tell the person; a handoff ticket is resolved.
-        Raises HandoffNotActive, TicketNotFound."""
+        """Hand the conversation back to the assistant and tell the person; the ticket's status is left
+        as it is (the officer closes it separately). Raises HandoffNotActive, TicketNotFound."""
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
             ticket = await book.get(canonical(reference), for_update=True)
@@ -256,8 +257,6 @@ class OfficerDesk:
             if conversation is None:
                 raise HandoffNotActive(ticket.reference)
             hand_back(conversation, now=self._clock.now())
-            if ticket.kind is TicketKind.HANDOFF and not ticket.status.is_closed:
-                await book.set_status(ticket, status=TicketStatus.RESOLVED, by=officer, note="handoff ended")
             text = self._responses.render(HANDOFF_ENDED_TEMPLATE, reference=ticket.reference)
             row = await self._queue_message(session, ticket, text)
             view = view_of(ticket)

@@ -151,3 +151,11 @@ class TicketRepository:
             select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
         )
         return list(rows.all())
+
+    async def latest_officer_action(self, *, since: datetime, not_by: Collection[str]) -> datetime | None:
+        """When someone other than ``not_by`` last wrote to any audit trail, if after ``since``."""
+        return await self.session.scalar(
+            select(func.max(TicketEvent.at)).where(
+                TicketEvent.at >= since, TicketEvent.actor.not_in(list(not_by))
+            )
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,21 +12,26 @@ from actions.desk import (
     CodeSent,
     IdentityMethod,
     IdentityStatus,
+    OfficerPresence,
     Priority,
     Requester,
     TicketKind,
     TicketSummary,
 )
 from bot.identity.verification import IdentityVerifier
+from bot.sla.sweeper import SWEEPER
 from bot.store.conversations import ConversationRepository
 from bot.store.models import Ticket, TicketEventKind
-from bot.tickets.book import REQUESTER, TicketBook
+from bot.tickets.book import REQUESTER, SYSTEM, TicketBook
 from bot.tickets.errors import TicketNotFound
-from bot.tickets.opt_out import carry_out_marketing_opt_out
+from bot.tickets.opt_out import ASSISTANT, carry_out_marketing_opt_out
 from bot.tickets.references import parse_reference
 from bot.tickets.views import view_of
 
 log = logging.getLogger(__name__)
+
+PRESENCE_WINDOW = timedelta(minutes=15)
+NON_OFFICER_ACTORS = (REQUESTER, SYSTEM, ASSISTANT, SWEEPER)
 
 
 def summary_of(ticket: Ticket, *, already_open: bool = False) -> TicketSummary:
@@ -106,6 +112,13 @@ class SqlRequestDesk:
             detail={"text": text},
         )
         log.info("requester message relayed on ticket %s", ticket.reference)
+
+    async def officer_presence(self) -> OfficerPresence:
+        """Online when an officer (not the assistant or a background job) acted on any ticket within the
+        last ``PRESENCE_WINDOW``."""
+        since = self._book.clock.now() - PRESENCE_WINDOW
+        latest = await self._book.tickets.latest_officer_action(since=since, not_by=NON_OFFICER_ACTORS)
+        return OfficerPresence(latest is not None, self._book.terms.first_response_hours)
 
     async def _owned(self, requester: Requester, reference: str) -> Ticket | None:
         canonical = parse_reference(reference)

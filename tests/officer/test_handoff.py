@@ -39,9 +39,9 @@ async def state_of(workspace: Workspace, sender: str) -> DialogueState:
 
 
 async def test_handoff_start_relay_reply_and_end(workspace: Workspace) -> None:
-    """/human opens a handoff ticket and says when to expect an answer; the next message is relayed (no bot
-    reply) and alerts the officer with its text; the officer's reply is delivered; ending the handoff tells
-    the person, resolves the ticket, and the assistant answers again."""
+    """/human opens a handoff ticket and says when to expect an answer; the next message is relayed with an
+    acknowledgement and alerts the officer with its text; the officer's reply is delivered; ending the
+    handoff tells the person, leaves the ticket's status alone, and the assistant answers again."""
     sink = CollectingSink()
     feed = AlertFeed(workspace.sessionmaker, sink=sink, clock=workspace.clock)
     started = await workspace.say("/human")
@@ -51,7 +51,9 @@ async def test_handoff_start_relay_reply_and_end(workspace: Workspace) -> None:
     assert (await state_of(workspace, "web-1")).step is Step.HANDOFF
 
     relayed = await workspace.say("My account was hacked, please help")
-    assert relayed.replies == ()
+    assert (
+        len(relayed.replies) == 1 and "passed your message to our privacy officer" in relayed.replies[0].text
+    )
     await feed.poll_once()
     assert [(a.kind, a.reference) for a in sink.alerts] == [
         (AlertKind.NEW_TICKET, reference),
@@ -67,7 +69,7 @@ async def test_handoff_start_relay_reply_and_end(workspace: Workspace) -> None:
     assert TicketEventKind.REQUESTER_MESSAGE in [e.event for e in page.detail.audit]
 
     ended = await workspace.desk.end_handoff(reference, officer="o@x.test")
-    assert ended.status is TicketStatus.RESOLVED
+    assert ended.status is TicketStatus.IN_PROGRESS
     told = workspace.channels[ChannelName.WEB].sent[-1]
     assert "assistant again" in told.text and told.ticket_reference == reference
     state = await state_of(workspace, "web-1")
@@ -111,3 +113,31 @@ async def test_alerts_are_sent_once_and_a_failed_one_is_retried(workspace: Works
     assert (await feed.poll_once()).sent == 1
     assert (await feed.poll_once()).sent == 0
     assert len(sink.alerts) == 1
+
+
+async def test_a_burst_gets_one_acknowledgement_with_presence(workspace: Workspace) -> None:
+    """Three quick messages get one acknowledgement (officer offline, replies within 48 h); after the
+    officer answered, the next message is acknowledged again, saying the officer is online."""
+    started = await workspace.say("/human")
+    assert started.outcome is not None and started.outcome.ticket_reference
+    reference = started.outcome.ticket_reference
+    said = []
+    for text in ("hello? anyone there?", "I need help with my data", "please"):
+        said.append((await workspace.say(text)).replies)
+        workspace.clock.advance(minutes=1)
+    assert [len(replies) for replies in said] == [1, 0, 0]
+    assert "No officer is online right now; they reply within 48 hours." in said[0][0].text
+    await workspace.desk.reply(reference, "Hello, I'm here.", officer="o@x.test")
+    again = await workspace.say("great, thanks")
+    assert len(again.replies) == 1 and "The officer is online now" in again.replies[0].text
+    workspace.clock.advance(minutes=30)
+    later = await workspace.say("are you still there?")
+    assert len(later.replies) == 1 and "No officer is online right now" in later.replies[0].text
+
+
+async def test_ending_a_handoff_leaves_the_status_alone(workspace: Workspace) -> None:
+    """A new handoff ticket stays new when the officer ends the handoff without answering."""
+    started = await workspace.say("/human")
+    assert started.outcome is not None and started.outcome.ticket_reference
+    ended = await workspace.desk.end_handoff(started.outcome.ticket_reference, officer="o@x.test")
+    assert ended.status is TicketStatus.NEW and ended.closed_at is None

@@ -104,8 +104,9 @@ async def test_reply_to_a_notification_reaches_the_person_and_end_handoff_hands_
     started = api.sent_messages(PERSON)[-1]["text"]
     assert "PRV-" in started
     await officer_telegram.feed.poll_once()
-    await officer_telegram.person_says("Someone changed my password", replies=0)
-    assert len(api.sent_messages(PERSON)) == 1  # relayed, not answered by the bot
+    await officer_telegram.person_says("Someone changed my password", replies=1)
+    acknowledged = api.sent_messages(PERSON)[-1]["text"]
+    assert "passed your message to our privacy officer" in acknowledged  # relayed, not answered
     await officer_telegram.feed.poll_once()
     posted = api.sent_messages(OFFICER_CHAT)
     assert len(posted) == 2 and "Someone changed my password" in posted[1]["text"]

@@ -53,7 +53,7 @@ async def test_queue_detail_reply_status_extension_assignment_and_end_handoff(
     assert "ana@zynorlink.example" in {entry["actor"] for entry in detail["audit"]}
 
     status, ended = await officer_server.api("POST", f"/tickets/{reference}/handoff/end")
-    assert status == 200 and ended["ticket"]["status"] == "resolved"
+    assert status == 200 and ended["ticket"]["status"] == "in_progress"
     status, _ = await officer_server.api("POST", f"/tickets/{reference}/status", json={"status": "rejected"})
     assert status == 400
     async with officer_server.http.get(
