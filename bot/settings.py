@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     public_url: str | None = None
     max_message_chars: int = Field(4000, ge=1)
     rate_limit_per_minute: int = Field(30, ge=1)
+    offline_delivery_minutes: float = Field(2.0, ge=0)
     secret_key: SecretStr | None = None
 
     # Telegram

@@ -22,6 +22,17 @@ class AlertKind(StrEnum):
     SLA_BREACH = "sla_breach"
 
 
+class DeliveryRoute(StrEnum):
+    """Where a message for a person went: reached them on their channel, kept there for their next visit
+    (a closed web page), or mailed to the ticket's verified address because the channel could not reach
+    them within ``PRIVACYBOT_OFFLINE_DELIVERY_MINUTES``."""
+
+    CHANNEL = "channel"
+    KEPT_FOR_NEXT_VISIT = "kept_for_next_visit"
+    SEEN_ON_RETURN = "seen_on_return"
+    EMAIL_FALLBACK = "email_fallback"
+
+
 class Officer(Base):
     """A person who may sign in to the workspace; only an argon2id hash of the password is kept."""
 
@@ -65,7 +76,10 @@ class PendingDelivery(Base):
     """A message for a person (an officer's reply, a status notice) until its channel accepted it."""
 
     __tablename__ = "delivery_outbox"
-    __table_args__ = (Index("ix_delivery_outbox_pending", "delivered_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_delivery_outbox_pending", "delivered_at", "next_attempt_at"),
+        Index("ix_delivery_outbox_fallback", "fallback_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_reference: Mapped[str | None] = mapped_column(String(20))
@@ -79,6 +93,10 @@ class PendingDelivery(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     delivered_at: Mapped[datetime | None]
+    route: Mapped[DeliveryRoute | None] = mapped_column(str_enum(DeliveryRoute))
+    # When to mail the verified address if the channel has not reached the person by then (None: never).
+    fallback_at: Mapped[datetime | None]
+    fallback_sent_at: Mapped[datetime | None]
 
 
 class OfficerAlert(Base):

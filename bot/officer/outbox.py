@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Deliveries, DeliveryFailed
 from bot.messages import OutboundMessage
-from bot.officer.models import PendingDelivery
+from bot.officer.fallback import EmailFallback
+from bot.officer.models import DeliveryRoute, PendingDelivery
 from bot.sla.clock import Clock
 from bot.store.db import is_postgres
 
@@ -33,6 +34,7 @@ class OutboxReport:
 
     delivered: int = 0
     failed: int = 0
+    kept: int = 0  # of the delivered: kept for the person's next visit (nobody saw them yet)
 
 
 def enqueue(session: AsyncSession, message: OutboundMessage, *, now: datetime) -> PendingDelivery:
@@ -77,10 +79,15 @@ class DeliveryOutbox:
         first_retry: timedelta = timedelta(seconds=30),
         max_retry: timedelta = timedelta(hours=1),
         batch_size: int = 100,
+        fallback: EmailFallback | None = None,
     ) -> None:
-        """Deliver rows of ``sessionmaker``'s database through ``deliveries``."""
+        """Deliver rows of ``sessionmaker``'s database through ``deliveries``; with ``fallback``, a message
+        that does not reach its person in time is mailed to the ticket's verified address."""
         self._sessionmaker = sessionmaker
         self._deliveries = deliveries
+        self._fallback = fallback
+        if fallback is not None:
+            deliveries.on_return(fallback.seen)
         self._clock = clock
         self._interval = interval_seconds
         self._lease = lease
@@ -100,15 +107,19 @@ class DeliveryOutbox:
         return await self._send(leased)
 
     async def flush(self) -> OutboxReport:
-        """Send every due row (one batch after another)."""
-        delivered = failed = 0
+        """Send every due row (one batch after another), then mail the fallbacks that are due."""
+        delivered = failed = kept = 0
         while True:
             leased = await self._lease_rows(PendingDelivery.next_attempt_at <= self._clock.now())
             report = await self._send(leased)
             delivered += report.delivered
             failed += report.failed
+            kept += report.kept
             if len(leased) < self._batch:
-                return OutboxReport(delivered, failed)
+                break
+        if self._fallback is not None:
+            await self._fallback.send_due()
+        return OutboxReport(delivered, failed, kept)
 
     async def pending(self) -> int:
         """How many messages wait for their channel."""
@@ -167,28 +178,38 @@ class DeliveryOutbox:
             return list(rows.all())
 
     async def _send(self, rows: Sequence[PendingDelivery]) -> OutboxReport:
-        delivered = failed = 0
+        delivered = failed = kept = 0
         for row in rows:
+            message = message_of(row)
             try:
-                await self._deliveries.deliver(message_of(row))
+                await self._deliveries.deliver(message)
             except DeliveryFailed as exc:
                 failed += 1
-                await self._mark(row.id, error=exc.reason[:200], attempts=row.attempts)
+                await self._mark(row, error=exc.reason[:200])
                 log.warning(
                     "delivery %s on %s failed (%s); kept for retry", row.id, row.channel.value, exc.reason
                 )
                 continue
             delivered += 1
-            await self._mark(row.id, error=None, attempts=row.attempts)
-        return OutboxReport(delivered, failed)
+            reached = self._deliveries.reaches_now(message)
+            kept += not reached
+            await self._mark(row, error=None, reached=reached)
+        return OutboxReport(delivered, failed, kept)
 
-    async def _mark(self, row_id: int, *, error: str | None, attempts: int) -> None:
+    async def _mark(self, row: PendingDelivery, *, error: str | None, reached: bool = True) -> None:
         now = self._clock.now()
+        row_id = row.id
         values: dict[str, object] = {"lease_until": None, "last_error": error}
         if error is None:
             values["delivered_at"] = now
+            if row.route is None:
+                values["route"] = DeliveryRoute.CHANNEL if reached else DeliveryRoute.KEPT_FOR_NEXT_VISIT
+                if not reached and self._fallback is not None:
+                    values["fallback_at"] = now + self._fallback.delay
         else:
-            values["next_attempt_at"] = now + self.retry_delay(attempts)
+            values["next_attempt_at"] = now + self.retry_delay(row.attempts)
+            if self._fallback is not None and row.fallback_at is None and row.fallback_sent_at is None:
+                values["fallback_at"] = row.created_at + self._fallback.delay
         async with self._sessionmaker() as session, session.begin():
             statement = update(PendingDelivery).where(PendingDelivery.id == row_id).values(**values)
             await session.execute(statement)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from actions.desk import TicketKind, TicketStatus
 from bot.identity.directory import spreadsheet_safe
 from bot.messages import ChannelName, OutboundMessage
+from bot.officer.delivery_log import DeliveryRecord, deliveries_of
 from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, expect_follow_up, hand_back, handed_over
 from bot.officer.models import PendingDelivery
@@ -79,15 +80,18 @@ class TicketPage:
     detail: TicketDetail
     handoff_active: bool
     undelivered: int
+    deliveries: tuple[DeliveryRecord, ...] = ()
 
 
 @dataclass(frozen=True)
 class ReplySent:
-    """The reply was recorded; ``delivered`` is False when its channel refused it (it stays queued)."""
+    """The reply was recorded; ``delivered`` is False when its channel refused it (it stays queued);
+    ``kept`` when the channel holds it for the person's next visit (mailed if they do not come back)."""
 
     ticket: TicketView
     first_response: bool
     delivered: bool
+    kept: bool = False
 
 
 def sla_item(ticket: TicketView, now: datetime) -> QueueItem:
@@ -161,14 +165,10 @@ class OfficerDesk:
         async with self._sessionmaker() as session:
             ticket = await self._book(session).get(detail.ticket.reference)
             active = await handed_over(session, ticket) is not None
-            waiting = await session.scalars(
-                select(PendingDelivery.id).where(
-                    PendingDelivery.ticket_reference == ticket.reference,
-                    PendingDelivery.delivered_at.is_(None),
-                )
-            )
-            undelivered = len(waiting.all())
-        return TicketPage(sla_item(detail.ticket, self._clock.now()), detail, active, undelivered)
+            deliveries = tuple(await deliveries_of(session, reference=ticket.reference))
+        undelivered = sum(record.waiting for record in deliveries)
+        item = sla_item(detail.ticket, self._clock.now())
+        return TicketPage(item, detail, active, undelivered, deliveries)
 
     async def reply(self, reference: str, text: str, *, officer: str) -> ReplySent:
         """Send ``text`` to the requester on the ticket's channel; the first reply stops the first-response
@@ -185,7 +185,7 @@ class OfficerDesk:
             row = await self._queue_message(session, ticket, body)
             view = view_of(ticket)
         report = await self._outbox.deliver_now([row.id])
-        return ReplySent(view, first, report.delivered == 1)
+        return ReplySent(view, first, report.delivered == 1, report.kept == 1)
 
     async def set_status(
         self, reference: str, status: TicketStatus, *, officer: str, reason: str | None = None

@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol, cast
 
 from aiogram import Bot, Dispatcher
@@ -21,6 +22,7 @@ from bot.mail import MailSender
 from bot.messages import ChannelName
 from bot.officer.accounts import OfficerAccounts
 from bot.officer.alerts import AlertFeed
+from bot.officer.fallback import EmailFallback
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
@@ -86,7 +88,15 @@ def build_officer_workspace(
     """Build the desk, accounts, notifications (email + the officer Telegram chat), the outbox and the alert
     feed; mount the dashboard and API on ``web_app``, add the API to ``openapi_document`` and handle the
     officer chat on ``telegram``'s dispatcher (all before they start)."""
-    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
+    fallback = EmailFallback(
+        sessionmaker,
+        mail=mail_sender,
+        responses=responses,
+        mail_from=settings.mail_from,
+        clock=clock,
+        delay=timedelta(minutes=settings.offline_delivery_minutes),
+    )
+    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
     desk = OfficerDesk(
         sessionmaker,
         clock=clock,

@@ -4,6 +4,7 @@ PostgreSQL), a recording channel per channel name, the delivery outbox and the o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import Core
 from bot.channels.base import Deliveries, DeliveryFailed
 from bot.conversation.engine import Conversation, TurnResult
+from bot.mail import MailSender
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.officer.fallback import EmailFallback
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
 from bot.sla.deadlines import SlaTerms
@@ -70,15 +73,27 @@ def build_workspace(
     deliveries: Deliveries | None = None,
     *,
     self_storing: frozenset[ChannelName] = frozenset(),
+    fallback_mail: MailSender | None = None,
 ) -> Workspace:
-    """A workspace over ``sessionmaker``; ``deliveries`` defaults to recording channels for every name."""
+    """A workspace over ``sessionmaker``; ``deliveries`` defaults to recording channels for every name.
+    With ``fallback_mail``, messages that do not reach the person are mailed through it after 2 minutes."""
     channels = {name: RecordingChannel(name) for name in ChannelName}
     if deliveries is None:
         deliveries = Deliveries(channels)
     mail = RecordingMailSender()
     settings = make_settings()
     stores = sql_turn_store_factory(sessionmaker, clock, mail, settings, core.responses)
-    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
+    fallback = None
+    if fallback_mail is not None:
+        fallback = EmailFallback(
+            sessionmaker,
+            mail=fallback_mail,
+            responses=core.responses,
+            mail_from=settings.mail_from,
+            clock=clock,
+            delay=timedelta(minutes=settings.offline_delivery_minutes),
+        )
+    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
     desk = OfficerDesk(
         sessionmaker,
         clock=clock,

@@ -17,11 +17,13 @@ from bot.channels.web import build_web_channel
 from bot.channels.web.history import SqlWebHistory
 from bot.mail.smtp import SmtpMailSender
 from bot.messages import ChannelName
+from bot.officer.models import DeliveryRoute
 from tests.officer.conftest import build_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
-from tests.support.mail_servers import SmtpServer
+from tests.support.mail_servers import SmtpServer, extract_code
 from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
+from tests.tickets.helpers import RecordingMailSender
 
 PERSON = "person@example.test"
 
@@ -122,3 +124,97 @@ async def test_web_reply_is_pushed_to_the_open_page_and_kept_for_the_next_visit(
             assert sum("Live answer" in text for text in texts) == 1
     finally:
         await channel.stop()
+
+
+async def test_reply_to_a_closed_web_page_arrives_by_email(
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    smtp_server: SmtpServer,
+) -> None:
+    """The officer answers a verified web-chat requester whose page is closed: the reply waits in the chat;
+    two minutes later it is mailed to the verified address with the reference in the subject, and the
+    ticket page says so. A reply the person comes back for in time is not mailed."""
+    settings = make_settings(tmp_path, web_port=0)
+    deliveries = Deliveries()
+    workspace = build_workspace(
+        core,
+        sessionmaker,
+        clock,
+        deliveries,
+        self_storing=frozenset({ChannelName.WEB}),
+        fallback_mail=SmtpMailSender(host=smtp_server.host, port=smtp_server.port),
+    )
+    channel = build_web_channel(
+        settings, workspace.conversation.handle, SqlWebHistory(sessionmaker), core.responses
+    )
+    deliveries.register(channel)
+    await channel.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{channel.url}/api/sessions") as response:
+                session_id = (await response.json())["session_id"]
+
+            async def say(text: str) -> dict[str, object]:
+                async with http.post(
+                    f"{channel.url}/api/chat", json={"session_id": session_id, "text": text}
+                ) as response:
+                    answer: dict[str, object] = await response.json()
+                    return answer
+
+            await say("please delete my account")
+            await say(PERSON)
+            reference = str((await say(extract_code(workspace.mail.sent[-1])))["ticket_reference"])
+            sent = await workspace.desk.reply(reference, "Your account is deleted.", officer="o@x.test")
+            assert sent.delivered and sent.kept
+            clock.advance(minutes=1)
+            await workspace.outbox.flush()
+            assert not [m for m in smtp_server.sink.messages if PERSON in m.rcpt_tos]
+            clock.advance(minutes=1, seconds=1)
+            await workspace.outbox.flush()
+            mail = (await smtp_server.sink.wait_for(lambda m: PERSON in m.rcpt_tos))[0]
+            assert mail.subject.startswith(f"[{reference}]")
+            assert "Your account is deleted." in mail.text
+
+            await workspace.desk.reply(reference, "One more thing.", officer="o@x.test")
+            async with http.ws_connect(f"{channel.url}/api/sessions/{session_id}/ws"):
+                async with http.get(f"{channel.url}/api/sessions/{session_id}/messages") as response:
+                    texts = [m["text"] for m in (await response.json())["messages"]]
+            assert any("One more thing." in text for text in texts)
+            clock.advance(minutes=5)
+            await workspace.outbox.flush()
+    finally:
+        await channel.stop()
+    assert len([m for m in smtp_server.sink.messages if PERSON in m.rcpt_tos]) == 1
+    page = await workspace.desk.page(reference)
+    assert page is not None
+    assert [record.route for record in page.deliveries] == [
+        DeliveryRoute.EMAIL_FALLBACK,
+        DeliveryRoute.SEEN_ON_RETURN,
+    ]
+
+
+async def test_reply_to_a_telegram_chat_that_refuses_it_is_mailed(
+    core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """A verified Telegram requester who blocked the bot gets the reply by email two minutes later; the
+    channel stops retrying it and the ticket page names the route."""
+    fallback_mail = RecordingMailSender()
+    workspace = build_workspace(core, sessionmaker, clock, fallback_mail=fallback_mail)
+    await workspace.say("please delete my account", sender="4242", channel=ChannelName.TELEGRAM)
+    await workspace.say(PERSON, sender="4242", channel=ChannelName.TELEGRAM)
+    code = extract_code(workspace.mail.sent[-1])
+    opened = await workspace.say(code, sender="4242", channel=ChannelName.TELEGRAM)
+    assert opened.outcome is not None and opened.outcome.ticket_reference
+    reference = opened.outcome.ticket_reference
+    workspace.channels[ChannelName.TELEGRAM].down = True
+    sent = await workspace.desk.reply(reference, "Deleted.", officer="o@x.test")
+    assert not sent.delivered
+    clock.advance(minutes=2, seconds=1)
+    await workspace.outbox.flush()
+    [mail] = fallback_mail.sent
+    assert mail["To"] == PERSON and reference in str(mail["Subject"])
+    assert await workspace.outbox.pending() == 0
+    page = await workspace.desk.page(reference)
+    assert page is not None and [r.route for r in page.deliveries] == [DeliveryRoute.EMAIL_FALLBACK]

@@ -14,7 +14,7 @@ from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 from aiohttp.web_runner import TCPSite
 
-from bot.channels.base import HandleInbound
+from bot.channels.base import HandleInbound, ReturnListener
 from bot.channels.web.errors import BODY_LIMIT_KEY, RESPONSES_KEY, errors_middleware
 from bot.channels.web.handlers import SERVICES_KEY, WebServices, routes
 from bot.channels.web.history import WebHistory
@@ -143,6 +143,14 @@ class WebChannel:
     async def deliver(self, message: OutboundMessage) -> None:
         """Store ``message`` in the session's history and push it to its open pages."""
         await self._hub.deliver(message)
+
+    def reaches_now(self, recipient_id: str) -> bool:
+        """True while a page of the session is open."""
+        return self._hub.open_pages(recipient_id) > 0
+
+    def on_return(self, listener: ReturnListener) -> None:
+        """Call ``listener`` when a page of a session opens."""
+        self._hub.on_return(listener)
 
 
 def build_web_channel(

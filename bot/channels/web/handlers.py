@@ -167,6 +167,7 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(heartbeat=30.0)
     await socket.prepare(request)
     services.hub.add(session_id, socket)
+    await services.hub.returned(session_id)
     try:
         async for message in socket:  # the page sends nothing we act on; reading keeps the socket alive
             if message.type is WSMsgType.ERROR:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import DeliveryFailed
+from bot.channels.base import DeliveryFailed, ReturnListener
 from bot.channels.web.api import PushedMessage
 from bot.channels.web.history import WebHistory
 from bot.messages import ChannelName, OutboundMessage
@@ -22,6 +22,19 @@ class WebSocketHub:
     def __init__(self, history: WebHistory) -> None:
         self._history = history
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        self._listeners: list[ReturnListener] = []
+
+    def on_return(self, listener: ReturnListener) -> None:
+        """Call ``listener`` whenever a page of a session opens (the person is back and sees its history)."""
+        self._listeners.append(listener)
+
+    async def returned(self, session_id: str) -> None:
+        """A page of ``session_id`` opened: tell the listeners (a failing one is logged, not raised)."""
+        for listener in self._listeners:
+            try:
+                await listener(ChannelName.WEB, session_id)
+            except SQLAlchemyError:
+                log.exception("a return listener failed")
 
     def add(self, session_id: str, socket: web.WebSocketResponse) -> None:
         """Register an open page of ``session_id``."""

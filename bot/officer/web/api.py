@@ -131,7 +131,10 @@ async def reply_handler(request: web.Request) -> web.Response:
     )
     return _json(
         ReplyResult(
-            ticket=_ticket(request, sent.ticket), first_response=sent.first_response, delivered=sent.delivered
+            ticket=_ticket(request, sent.ticket),
+            first_response=sent.first_response,
+            delivered=sent.delivered,
+            kept=sent.kept,
         ),
         status=201,
     )

@@ -184,7 +184,7 @@ async def reply_handler(request: web.Request) -> web.Response:
     sent = await request.app[SERVICES_KEY].desk.reply(
         request.match_info["reference"], str(form.get("text", "")), officer=officer
     )
-    raise _back(sent.ticket.reference, "replied" if sent.delivered else "queued")
+    raise _back(sent.ticket.reference, "kept" if sent.kept else "replied" if sent.delivered else "queued")
 
 
 @routes.post("/tickets/{reference}/status")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.messages import ChannelName
+from bot.officer.models import DeliveryRoute
 from bot.officer.service import QueueItem, SlaMark, TicketPage
 from bot.store.accounts import AccountEntry
 from bot.store.models import MessageDirection, TicketEventKind
@@ -94,6 +95,18 @@ class TranscriptLineOut(BaseModel):
     attachments: str | None = Field(None, description="Attachments the channel received but did not store.")
 
 
+class DeliveryOut(BaseModel):
+    """A message for the requester and where it went."""
+
+    queued_at: datetime
+    channel: ChannelName
+    excerpt: str
+    route: DeliveryRoute | None = Field(description="Null while the channel has not accepted it.")
+    delivered_at: datetime | None
+    fallback_at: datetime | None = Field(description="When it is (or was due to be) mailed instead.")
+    mailed_at: datetime | None
+
+
 class TicketDetailOut(BaseModel):
     """A ticket with its audit trail and transcript."""
 
@@ -102,6 +115,7 @@ class TicketDetailOut(BaseModel):
     undelivered: int = Field(description="Messages still waiting for the requester's channel.")
     audit: list[AuditEntryOut]
     transcript: list[TranscriptLineOut]
+    deliveries: list[DeliveryOut] = Field(default_factory=list)
 
     @classmethod
     def of(cls, page: TicketPage) -> TicketDetailOut:
@@ -120,6 +134,18 @@ class TicketDetailOut(BaseModel):
                 )
                 for t in page.detail.transcript
             ],
+            deliveries=[
+                DeliveryOut(
+                    queued_at=d.queued_at,
+                    channel=d.channel,
+                    excerpt=d.excerpt,
+                    route=d.route,
+                    delivered_at=d.delivered_at,
+                    fallback_at=d.fallback_at,
+                    mailed_at=d.mailed_at,
+                )
+                for d in page.deliveries
+            ],
         )
 
 
@@ -137,6 +163,7 @@ class ReplyResult(BaseModel):
     ticket: OfficerTicket
     first_response: bool
     delivered: bool
+    kept: bool = Field(False, description="Kept in the chat for the person's next visit (page closed).")
 
 
 class StatusRequest(BaseModel):

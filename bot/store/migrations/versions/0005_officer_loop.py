@@ -1,4 +1,5 @@
-"""The officer loop: a marketing opt-out flag on directory accounts.
+"""The officer loop: a marketing opt-out flag on directory accounts; where each message for a person went
+and when it falls back to email.
 
 Revision ID: 0005
 Revises: 0002
@@ -22,9 +23,19 @@ def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("accounts") as batch:
         batch.add_column(sa.Column("marketing_opt_out_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("delivery_outbox") as batch:
+        batch.add_column(sa.Column("route", sa.String(length=32), nullable=True))
+        batch.add_column(sa.Column("fallback_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("fallback_sent_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_delivery_outbox_fallback", "delivery_outbox", ["fallback_at"], unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("ix_delivery_outbox_fallback", table_name="delivery_outbox")
+    with op.batch_alter_table("delivery_outbox") as batch:
+        batch.drop_column("fallback_sent_at")
+        batch.drop_column("fallback_at")
+        batch.drop_column("route")
     with op.batch_alter_table("accounts") as batch:
         batch.drop_column("marketing_opt_out_at")
