@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from actions.desk import IdentityMethod, RequestDesk, Requester
-from bot.conversation.state import DialogueState
+from bot.domain.dialogue import DialogueState
+from bot.domain.tickets import IdentityMethod, RequestDesk, Requester
 from nlu.intents import RequestKind
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer

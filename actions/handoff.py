@@ -4,8 +4,8 @@ go to the officer until the officer hands back."""
 from __future__ import annotations
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
-from actions.desk import IdentityStatus, TicketKind
-from bot.conversation.state import Step
+from bot.domain.dialogue import Step
+from bot.domain.tickets import IdentityStatus, TicketKind
 
 
 async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: str = "asked") -> Outcome:

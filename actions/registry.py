@@ -18,7 +18,7 @@ from actions.requests import (
     typed_code,
 )
 from actions.smalltalk import small_talk
-from bot.conversation.state import Step
+from bot.domain.dialogue import Step
 from nlu.intents import EntityName, Intent
 from policy.answers import PolicyAnswer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
-from actions.desk import (
+from bot.domain.dialogue import DialogueState, Step
+from bot.domain.tickets import (
     CodeDeliveryFailed,
     CodeResult,
     IdentityMethod,
@@ -16,7 +17,6 @@ from actions.desk import (
     TicketKind,
     TicketSummary,
 )
-from bot.conversation.state import DialogueState, Step
 from nlu.intents import EntityName, RequestKind
 from policy.answers import PolicyAnswer
 

@@ -27,7 +27,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import (
+from bot.domain.tickets import (
     IdentityMethod,
     IdentityStatus,
     Priority,

@@ -32,7 +32,7 @@ from bot.sla.deadlines import SlaTerms
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.store.turns import sql_turn_store_factory
 from responses import Responses
 
 log = logging.getLogger(__name__)

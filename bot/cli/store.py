@@ -11,7 +11,7 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.identity.directory import MissingColumn, import_directory
 from bot.settings import Settings
 from bot.sla.clock import SystemClock

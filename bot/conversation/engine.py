@@ -8,10 +8,10 @@ import unicodedata
 from dataclasses import dataclass
 
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
-from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
-from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
+from bot.domain.dialogue import Step
+from bot.domain.tickets import Requester
 from bot.messages import InboundMessage, OutboundMessage
 from nlu.intents import EntityName, Intent, RequestKind
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult

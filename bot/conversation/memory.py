@@ -6,9 +6,9 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from actions.desk import RequestDesk
-from bot.conversation.state import DialogueState
 from bot.conversation.turns import ConversationRecord
+from bot.domain.dialogue import DialogueState
+from bot.domain.tickets import RequestDesk
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 
 

@@ -7,8 +7,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
-from actions.desk import RequestDesk
-from bot.conversation.state import DialogueState
+from bot.domain.dialogue import DialogueState
+from bot.domain.tickets import RequestDesk
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import CodeCheck, CodeDeliveryFailed, CodeResult, CodeSent, ResendTooSoon
+from bot.domain.tickets import CodeCheck, CodeDeliveryFailed, CodeResult, CodeSent, ResendTooSoon
 from bot.identity.codes import (
     CodePolicy,
     HashedCode,

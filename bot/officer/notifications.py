@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from actions.desk import IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
 from bot.messages import ChannelName
 from bot.officer.models import AlertKind

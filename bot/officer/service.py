@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.messages import ChannelName, OutboundMessage
 from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over

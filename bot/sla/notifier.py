@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from actions.desk import Priority, TicketKind, TicketStatus
+from bot.domain.tickets import Priority, TicketKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
 from bot.sla.deadlines import SlaEventKind
 from responses import Responses

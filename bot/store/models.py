@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.messages import ChannelName
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import IdentityStatus, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityStatus, TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
 

@@ -6,7 +6,8 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import (
+from bot.domain.errors import TicketNotFound
+from bot.domain.tickets import (
     CodeCheck,
     CodeSent,
     IdentityMethod,
@@ -20,7 +21,6 @@ from bot.identity.verification import IdentityVerifier
 from bot.store.conversations import ConversationRepository
 from bot.store.models import Ticket, TicketEventKind
 from bot.tickets.book import REQUESTER, TicketBook
-from bot.tickets.errors import TicketNotFound
 from bot.tickets.references import parse_reference
 from bot.tickets.views import view_of
 
@@ -33,7 +33,7 @@ def summary_of(ticket: Ticket, *, already_open: bool = False) -> TicketSummary:
 
 
 class SqlRequestDesk:
-    """Tickets and verification for one turn (implements ``actions.desk.RequestDesk``)."""
+    """Tickets and verification for one turn (implements ``bot.domain.tickets.RequestDesk``)."""
 
     def __init__(self, session: AsyncSession, *, book: TicketBook, verifier: IdentityVerifier) -> None:
         """Bind to the turn's session."""

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository

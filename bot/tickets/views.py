@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus, TicketSummary
+from bot.domain.tickets import (
+    IdentityMethod,
+    IdentityStatus,
+    Priority,
+    TicketKind,
+    TicketStatus,
+    TicketSummary,
+)
 from bot.messages import ATTACHMENTS_META, ChannelName
 from bot.store.models import Message, MessageDirection, Ticket, TicketEvent, TicketEventKind
 

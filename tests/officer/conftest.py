@@ -15,7 +15,7 @@ from bot.messages import ChannelName, InboundMessage, OutboundMessage
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
 from bot.sla.deadlines import SlaTerms
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.store.turns import sql_turn_store_factory
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import RecordingMailSender, make_settings
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from actions.desk import TicketKind, TicketStatus
-from bot.conversation.state import DialogueState, Step
+from bot.domain.dialogue import DialogueState, Step
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.officer.alerts import AlertFeed
 from bot.officer.errors import HandoffNotActive

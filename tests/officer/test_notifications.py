@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot
 
-from actions.desk import IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.mail.smtp import SmtpMailSender
 from bot.messages import ChannelName
 from bot.officer.alerts import AlertFeed

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
 from bot.app import Core
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.officer.errors import EmptyReply, RejectionNeedsReason
 from bot.officer.service import QueueFilter, SlaMark

@@ -8,7 +8,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus, TicketSummary
+from bot.domain.tickets import (
+    IdentityMethod,
+    IdentityStatus,
+    Priority,
+    TicketKind,
+    TicketStatus,
+    TicketSummary,
+)
 from bot.mail.smtp import SmtpMailSender
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent

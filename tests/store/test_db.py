@@ -10,7 +10,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.store.db import UnsupportedDatabase, create_engine, engine_from_settings, normalise_url
 from bot.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database

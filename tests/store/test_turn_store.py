@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation.state import DialogueState, Step
 from bot.conversation.turns import DuplicateMessage, TurnStoreFactory
+from bot.domain.dialogue import DialogueState, Step
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Message, MessageDirection
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.store.turns import sql_turn_store_factory
 from nlu.intents import RequestKind
 from responses import Responses
 from tests.support.database import FrozenClock

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import Requester
+from bot.domain.tickets import Requester
 from bot.identity.verification import IdentityVerifier
 from bot.mail import MailDeliveryError, MailSender
 from bot.messages import ChannelName

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketSummary
 from bot.cli import main
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketSummary
 from bot.sla.clock import SystemClock
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.migrate import upgrade_database

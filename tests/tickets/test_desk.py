@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.identity.directory import import_directory
 from bot.messages import ChannelName
 from bot.store.models import TicketEvent, TicketEventKind

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind, TicketStatus, TicketSummary
-from bot.conversation.state import DialogueState
+from bot.domain.dialogue import DialogueState
+from bot.domain.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
+from bot.domain.tickets import IdentityMethod, IdentityStatus, TicketKind, TicketStatus, TicketSummary
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 from bot.store.models import TicketEventKind
-from bot.tickets.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
+from bot.store.turns import sql_turn_store_factory
 from bot.tickets.service import TicketService
-from bot.tickets.turn_store import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import TERMS, RecordingMailSender, desk_session, make_settings, new_conversation
@@ -126,7 +126,7 @@ async def test_detail_has_audit_and_transcript(
     async with stores() as store:
         conversation = await store.load_conversation(ChannelName.WEB, "web-1")
         assert store.desk is not None
-        from actions.desk import Requester
+        from bot.domain.tickets import Requester
 
         person = Requester(ChannelName.WEB, "web-1", conversation.id)
         ticket = await store.desk.open_request(person, TicketKind.ACCESS, address="a@example.com", **VERIFIED)

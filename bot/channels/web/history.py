@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web.api import Author
-from bot.conversation.state import DialogueState
+from bot.domain.dialogue import DialogueState
 from bot.messages import ChannelName, OutboundMessage
 from bot.store.models import Conversation, Message, MessageDirection
 

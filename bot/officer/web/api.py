@@ -15,6 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
+from bot.domain.errors import TicketError, TicketNotFound
 from bot.officer.errors import OfficerError
 from bot.officer.service import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
@@ -32,7 +33,6 @@ from bot.officer.web.schemas import (
     TicketResult,
 )
 from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWeb, bearer_token
-from bot.tickets.errors import TicketError, TicketNotFound
 from bot.tickets.views import TicketView
 
 log = logging.getLogger(__name__)

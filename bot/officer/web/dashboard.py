@@ -9,7 +9,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from actions.desk import TicketKind, TicketStatus
+from bot.domain.errors import TicketError, TicketNotFound
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.officer.errors import OfficerError
 from bot.officer.web.forms import InvalidField, months_of, queue_filter, status_of
@@ -25,7 +26,6 @@ from bot.officer.web.security import (
     set_cookie,
     tokens_match,
 )
-from bot.tickets.errors import TicketError, TicketNotFound
 from responses import TEMPLATE_DIR
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from multidict import MultiMapping
 
-from actions.desk import TicketKind, TicketStatus
+from bot.domain.tickets import TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.officer.service import QueueFilter
 

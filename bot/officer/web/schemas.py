@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.messages import ChannelName
 from bot.officer.service import QueueItem, SlaMark, TicketPage
 from bot.store.models import MessageDirection, TicketEventKind

@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind
 from bot.conversation.engine import TurnResult
+from bot.domain.tickets import IdentityMethod, IdentityStatus, TicketKind
 from bot.messages import ATTACHMENTS_META, InboundMessage
 from bot.store.models import Message, MessageDirection
 from tests.channels.email.conftest import AUTHSERV_ID, PERSON, EmailHarness, make_mail, reply_to, wait_until

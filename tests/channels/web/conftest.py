@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.store.turns import sql_turn_store_factory
 from tests.support.core import make_settings
 from tests.support.mail_servers import SmtpServer
 

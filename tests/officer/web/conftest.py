@@ -21,7 +21,7 @@ from bot.officer.workspace import OfficerWorkspace, build_officer_workspace
 from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.store.turns import sql_turn_store_factory
 from tests.officer.conftest import RecordingChannel
 from tests.support.core import make_settings
 from tests.tickets.helpers import RecordingMailSender

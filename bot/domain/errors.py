@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.desk import TicketStatus
+from bot.domain.tickets import TicketStatus
 
 
 class TicketError(Exception):

@@ -8,9 +8,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import RequestDesk
-from bot.conversation.state import DialogueState
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStoreFactory
+from bot.domain.dialogue import DialogueState
+from bot.domain.tickets import RequestDesk
 from bot.identity.codes import CodePolicy
 from bot.identity.verification import IdentityVerifier
 from bot.mail import MailSender
