@@ -8,8 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.dialogue import DialogueState
-from bot.domain.tickets import IdentityMethod, RequestDesk, Requester
-from nlu.intents import RequestKind
+from bot.domain.tickets import IdentityMethod, RequestDesk, Requester, RequestKind
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
 from bot.domain.dialogue import Step
-from bot.domain.tickets import IdentityStatus, TicketKind
+from bot.domain.tickets import HandoffReason, IdentityStatus, RequestKind
 
 
-async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: str = "asked") -> Outcome:
+async def hand_off(
+    turn: Turn, outbox: Outbox, services: Services, *, reason: HandoffReason = HandoffReason.ASKED
+) -> Outcome:
     """Open a handoff ticket and tell the person when to expect a person's answer."""
     desk = services.desk
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
@@ -18,7 +20,7 @@ async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: st
     address = turn.verified_address or state.verified_address
     ticket = await desk.open_request(
         turn.requester,
-        TicketKind.HANDOFF,
+        RequestKind.HANDOFF,
         address=address,
         # A conversation with a person needs no proof of identity; a request made in it will.
         identity=IdentityStatus.VERIFIED if address else IdentityStatus.NOT_REQUIRED,

@@ -19,6 +19,7 @@ from actions.requests import (
 )
 from actions.smalltalk import small_talk
 from bot.domain.dialogue import Step
+from bot.domain.tickets import HandoffReason
 from nlu.intents import EntityName, Intent
 from policy.answers import PolicyAnswer
 
@@ -99,7 +100,7 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     top = parse.intent
     if turn.state.offered_handoff and top.intent in (Intent.AFFIRM, Intent.DENY) and _confident(turn):
         if top.intent is Intent.AFFIRM:
-            return await hand_off(turn, outbox, services, reason="not_covered")
+            return await hand_off(turn, outbox, services, reason=HandoffReason.NOT_COVERED)
         outbox.say("chat/handoff_declined.txt.j2")
         return Outcome(ActionKind.SMALLTALK, turn.state.evolve(offered_handoff=False))
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
@@ -138,7 +139,7 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
         return await _clarify(turn, outbox, services, candidates)
     misunderstood = turn.state.misunderstood + 1
     if misunderstood >= MISUNDERSTOOD_LIMIT and services.desk is not None:
-        return await hand_off(turn, outbox, services, reason="not_understood")
+        return await hand_off(turn, outbox, services, reason=HandoffReason.NOT_UNDERSTOOD)
     outbox.say(
         "chat/fallback.txt.j2",
         terms=services.terms,

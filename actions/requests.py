@@ -6,18 +6,17 @@ import re
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
 from bot.domain.dialogue import DialogueState, Step
+from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
-    CodeDeliveryFailed,
     CodeResult,
     IdentityMethod,
     IdentityStatus,
     Priority,
     RequestDesk,
-    ResendTooSoon,
-    TicketKind,
+    RequestKind,
     TicketSummary,
 )
-from nlu.intents import EntityName, RequestKind
+from nlu.intents import EntityName
 from policy.answers import PolicyAnswer
 
 _RESEND = re.compile(
@@ -68,7 +67,7 @@ async def start_request(
             return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind)
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.POLICY_ARCHIVE,
+            RequestKind.POLICY_ARCHIVE,
             address=address,
             identity=IdentityStatus.NOT_REQUIRED,
             method=IdentityMethod.NONE,
@@ -81,7 +80,7 @@ async def start_request(
         # A suspected compromise cannot wait for verification: open now, urgent, verify after.
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=address,
             identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
             method=identity_method(turn, address),
@@ -224,7 +223,7 @@ async def _open_queued(
             continue
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.of_request(kind),
+            kind,
             address=address,
             identity=IdentityStatus.VERIFIED,
             method=method,

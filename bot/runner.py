@@ -17,22 +17,23 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core, build_core, build_mail_sender
-from bot.channels.base import Channel, Deliveries, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
 from bot.conversation.engine import Conversation, TurnResult
+from bot.deliveries import Channel, Deliveries
+from bot.domain.clock import SystemClock
 from bot.mail import MailSender
 from bot.messages import InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
 from bot.officer.workspace import OfficerWorkspace, build_officer_workspace, telegram_endpoint
 from bot.settings import Settings
-from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.store.turns import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 
 log = logging.getLogger(__name__)

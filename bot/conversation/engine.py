@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
 from actions.registry import CONFIDENT, respond
-from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
-from bot.domain.dialogue import Step
-from bot.domain.tickets import Requester
+from bot.conversation.turns import TurnStore, TurnStoreFactory
+from bot.domain.dialogue import ConversationRecord, Step
+from bot.domain.errors import DuplicateMessage
+from bot.domain.tickets import Requester, RequestKind
 from bot.messages import InboundMessage, OutboundMessage
-from nlu.intents import EntityName, Intent, RequestKind
+from nlu.intents import EntityName, Intent
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswerer
 from responses import Responses

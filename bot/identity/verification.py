@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.tickets import CodeCheck, CodeDeliveryFailed, CodeResult, CodeSent, ResendTooSoon
+from bot.domain.clock import Clock
+from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.tickets import CodeCheck, CodeResult, CodeSent
 from bot.identity.codes import (
     CodePolicy,
     HashedCode,
@@ -20,7 +22,6 @@ from bot.identity.codes import (
     resend_wait_seconds,
 )
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.sla.clock import Clock
 from bot.store.codes import CodeRepository
 from responses import Responses
 

@@ -19,10 +19,10 @@ from sqlalchemy import exists, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.clock import Clock
 from bot.officer.handoff import handed_over
 from bot.officer.models import AlertKind, OfficerAlert
 from bot.officer.notifications import PartlyNotified, TicketAlert
-from bot.sla.clock import Clock
 from bot.sla.notifier import NotificationFailed
 from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import Ticket, TicketEvent, TicketEventKind

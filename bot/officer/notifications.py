@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from bot.domain.tickets import IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.messages import ChannelName
 from bot.officer.models import AlertKind
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent
@@ -64,7 +64,7 @@ class TicketAlert:
 
     kind: AlertKind
     reference: str
-    ticket_kind: TicketKind
+    ticket_kind: RequestKind
     channel: ChannelName
     priority: Priority
     status: TicketStatus

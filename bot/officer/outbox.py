@@ -18,10 +18,11 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Deliveries, DeliveryFailed
+from bot.deliveries import Deliveries
+from bot.domain.clock import Clock
+from bot.domain.errors import DeliveryFailed
 from bot.messages import OutboundMessage
 from bot.officer.models import PendingDelivery
-from bot.sla.clock import Clock
 from bot.store.db import is_postgres
 
 log = logging.getLogger(__name__)

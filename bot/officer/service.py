@@ -17,13 +17,14 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.tickets import TicketKind, TicketStatus
-from bot.messages import ChannelName, OutboundMessage
-from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
+from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
+from bot.domain.tickets import RequestKind, TicketStatus
+from bot.messages import OutboundMessage
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
 from bot.officer.models import PendingDelivery
 from bot.officer.outbox import DeliveryOutbox, enqueue
-from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.models import Conversation, MessageDirection, Ticket
@@ -57,7 +58,7 @@ class SlaMark(StrEnum):
 class QueueFilter:
     """Which tickets the queue shows; empty tuples mean any (statuses: every open one)."""
 
-    kinds: tuple[TicketKind, ...] = ()
+    kinds: tuple[RequestKind, ...] = ()
     statuses: tuple[TicketStatus, ...] = ()
     channels: tuple[ChannelName, ...] = ()
     limit: int = 500
@@ -251,7 +252,7 @@ class OfficerDesk:
             if conversation is None:
                 raise HandoffNotActive(ticket.reference)
             hand_back(conversation, now=self._clock.now())
-            if ticket.kind is TicketKind.HANDOFF and not ticket.status.is_closed:
+            if ticket.kind is RequestKind.HANDOFF and not ticket.status.is_closed:
                 await book.set_status(ticket, status=TicketStatus.RESOLVED, by=officer, note="handoff ended")
             text = self._responses.render(HANDOFF_ENDED_TEMPLATE, reference=ticket.reference)
             row = await self._queue_message(session, ticket, text)

@@ -23,8 +23,7 @@ from aiogram.types import (
     User,
 )
 
-from bot.domain.errors import TicketError
-from bot.officer.errors import OfficerError
+from bot.domain.errors import OfficerError, TicketError
 from bot.officer.notifications import END_ACTION, TAKE_ACTION, ChatButton
 from bot.officer.service import OfficerDesk
 from bot.sla.notifier import NotificationFailed

@@ -15,9 +15,10 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Deliveries
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
 from bot.mail import MailSender
-from bot.messages import ChannelName
 from bot.officer.accounts import OfficerAccounts
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
@@ -26,7 +27,6 @@ from bot.officer.service import OfficerDesk
 from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
 from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
 from bot.settings import Settings
-from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from responses import Responses
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot.domain.clock import ensure_utc
 from bot.settings import Settings
-from bot.sla.clock import ensure_utc
 
 MAX_EXTENSION_MONTHS = 2
 

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
 from bot.sla.deadlines import SlaEventKind, SlaTerms, latest_passed, next_check_at
 from bot.sla.notifier import NotificationFailed, OfficerNotifier, SlaEvent
 from bot.store.db import dialect_insert, is_postgres

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.tickets import TicketKind, TicketStatus
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.tickets import OPEN_STATUSES
@@ -116,7 +116,7 @@ class TicketService:
         self,
         *,
         statuses: Collection[TicketStatus] | None = None,
-        kinds: Collection[TicketKind] = (),
+        kinds: Collection[RequestKind] = (),
         limit: int = 200,
     ) -> list[TicketView]:
         """Tickets in ``statuses`` (default: every open status) and ``kinds``, the least time left first."""

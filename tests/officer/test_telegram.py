@@ -14,8 +14,8 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.base import Deliveries
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
+from bot.deliveries import Deliveries
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerNotifications
 from bot.officer.telegram import AiogramOfficerChat, register_officer_chat

@@ -12,7 +12,7 @@ from bot.domain.tickets import (
     IdentityMethod,
     IdentityStatus,
     Priority,
-    TicketKind,
+    RequestKind,
     TicketStatus,
     TicketSummary,
 )
@@ -65,7 +65,7 @@ async def open_ticket(
     async with desk_session(sessionmaker, clock) as (desk, _):
         return await desk.open_request(
             person,
-            TicketKind.ACCESS,
+            RequestKind.ACCESS,
             address=f"{sender}@example.com",
             identity=IdentityStatus.VERIFIED,
             method=IdentityMethod.EMAIL_CODE,
@@ -254,7 +254,7 @@ async def test_officer_is_mailed(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             person,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=None,
             identity=IdentityStatus.UNVERIFIED,
             method=IdentityMethod.NONE,

@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation.turns import DuplicateMessage, TurnStoreFactory
+from bot.conversation.turns import TurnStoreFactory
+from bot.domain.channels import ChannelName
 from bot.domain.dialogue import DialogueState, Step
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.domain.errors import DuplicateMessage
+from bot.domain.tickets import RequestKind
+from bot.messages import InboundMessage, OutboundMessage
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Message, MessageDirection
-from bot.store.turns import sql_turn_store_factory
-from nlu.intents import RequestKind
+from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import RecordingMailSender, make_settings

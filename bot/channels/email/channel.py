@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.channels.base import DeliveryFailed, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.email.authentication import verify_sender
 from bot.channels.email.compose import (
     META_ATTACHMENTS,
@@ -30,8 +30,10 @@ from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
 from bot.channels.email.outbox import Outbox
 from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
 from bot.conversation.engine import TurnResult
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
 from bot.mail import MailDeliveryError, MailSender
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage
 from responses import Responses
 
 log = logging.getLogger(__name__)

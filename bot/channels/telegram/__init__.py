@@ -10,11 +10,12 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiohttp import web
 
-from bot.channels.base import Channel, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.flood import WaitOutFloodControl
 from bot.channels.telegram.router import FailedUpdates, build_router, error_handler
 from bot.channels.telegram.webhook import WEBHOOK_PATH, mount_webhook
+from bot.deliveries import Channel
 from bot.settings import Settings, TelegramMode
 from responses import Responses
 

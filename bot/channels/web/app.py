@@ -23,7 +23,8 @@ from bot.channels.web.openapi import build_openapi
 from bot.channels.web.pages import page_routes
 from bot.channels.web.ratelimit import ADDRESS_SHARE, SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds, load_session_key
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 from bot.settings import Settings
 from responses import Responses
 

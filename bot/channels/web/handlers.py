@@ -26,7 +26,8 @@ from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
 from bot.channels.web.ratelimit import SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import InboundMessage
 from responses import Responses
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
-from bot.domain.errors import TicketError, TicketNotFound
-from bot.officer.errors import OfficerError
+from bot.domain.errors import OfficerError, TicketError, TicketNotFound
 from bot.officer.service import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
 from bot.officer.web.schemas import (

@@ -9,10 +9,9 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.domain.errors import TicketError, TicketNotFound
-from bot.domain.tickets import TicketKind, TicketStatus
-from bot.messages import ChannelName
-from bot.officer.errors import OfficerError
+from bot.domain.channels import ChannelName
+from bot.domain.errors import OfficerError, TicketError, TicketNotFound
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.officer.web.forms import InvalidField, months_of, queue_filter, status_of
 from bot.officer.web.security import (
     CSRF_FIELD,
@@ -50,7 +49,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: obj
         f"officer/{template}",
         signed_in=signed_in,
         csrf_token=signed_in.csrf_token if signed_in else "",
-        kinds=list(TicketKind),
+        kinds=list(RequestKind),
         statuses=list(TicketStatus),
         channels=list(ChannelName),
         **values,

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from multidict import MultiMapping
 
-from bot.domain.tickets import TicketKind, TicketStatus
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.officer.service import QueueFilter
 
 E = TypeVar("E", bound=StrEnum)
@@ -38,7 +38,7 @@ def queue_filter(query: MultiMapping[str], *, every_status: bool = False) -> Que
     if not statuses and every_status:
         statuses = tuple(TicketStatus)
     return QueueFilter(
-        kinds=members(TicketKind, query.getall("kind", []), "kind"),
+        kinds=members(RequestKind, query.getall("kind", []), "kind"),
         statuses=statuses,
         channels=members(ChannelName, query.getall("channel", []), "channel"),
     )
