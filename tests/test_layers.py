@@ -1,4 +1,4 @@
-"""The import graph: every package imports only the layers below it, and no module imports itself round a cycle.
+"""The import graph: each package imports only the layers below it, and no import chain is a cycle.
 
 README's "How it is built" shows the same layers. Imports inside functions count too (a lazy import is still
 a dependency); ``if TYPE_CHECKING:`` imports count as well, so a type can never point upwards either.
@@ -69,7 +69,7 @@ def imports_of(path: Path, module: str) -> set[str]:
 
 
 def source_graph() -> dict[str, set[str]]:
-    """Every module of ours (migrations' versions excluded: Alembic loads them by path) and what it imports."""
+    """Every module of ours and what it imports (migration versions excluded: Alembic loads them by path)."""
     files = {
         module_name(path): path
         for top in OURS

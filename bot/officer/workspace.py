@@ -15,6 +15,7 @@ from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.telegram.officer_router import AiogramOfficerChat, register_officer_chat
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
@@ -24,7 +25,6 @@ from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
-from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
 from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms

@@ -10,13 +10,13 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot
 
+from bot.channels.telegram.officer_router import AiogramOfficerChat
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.mail.smtp import SmtpMailSender
 from bot.officer.alerts import AlertFeed
 from bot.officer.models import AlertKind
 from bot.officer.notifications import OfficerNotifications, TicketAlert
-from bot.officer.telegram import AiogramOfficerChat
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import NotificationFailed, SlaEvent
 from responses import Responses
