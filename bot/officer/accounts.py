@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
 from bot.identity.codes import normalise_address
-from bot.officer.models import Officer, OfficerApiToken, OfficerSession
+from bot.store.officer_models import Officer, OfficerApiToken, OfficerSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_PREFIX = "pbo_"

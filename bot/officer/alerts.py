@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
 from bot.officer.handoff import handed_over
-from bot.officer.models import AlertKind, OfficerAlert
 from bot.officer.notifications import PartlyNotified, TicketAlert
 from bot.sla.notifier import NotificationFailed
 from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
+from bot.store.officer_models import AlertKind, OfficerAlert
 
 log = logging.getLogger(__name__)
 

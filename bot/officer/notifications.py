@@ -17,9 +17,9 @@ from typing import Protocol
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.officer.models import AlertKind
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent
+from bot.store.officer_models import AlertKind
 from responses import Responses
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from bot.deliveries import Deliveries
 from bot.domain.clock import Clock
 from bot.domain.errors import DeliveryFailed
 from bot.messages import OutboundMessage
-from bot.officer.models import PendingDelivery
 from bot.store.db import is_postgres
+from bot.store.officer_models import PendingDelivery
 
 log = logging.getLogger(__name__)
 

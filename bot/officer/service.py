@@ -23,11 +23,11 @@ from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.domain.tickets import RequestKind, TicketStatus
 from bot.messages import OutboundMessage
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
-from bot.officer.models import PendingDelivery
 from bot.officer.outbox import DeliveryOutbox, enqueue
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.models import Conversation, MessageDirection, Ticket
+from bot.store.officer_models import PendingDelivery
 from bot.store.tickets import OPEN_STATUSES, time_left_order
 from bot.tickets.book import TicketBook
 from bot.tickets.references import parse_reference

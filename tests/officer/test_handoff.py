@@ -11,9 +11,9 @@ from bot.domain.dialogue import DialogueState, Step
 from bot.domain.errors import HandoffNotActive
 from bot.domain.tickets import RequestKind, TicketStatus
 from bot.officer.alerts import AlertFeed
-from bot.officer.models import AlertKind
 from bot.officer.notifications import TicketAlert
 from bot.store.models import Conversation, TicketEventKind
+from bot.store.officer_models import AlertKind
 from tests.officer.conftest import Workspace
 
 

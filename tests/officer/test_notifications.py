@@ -15,10 +15,10 @@ from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.mail.smtp import SmtpMailSender
 from bot.officer.alerts import AlertFeed
-from bot.officer.models import AlertKind
 from bot.officer.notifications import OfficerNotifications, TicketAlert
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import NotificationFailed, SlaEvent
+from bot.store.officer_models import AlertKind
 from responses import Responses
 from tests.officer.conftest import Workspace
 from tests.support.database import START

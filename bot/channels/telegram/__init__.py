@@ -15,7 +15,6 @@ from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.flood import WaitOutFloodControl
 from bot.channels.telegram.router import FailedUpdates, build_router, error_handler
 from bot.channels.telegram.webhook import WEBHOOK_PATH, mount_webhook
-from bot.deliveries import Channel
 from bot.settings import Settings, TelegramMode
 from responses import Responses
 
@@ -36,7 +35,7 @@ def build_telegram_channel(
     web_app: web.Application | None,
     *,
     responses: Responses | None = None,
-) -> Channel:
+) -> TelegramChannel:
     """Build the bot, its Dispatcher and router; in webhook mode mount ``/telegram/webhook`` on ``web_app``.
 
     Nothing talks to Telegram until the channel's ``start()``.

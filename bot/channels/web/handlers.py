@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from bot.channels.web.hub import WebSocketHub
 from bot.channels.web.ratelimit import SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds
 from bot.domain.channels import ChannelName
+from bot.http.json_body import InvalidJsonBody, read_json
 from bot.messages import InboundMessage
 from responses import Responses
 
@@ -74,8 +74,8 @@ def _limit_session(services: WebServices, session_id: str) -> None:
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = await read_json(request)
+    except InvalidJsonBody as exc:
         raise InvalidJson() from exc
     if not isinstance(payload, dict):
         raise InvalidJson()

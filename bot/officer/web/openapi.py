@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.channels.web.openapi import component_schemas, json_answer, json_content
+from bot.http.openapi import component_schemas, json_answer, json_content
 from bot.officer.web.schemas import (
     AssignmentRequest,
     ExtensionRequest,
