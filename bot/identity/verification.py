@@ -28,7 +28,7 @@ from responses import Responses
 log = logging.getLogger(__name__)
 
 CODE_TEMPLATE = "email/verification_code.txt.j2"
-CODE_SUBJECT = "Your ZynorLink verification code"
+CODE_SUBJECT_TEMPLATE = "email/verification_subject.txt.j2"
 
 
 class IdentityVerifier:
@@ -89,7 +89,12 @@ class IdentityVerifier:
         body = self._responses.render(CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
         try:
             await self._mail.send(
-                plain_message(sender=self._mail_from, to=address, subject=CODE_SUBJECT, body=body)
+                plain_message(
+                    sender=self._mail_from,
+                    to=address,
+                    subject=self._responses.render(CODE_SUBJECT_TEMPLATE),
+                    body=body,
+                )
             )
         except MailDeliveryError as exc:
             await self._codes.remove(code=row)
