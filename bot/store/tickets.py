@@ -116,12 +116,19 @@ class TicketRepository:
         return {address for address in rows.all() if address}
 
     async def listing(
-        self, *, statuses: Collection[TicketStatus], kinds: Collection[RequestKind] = (), limit: int = 200
+        self,
+        *,
+        statuses: Collection[TicketStatus],
+        kinds: Collection[RequestKind] = (),
+        channels: Collection[ChannelName] = (),
+        limit: int = 200,
     ) -> list[Ticket]:
-        """Tickets in ``statuses`` (and ``kinds``), the least time left first."""
+        """Tickets in ``statuses`` (and ``kinds``, ``channels``), the least time left first."""
         query = select(Ticket).where(Ticket.status.in_(list(statuses)))
         if kinds:
             query = query.where(Ticket.kind.in_(list(kinds)))
+        if channels:
+            query = query.where(Ticket.channel.in_(list(channels)))
         rows = await self.session.scalars(query.order_by(time_left_order(), Ticket.id).limit(limit))
         return list(rows.all())
 

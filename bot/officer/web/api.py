@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain.errors import OfficerError, TicketError, TicketNotFound
 from bot.http.json_body import InvalidJsonBody, read_json
-from bot.officer.service import sla_item
+from bot.officer.queue import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
 from bot.officer.web.schemas import (
     AssignmentRequest,

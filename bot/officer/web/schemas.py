@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
-from bot.officer.service import QueueItem, SlaMark, TicketPage
+from bot.officer.queue import QueueItem, SlaMark, TicketPage
 from bot.store.models import MessageDirection, TicketEventKind
 
 
