@@ -11,7 +11,7 @@ from bot.channels.base import HandleInbound
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.guards import ReplyLimiter
 from bot.channels.email.imap import ImapAccount
-from bot.channels.email.outbox import Outbox
+from bot.channels.email.pending import Outbox
 from bot.deliveries import Channel
 from bot.mail import MailSender
 from bot.settings import Settings

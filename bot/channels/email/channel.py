@@ -27,8 +27,8 @@ from bot.channels.email.compose import (
 )
 from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
-from bot.channels.email.outbox import Outbox
 from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
+from bot.channels.email.pending import Outbox
 from bot.conversation.engine import TurnResult
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
