@@ -48,7 +48,7 @@ class Reply:
     ticket_reference: str | None = None
 
 
-class Outbox:
+class TurnReplies:
     """Collects the replies of one turn, in order."""
 
     def __init__(self) -> None:
@@ -90,7 +90,7 @@ def identity_method(turn: Turn, address: str | None) -> IdentityMethod:
 
 
 @dataclass(frozen=True)
-class Services:
+class ActionServices:
     """What actions may use. ``desk`` is None where no ticket may open (`privacybot ask`)."""
 
     answerer: PolicyAnswerer

@@ -23,7 +23,7 @@ from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
-from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
+from bot.officer.web import OfficerWebServices, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from responses import Responses
@@ -116,7 +116,7 @@ def build_officer_workspace(
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-        mount_officer(web_app, OfficerWeb(desk, accounts, responses, secure_cookies=secure))
+        mount_officer(web_app, OfficerWebServices(desk, accounts, responses, secure_cookies=secure))
     if openapi_document is not None:
         add_officer_paths(openapi_document)
     return OfficerWorkspace(desk, accounts, notifications, outbox, feed)

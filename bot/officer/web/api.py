@@ -31,7 +31,7 @@ from bot.officer.web.schemas import (
     TicketList,
     TicketResult,
 )
-from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWeb, bearer_token
+from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWebServices, bearer_token
 from bot.tickets.views import TicketView
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ async def end_handoff_handler(request: web.Request) -> web.Response:
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
-def build_api_app(services: OfficerWeb) -> web.Application:
+def build_api_app(services: OfficerWebServices) -> web.Application:
     """The API sub-application (mounted at ``/api/officer``)."""
     app = web.Application(middlewares=[api_middleware])
     app[SERVICES_KEY] = services

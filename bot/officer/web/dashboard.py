@@ -19,7 +19,7 @@ from bot.officer.web.security import (
     SERVICES_KEY,
     SESSION_COOKIE,
     SIGNED_IN_KEY,
-    OfficerWeb,
+    OfficerWebServices,
     clear_cookie,
     new_login_token,
     set_cookie,
@@ -244,7 +244,7 @@ async def style_handler(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_CSS, headers={"Cache-Control": "no-cache"})
 
 
-def build_dashboard_app(services: OfficerWeb) -> web.Application:
+def build_dashboard_app(services: OfficerWebServices) -> web.Application:
     """The dashboard sub-application (mounted at ``/officer``)."""
     app = web.Application(middlewares=[errors_middleware, session_middleware])
     app[SERVICES_KEY] = services
