@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.officer.web.api import build_api_app
+from bot.officer.web.api import add_officer_paths, build_api_app
 from bot.officer.web.dashboard import build_dashboard_app, root_redirect_handler
-from bot.officer.web.openapi import add_officer_paths
 from bot.officer.web.security import OfficerWebServices
 
 __all__ = ["OfficerWebServices", "add_officer_paths", "mount_officer"]
