@@ -36,6 +36,8 @@ class ServiceTerms:
 
 # A quick reply written as this prefix + an intent name is shown as that intent's label (chat/_labels.j2).
 INTENT_CHOICE = "@label:"
+# A quick reply written as this prefix + a button id is shown as that button's label (chat/_labels.j2).
+BUTTON = "@button:"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from policy.answers import NoAnswer, PolicyAnswer
 
 
@@ -25,7 +25,7 @@ def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: Ac
         can_hand_off=services.desk is not None,
         officer_email=services.terms.officer_email,
         first_response_hours=services.terms.first_response_hours,
-        quick_replies=("Talk to the privacy officer",),
+        quick_replies=(BUTTON + "talk_to_the_officer",),
     )
 
 

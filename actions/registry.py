@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from actions.context import INTENT_CHOICE, ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import BUTTON, INTENT_CHOICE, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from actions.handoff import hand_off
 from actions.policy_answers import answer_question, quote_answer
 from actions.requests import (
@@ -143,7 +143,7 @@ async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices)
     replies.say(
         "chat/fallback.txt.j2",
         terms=services.terms,
-        quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"),
+        quick_replies=(BUTTON + "what_data", BUTTON + "delete_my_account", BUTTON + "talk_to_a_person"),
     )
     return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
 

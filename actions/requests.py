@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
 from bot.domain.dialogue import DialogueState, Step
 from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
@@ -138,7 +138,7 @@ async def send_code(
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
-        quick_replies=("Send a new code", "Cancel"),
+        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
     )
     return Outcome(
         ActionKind.REQUEST,
@@ -152,7 +152,7 @@ async def continue_with_email(turn: Turn, replies: TurnReplies, services: Action
     email = turn.parse.entity(EntityName.EMAIL)
     if email and services.desk is not None:
         return await send_code(turn, replies, services, turn.state, email)
-    replies.say("chat/ask_email_again.txt.j2", quick_replies=("Cancel",))
+    replies.say("chat/ask_email_again.txt.j2", quick_replies=(BUTTON + "cancel",))
     return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
 
 
@@ -170,7 +170,7 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
         replies.say(
             "chat/ask_code_again.txt.j2",
             address=mask_address(state.code_address or ""),
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     check = await desk.check_code(turn.requester, code)
@@ -181,12 +181,12 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
         replies.say(
             "chat/code_wrong.txt.j2",
             attempts_left=check.attempts_left,
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
         )
     elif check.result is CodeResult.EXPIRED:
-        replies.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        replies.say("chat/code_expired.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
     elif check.result is CodeResult.LOCKED:
-        replies.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        replies.say("chat/code_locked.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
     else:
         replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
 
 _TEMPLATES = {
@@ -16,10 +16,10 @@ _TEMPLATES = {
 }
 
 STARTER_CHOICES = (
-    "What data do you collect?",
-    "Get a copy of my data",
-    "Delete my account",
-    "Talk to a person",
+    BUTTON + "what_data",
+    BUTTON + "copy_of_my_data",
+    BUTTON + "delete_my_account",
+    BUTTON + "talk_to_a_person",
 )
 
 

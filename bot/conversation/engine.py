@@ -8,6 +8,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from actions.context import (
+    BUTTON,
     INTENT_CHOICE,
     ActionKind,
     ActionServices,
@@ -220,4 +221,6 @@ class Conversation:
         if quick_reply.startswith(INTENT_CHOICE):
             intent = quick_reply.removeprefix(INTENT_CHOICE)
             return self.responses.render("chat/choice_label.txt.j2", intent=intent)
+        if quick_reply.startswith(BUTTON):
+            return self.responses.render("chat/button_label.txt.j2", button=quick_reply.removeprefix(BUTTON))
         return quick_reply
