@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from actions.context import Reply, ServiceTerms
-from actions.desk import RequestDesk, Requester
-from bot.conversation.state import DialogueState
+from bot.domain.dialogue import DialogueState
+from bot.domain.tickets import RequestDesk, Requester
 from nlu.intents import Intent
 from nlu.result import ParseResult
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import ChannelName
-from bot.officer.models import DeliveryRoute, PendingDelivery
+from bot.domain.channels import ChannelName
+from bot.store.officer_models import DeliveryRoute, PendingDelivery
 
 EXCERPT_CHARS = 80
 

@@ -16,13 +16,13 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityStatus
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
+from bot.domain.tickets import IdentityStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.messages import ChannelName
-from bot.officer.models import DeliveryRoute, PendingDelivery
-from bot.sla.clock import Clock
 from bot.store.db import is_postgres
 from bot.store.models import Ticket
+from bot.store.officer_models import DeliveryRoute, PendingDelivery
 from responses import Responses
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ to seek a judicial remedy, GDPR Art. 12(4)). The messages go through the deliver
 
 from __future__ import annotations
 
-from actions.desk import TicketStatus
+from bot.domain.tickets import TicketStatus
 from bot.store.models import Ticket
 from responses import Responses
 

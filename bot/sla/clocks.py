@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from actions.desk import TicketStatus
+from bot.domain.tickets import TicketStatus
 from bot.sla.deadlines import Milestone, SlaDeadline, SlaEventKind, SlaTerms, latest_passed, milestones
 
 RESOLUTION_PREFIX = "due_"

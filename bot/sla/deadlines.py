@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from actions.desk import Priority
-from bot.settings import Settings
-from bot.sla.clock import ensure_utc
+from bot.domain.clock import ensure_utc
+from bot.domain.tickets import Priority
+from bot.settings import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_DAYS, Settings
 
 MAX_EXTENSION_MONTHS = 2
 
@@ -34,8 +34,8 @@ class SlaTerms:
     """The promises: hours to a first response (fewer for urgent tickets), days to resolve, hours-before
     reminders."""
 
-    first_response_hours: int = 48
-    resolution_days: int = 30
+    first_response_hours: int = DEFAULT_FIRST_RESPONSE_HOURS
+    resolution_days: int = DEFAULT_RESOLUTION_DAYS
     reminder_hours: tuple[int, ...] = (24, 4)
     urgent_first_response_hours: int = 4
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from actions.desk import IdentityStatus, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityStatus, RequestKind, TicketStatus
 from bot.store.models import Ticket, TicketEventKind
 from bot.tickets.book import TicketBook
 
@@ -20,7 +20,7 @@ async def carry_out_marketing_opt_out(book: TicketBook, ticket: Ticket) -> bool:
     """Flag the verified requester's account as opted out and resolve the ticket; False when it is not a
     verified, open marketing opt-out of a known account (then the officer handles it)."""
     if (
-        ticket.kind is not TicketKind.MARKETING_OPT_OUT
+        ticket.kind is not RequestKind.MARKETING_OPT_OUT
         or ticket.identity_status is not IdentityStatus.VERIFIED
         or ticket.status.is_closed
         or ticket.requester_address is None

@@ -6,10 +6,19 @@ import base64
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus, TicketSummary
-from bot.messages import ATTACHMENTS_META, ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import (
+    IdentityMethod,
+    IdentityStatus,
+    Priority,
+    RequestKind,
+    TicketStatus,
+    TicketSummary,
+)
+from bot.messages import ATTACHMENTS_META
 from bot.store.models import Message, MessageDirection, Ticket, TicketEvent, TicketEventKind
 
 
@@ -18,7 +27,7 @@ class TicketView:
     """Everything the officer sees about a ticket."""
 
     reference: str
-    kind: TicketKind
+    kind: RequestKind
     status: TicketStatus
     priority: Priority
     channel: ChannelName
@@ -80,6 +89,17 @@ class AuditEntry:
     detail: dict[str, Any]
 
 
+AUTHOR_META = "author"
+
+
+class Author(StrEnum):
+    """Who wrote a line of the transcript."""
+
+    PERSON = "person"
+    ASSISTANT = "assistant"
+    OFFICER = "officer"
+
+
 @dataclass(frozen=True)
 class TranscriptLine:
     """One message of the conversation behind a ticket."""
@@ -89,6 +109,7 @@ class TranscriptLine:
     channel: ChannelName
     text: str
     attachments: str | None = None
+    author: Author = Author.ASSISTANT
 
 
 @dataclass(frozen=True)
@@ -152,5 +173,10 @@ def audit_entry(event: TicketEvent) -> AuditEntry:
 
 def transcript_line(message: Message) -> TranscriptLine:
     """The view of one stored message."""
-    attachments = (message.meta or {}).get(ATTACHMENTS_META)
-    return TranscriptLine(message.at, message.direction, message.channel, message.text, attachments)
+    meta = message.meta or {}
+    if message.direction is MessageDirection.INBOUND:
+        author = Author.PERSON
+    else:
+        author = Author.OFFICER if meta.get(AUTHOR_META) == Author.OFFICER.value else Author.ASSISTANT
+    attachments = meta.get(ATTACHMENTS_META)
+    return TranscriptLine(message.at, message.direction, message.channel, message.text, attachments, author)

@@ -3,10 +3,10 @@ are added to the ticket and reach the officer, until the ticket closes or the pe
 
 from __future__ import annotations
 
-from actions.desk import TicketStatus
+from bot.domain.tickets import TicketStatus
 from bot.officer.alerts import AlertFeed
-from bot.officer.models import AlertKind
 from bot.store.models import TicketEventKind
+from bot.store.officer_models import AlertKind
 from tests.officer.conftest import Workspace
 from tests.officer.test_handoff import CollectingSink
 from tests.support.mail_servers import extract_code

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketStatus
 from bot.app import Core
-from bot.channels.base import Deliveries
 from bot.channels.email import build_email_channel
 from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SUBJECT
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.errors import ExtensionTooLate
+from bot.domain.tickets import TicketStatus
 from bot.mail.smtp import SmtpMailSender
-from bot.messages import ChannelName
 from bot.store.models import TicketEventKind
-from bot.tickets.errors import ExtensionTooLate
 from tests.officer.conftest import Workspace, build_workspace
 from tests.officer.test_service import open_handoff
 from tests.support.core import make_settings

@@ -14,14 +14,15 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.base import Deliveries
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
+from bot.channels.telegram.officer_router import AiogramOfficerChat, register_officer_chat
+from bot.deliveries import Deliveries
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerNotifications
-from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
 from tests.officer.conftest import Workspace, build_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
+from tests.support.mail_servers import extract_code
 from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
 
 OFFICER_CHAT = -100777
@@ -155,3 +156,44 @@ async def test_officer_talk_in_the_group_gets_no_answer(officer_telegram: Office
     }
     await _after(api, officer_telegram.officer_update("re", not_ours), 1)
     assert "reply" in api.sent_messages(OFFICER_CHAT)[-1]["text"].lower()
+
+
+async def test_a_web_ticket_is_claimed_from_telegram_by_a_code(officer_telegram: OfficerTelegram) -> None:
+    """A person asks on Telegram about a reference opened in the web chat: the bot offers a code to the
+    ticket's verified address, and once it is typed shows the status there; the Telegram chat and the
+    address are then one requester (their next message joins the ticket)."""
+    workspace, api = officer_telegram.workspace, officer_telegram.api
+    await workspace.say("please delete my account", sender="web-claim")
+    await workspace.say("nadia@example.test", sender="web-claim")
+    opened = await workspace.say(extract_code(workspace.mail.sent[-1]), sender="web-claim")
+    assert opened.outcome is not None and opened.outcome.ticket_reference
+    reference = opened.outcome.ticket_reference
+
+    await officer_telegram.person_says(f"what is the status of {reference}?")
+    offer = api.sent_messages(PERSON)[-1]["text"]
+    assert f"can't see a request {reference}" in offer and "Shall I send it?" in offer
+    mails_before = len(workspace.mail.sent)
+    await officer_telegram.person_says("yes please")
+    assert "n***@example.test" in api.sent_messages(PERSON)[-1]["text"]
+    assert len(workspace.mail.sent) == mails_before + 1
+    assert str(workspace.mail.sent[-1]["To"]) == "nadia@example.test"
+    await officer_telegram.person_says(extract_code(workspace.mail.sent[-1]))
+    claimed = api.sent_messages(PERSON)[-1]["text"]
+    assert "that's confirmed" in claimed and reference in claimed and "Completion due by" in claimed
+
+    await officer_telegram.person_says("Is the deletion also done for my forum posts?")
+    assert "added your message to your request" in api.sent_messages(PERSON)[-1]["text"]
+    page = await workspace.desk.page(reference)
+    assert page is not None
+    assert "Is the deletion also done for my forum posts?" in [
+        e.detail.get("text") for e in page.detail.audit
+    ]
+
+
+async def test_a_reference_nobody_verified_gets_no_code(officer_telegram: OfficerTelegram) -> None:
+    """An unknown reference is offered the same way, but accepting sends no mail."""
+    workspace, api = officer_telegram.workspace, officer_telegram.api
+    await officer_telegram.person_says("status of PRV-2222-2222")
+    await officer_telegram.person_says("yes")
+    assert "can't find a request PRV-2222-2222" in api.sent_messages(PERSON)[-1]["text"]
+    assert workspace.mail.sent == []

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.sla.clocks import next_sla_check, parse_key, reminders_within, still_watched, watched_deadlines
 from bot.sla.deadlines import SlaDeadline, SlaEventKind, SlaTerms, add_months
 from bot.tickets.views import TicketView
@@ -21,7 +21,7 @@ def ticket(**changes: object) -> TicketView:
     """A view of an open access ticket created at CREATED (fields overridden by ``changes``)."""
     base = TicketView(
         reference="PRV-AAAA-BBBB",
-        kind=TicketKind.ACCESS,
+        kind=RequestKind.ACCESS,
         status=TicketStatus.NEW,
         priority=Priority.NORMAL,
         channel=ChannelName.WEB,

@@ -1,17 +1,21 @@
-"""Open web chat pages, by session, so later messages (an officer's reply) reach them live."""
+"""Open websockets by topic: web chat pages by session, so later messages (an officer's reply) reach them
+live, and the officers' live inbox (``publish`` to its topic). One place to fan out across processes."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import DeliveryFailed, ReturnListener
 from bot.channels.web.api import PushedMessage
 from bot.channels.web.history import WebHistory
-from bot.messages import ChannelName, OutboundMessage
+from bot.deliveries import ReturnListener
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,18 @@ class WebSocketHub:
             except (ConnectionError, RuntimeError):
                 self.remove(message.recipient_id, socket)
         log.info("web message delivered to %d open page(s)", self.open_pages(message.recipient_id))
+
+    async def publish(self, topic: str, payload: dict[str, Any]) -> int:
+        """Push ``payload`` to every socket registered under ``topic`` (a session id, or a feed such as the
+        officer inbox); returns how many got it. A dead socket is dropped."""
+        sent = 0
+        for socket in tuple(self._sockets.get(topic, ())):
+            try:
+                await socket.send_json(payload)
+                sent += 1
+            except (ConnectionError, RuntimeError):
+                self.remove(topic, socket)
+        return sent
 
     async def close_all(self) -> None:
         """Close every open websocket (at shutdown); pages reconnect and reload their history."""

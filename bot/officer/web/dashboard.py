@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.typedefs import Handler
 
-from actions.desk import TicketKind, TicketStatus
-from bot.messages import ChannelName
-from bot.officer.errors import OfficerError
+from bot.domain.channels import ChannelName
+from bot.domain.errors import OfficerError, TicketError, TicketNotFound
+from bot.domain.tickets import RequestKind, TicketStatus
+from bot.officer.inbox import INBOX_TOPIC
+from bot.officer.queue import TicketPage
 from bot.officer.web.forms import InvalidField, months_of, queue_filter, status_of
 from bot.officer.web.security import (
     CSRF_FIELD,
@@ -19,27 +21,27 @@ from bot.officer.web.security import (
     SERVICES_KEY,
     SESSION_COOKIE,
     SIGNED_IN_KEY,
-    OfficerWeb,
+    OfficerWebServices,
     clear_cookie,
     new_login_token,
     set_cookie,
     tokens_match,
 )
-from bot.tickets.errors import TicketError, TicketNotFound
 from responses import TEMPLATE_DIR
 
 log = logging.getLogger(__name__)
 
 _HTML = "text/html"
 _HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'",
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-_PUBLIC = ("/officer/login", "/officer/static/officer.css")
+_PUBLIC = ("/officer/login", "/officer/static/officer.css", "/officer/static/officer.js")
 STATIC_CSS = TEMPLATE_DIR / "officer" / "static" / "officer.css"
+STATIC_JS = TEMPLATE_DIR / "officer" / "static" / "officer.js"
 routes = web.RouteTableDef()
 
 
@@ -50,7 +52,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: obj
         f"officer/{template}",
         signed_in=signed_in,
         csrf_token=signed_in.csrf_token if signed_in else "",
-        kinds=list(TicketKind),
+        kinds=list(RequestKind),
         statuses=list(TicketStatus),
         channels=list(ChannelName),
         **values,
@@ -94,7 +96,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except TicketNotFound as exc:
         return render_error(request, 404, "not_found", exc.reference)
     except (TicketError, OfficerError, InvalidField) as exc:
-        return render_error(request, 400, type(exc).__name__, getattr(exc, "reference", None))
+        problem = type(exc).__name__
+        form = request.path.rsplit("/", 1)[-1]  # reply, status, extend, assign, end-handoff
+        reference = request.match_info.get("reference")
+        if request.method == "POST" and reference and form:
+            page = await request.app[SERVICES_KEY].desk.page(reference)
+            if page is not None:  # shown on the form that was refused, with the rest of the page
+                return await _ticket_page(request, page, status=400, form_error=(form, problem))
+        return render_error(request, 400, problem, getattr(exc, "reference", None))
 
 
 @routes.get("/login")
@@ -166,9 +175,22 @@ async def ticket_handler(request: web.Request) -> web.Response:
     page = await request.app[SERVICES_KEY].desk.page(request.match_info["reference"])
     if page is None:
         raise TicketNotFound(request.match_info["reference"])
+    return await _ticket_page(request, page)
+
+
+async def _ticket_page(
+    request: web.Request, page: TicketPage, *, status: int = 200, form_error: tuple[str, str] | None = None
+) -> web.Response:
+    """The ticket page; ``form_error`` (form, problem) shows why that form was refused, on the form."""
     officers = await request.app[SERVICES_KEY].accounts.list_officers()
     return render(
-        request, "ticket.html.j2", page=page, officers=officers, notice=request.query.get("done", "")
+        request,
+        "ticket.html.j2",
+        status=status,
+        page=page,
+        officers=officers,
+        notice=request.query.get("done", ""),
+        form_error=form_error,
     )
 
 
@@ -239,13 +261,38 @@ async def root_redirect_handler(request: web.Request) -> web.Response:
     raise web.HTTPMovedPermanently("/officer/")
 
 
+@routes.get("/static/officer.js")
+async def script_handler(request: web.Request) -> web.FileResponse:
+    """The dashboard's script: the live inbox, unread markers, the transcript scrolled to the newest."""
+    return web.FileResponse(STATIC_JS, headers={"Cache-Control": "no-cache"})
+
+
+@routes.get("/live")
+async def live_handler(request: web.Request) -> web.WebSocketResponse:
+    """The live inbox: a websocket that receives an event for every change on any ticket."""
+    live = request.app[SERVICES_KEY].live
+    socket = web.WebSocketResponse(heartbeat=30.0)
+    await socket.prepare(request)
+    if live is None:
+        await socket.close()
+        return socket
+    live.add(INBOX_TOPIC, socket)
+    try:
+        async for message in socket:  # nothing to read; reading keeps it open
+            if message.type is WSMsgType.ERROR:
+                break
+    finally:
+        live.remove(INBOX_TOPIC, socket)
+    return socket
+
+
 @routes.get("/static/officer.css")
 async def style_handler(request: web.Request) -> web.FileResponse:
     """The dashboard's stylesheet."""
     return web.FileResponse(STATIC_CSS, headers={"Cache-Control": "no-cache"})
 
 
-def build_dashboard_app(services: OfficerWeb) -> web.Application:
+def build_dashboard_app(services: OfficerWebServices) -> web.Application:
     """The dashboard sub-application (mounted at ``/officer``)."""
     app = web.Application(middlewares=[errors_middleware, session_middleware])
     app[SERVICES_KEY] = services

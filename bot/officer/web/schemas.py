@@ -8,19 +8,20 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
-from bot.messages import ChannelName
-from bot.officer.models import DeliveryRoute
-from bot.officer.service import QueueItem, SlaMark, TicketPage
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
+from bot.officer.queue import QueueItem, SlaMark, TicketPage
 from bot.store.accounts import AccountEntry
 from bot.store.models import MessageDirection, TicketEventKind
+from bot.store.officer_models import DeliveryRoute
+from bot.tickets.views import Author
 
 
 class OfficerTicket(BaseModel):
     """A ticket as the officer sees it, with where it stands against its next deadline."""
 
     reference: str
-    kind: TicketKind
+    kind: RequestKind
     status: TicketStatus
     priority: Priority
     channel: ChannelName
@@ -93,6 +94,7 @@ class TranscriptLineOut(BaseModel):
     channel: ChannelName
     text: str
     attachments: str | None = Field(None, description="Attachments the channel received but did not store.")
+    author: Author = Field(Author.ASSISTANT, description="person, assistant or officer.")
 
 
 class DeliveryOut(BaseModel):
@@ -130,7 +132,12 @@ class TicketDetailOut(BaseModel):
             ],
             transcript=[
                 TranscriptLineOut(
-                    at=t.at, direction=t.direction, channel=t.channel, text=t.text, attachments=t.attachments
+                    at=t.at,
+                    direction=t.direction,
+                    channel=t.channel,
+                    text=t.text,
+                    attachments=t.attachments,
+                    author=t.author,
                 )
                 for t in page.detail.transcript
             ],

@@ -13,6 +13,7 @@ import secrets
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiohttp import web
 
@@ -54,8 +55,20 @@ class LoginThrottle:
             self._recent(key, now).append(now)
 
 
+class LiveSockets(Protocol):
+    """Where open live-inbox websockets are kept (the web channel's hub, which publishes to them)."""
+
+    def add(self, topic: str, socket: web.WebSocketResponse) -> None:
+        """Register ``socket`` under ``topic``."""
+        ...
+
+    def remove(self, topic: str, socket: web.WebSocketResponse) -> None:
+        """Forget ``socket``."""
+        ...
+
+
 @dataclass(frozen=True)
-class OfficerWeb:
+class OfficerWebServices:
     """What the officer handlers use, built once by the wiring point."""
 
     desk: OfficerDesk
@@ -63,15 +76,16 @@ class OfficerWeb:
     responses: Responses
     directory: AccountDirectory
     secure_cookies: bool = False
+    live: LiveSockets | None = None
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
-SERVICES_KEY = web.AppKey("officer_web", OfficerWeb)
+SERVICES_KEY = web.AppKey("officer_web", OfficerWebServices)
 SIGNED_IN_KEY = web.RequestKey("officer_signed_in", SignedIn)
 IDENTITY_KEY = web.RequestKey("officer_identity", OfficerIdentity)
 
 
-def is_secure(request: web.Request, services: OfficerWeb) -> bool:
+def is_secure(request: web.Request, services: OfficerWebServices) -> bool:
     """Cookies get ``Secure`` when configured for https or when this request came over TLS."""
     return services.secure_cookies or request.secure
 
@@ -79,7 +93,7 @@ def is_secure(request: web.Request, services: OfficerWeb) -> bool:
 def set_cookie(
     response: web.StreamResponse,
     request: web.Request,
-    services: OfficerWeb,
+    services: OfficerWebServices,
     name: str,
     value: str,
     max_age: int | None,

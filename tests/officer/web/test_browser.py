@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from bot.settings import PROJECT_ROOT
 from tests.officer.web.conftest import OFFICER_EMAIL, OFFICER_PASSWORD, OfficerServer
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOT = PROJECT_ROOT / "docs" / "officer-ticket.png"
 ATTACK = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>"
 
 
@@ -88,5 +90,58 @@ async def test_a_form_post_without_the_csrf_token_is_refused(
         cookies = {c["name"]: c for c in await context.cookies()}
         session = cookies["pb_officer"]
         assert session["httpOnly"] and session["sameSite"] == "Strict"
+    finally:
+        await context.close()
+
+
+async def test_live_inbox_updates_without_reloading(
+    browser: Browser, page: Page, officer_server: OfficerServer
+) -> None:
+    """With the queue open, a new ticket appears marked unread without a reload; on its page the person's
+    next message arrives live, each line is labelled person / assistant / officer, the newest is in view,
+    a refused rejection is explained on the status form, and a closed ticket shows no countdown. Saves
+    docs/officer-ticket.png."""
+    context = await browser.new_context()
+    officer = await context.new_page()
+    try:
+        await _sign_in(officer, officer_server)
+        await expect(officer.locator("body")).to_have_attribute("data-live", "on")
+        person = page
+        await person.goto(f"{officer_server.url}/")
+        await _say(person, "/human")
+        row = officer.locator("table.queue tbody tr.unread")
+        await expect(row).to_have_count(1, timeout=10_000)
+        reference = await row.first.get_attribute("data-reference")
+        assert reference and reference.startswith("PRV-")
+        await expect(row.first.locator(".unread-marker")).to_have_text("\u25cf")
+
+        await row.first.get_by_role("link", name=reference).click()
+        await expect(officer.locator("h1")).to_contain_text(reference)
+        await _say(person, "hello? anyone there?")
+        asked = officer.locator("#transcript .author-person", has_text="hello? anyone there?")
+        await expect(asked).to_have_count(1, timeout=10_000)
+        newest = officer.locator("#transcript li").last
+        await expect(newest).to_contain_text("passed your message to our privacy officer")
+        await expect(officer.locator("#transcript .author-person").first).to_contain_text("person")
+        await expect(officer.locator("#transcript .author-assistant").first).to_contain_text("assistant")
+        await expect(newest).to_be_in_viewport()
+
+        await officer.get_by_label("Reply to the requester").fill("I'm here, how can I help?")
+        await officer.get_by_role("button", name="Send reply").click()
+        await expect(officer.locator("#transcript .author-officer").last).to_contain_text("officer")
+        await officer.screenshot(path=str(SCREENSHOT), full_page=True)
+
+        await officer.locator("select[name=status]").select_option("rejected")
+        await officer.get_by_role("button", name="Change status").click()
+        await expect(officer.locator(".form-error")).to_contain_text("A rejection needs a reason")
+        await expect(officer.locator("h1")).to_contain_text(reference)
+
+        await officer.locator("select[name=status]").select_option("resolved")
+        await officer.get_by_role("button", name="Change status").click()
+        await expect(officer.locator("#facts")).to_contain_text("closed")
+        assert "left" not in await officer.locator("#facts").inner_text()
+        assert "overdue" not in await officer.locator("#facts").inner_text()
+        await officer.goto(f"{officer_server.url}/officer/?status=resolved")
+        await expect(officer.locator(f"tr[data-reference='{reference}']")).to_contain_text("closed")
     finally:
         await context.close()

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind
 from bot.cli import main
+from bot.domain.clock import SystemClock
+from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind
 from bot.identity.directory import import_directory
-from bot.sla.clock import SystemClock
 from bot.store.db import create_engine, create_sessionmaker
 from tests.officer.web.conftest import OfficerServer
 from tests.support.mail_servers import extract_code
@@ -97,7 +97,7 @@ def test_accounts_export_lists_the_opt_out(tmp_path: Path, monkeypatch: pytest.M
             async with desk_session(maker, clock) as (desk, _):
                 await desk.open_request(
                     person,
-                    TicketKind.MARKETING_OPT_OUT,
+                    RequestKind.MARKETING_OPT_OUT,
                     address=HOLDER,
                     identity=IdentityStatus.VERIFIED,
                     method=IdentityMethod.EMAIL_CODE,

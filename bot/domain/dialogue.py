@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from nlu.intents import RequestKind
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import RequestKind
 
 
 class Step(StrEnum):
@@ -27,7 +28,8 @@ class DialogueState:
     (a suspected account compromise) that verification should attach to; ``queued_kinds`` are further
     requests found in the same message, opened together once the person is verified.
     ``follow_up_reference`` is the ticket an officer last answered here: the person's next messages go to
-    it; ``handoff_acked_at`` (ISO time) is when the last burst of relayed messages was acknowledged.
+    it; ``handoff_acked_at`` (ISO time) is when the last burst of relayed messages was acknowledged;
+    ``claim_reference`` is a ticket of another conversation the person is proving is theirs.
     """
 
     step: Step = Step.IDLE
@@ -41,6 +43,7 @@ class DialogueState:
     offered_handoff: bool = False
     follow_up_reference: str | None = None
     handoff_acked_at: str | None = None
+    claim_reference: str | None = None
 
     def evolve(self, **changes: Any) -> DialogueState:
         """A copy with ``changes`` applied."""
@@ -64,3 +67,13 @@ class DialogueState:
             known["pending_kind"] = RequestKind(known["pending_kind"])
         known["queued_kinds"] = tuple(RequestKind(k) for k in known.get("queued_kinds") or ())
         return cls(**known)
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A stored conversation: its id and the state it was left in."""
+
+    id: str
+    channel: ChannelName
+    sender_id: str
+    state: DialogueState
