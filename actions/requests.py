@@ -9,6 +9,7 @@ from bot.domain.dialogue import DialogueState, Step
 from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
     CodeResult,
+    CodeSent,
     IdentityMethod,
     IdentityStatus,
     Priority,
@@ -139,12 +140,7 @@ async def send_code(
     except CodeDeliveryFailed:
         replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
-    replies.say(
-        "chat/code_sent.txt.j2",
-        address=mask_address(sent.address),
-        minutes=services.terms.code_valid_minutes,
-        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
-    )
+    _say_code_sent(replies, services, sent)
     return Outcome(
         ActionKind.REQUEST,
         state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
@@ -305,12 +301,7 @@ async def claim_ticket(turn: Turn, replies: TurnReplies, services: ActionService
     if sent is None:
         replies.say("chat/ticket_not_found.txt.j2", reference=reference)
         return Outcome(ActionKind.REQUEST, state.evolve(claim_reference=None))
-    replies.say(
-        "chat/code_sent.txt.j2",
-        address=mask_address(sent.address),
-        minutes=services.terms.code_valid_minutes,
-        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
-    )
+    _say_code_sent(replies, services, sent)
     return Outcome(
         ActionKind.REQUEST, state.evolve(step=Step.AWAIT_CODE, code_address=sent.address, pending_kind=None)
     )
@@ -331,6 +322,15 @@ async def show_claimed(
     replies.say("chat/ticket_claimed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
     followed = done if ticket.status.is_closed else done.evolve(follow_up_reference=ticket.reference)
     return Outcome(ActionKind.REQUEST, followed, ticket_reference=ticket.reference)
+
+
+def _say_code_sent(replies: TurnReplies, services: ActionServices, sent: CodeSent) -> None:
+    replies.say(
+        "chat/code_sent.txt.j2",
+        address=mask_address(sent.address),
+        minutes=services.terms.code_valid_minutes,
+        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+    )
 
 
 def _desk(services: ActionServices) -> RequestDesk:

@@ -5,23 +5,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
+from bot.channels.email import build_email_channel
 from bot.conversation.engine import Conversation, TurnResult
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.mail import MailSender
+from bot.mail.smtp import SmtpMailSender
 from bot.messages import InboundMessage, OutboundMessage
 from bot.officer.fallback import EmailFallback
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
 from bot.sla.deadlines import SlaTerms
 from bot.tickets.desk import sql_turn_store_factory
+from tests.support.core import make_settings as make_core_settings
 from tests.support.database import FrozenClock
+from tests.support.mail_servers import SmtpServer
 from tests.tickets.helpers import RecordingMailSender, make_settings
 
 
@@ -111,3 +116,27 @@ def build_workspace(
 def workspace(core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock) -> Workspace:
     """The officer workspace over the migrated test database, with recording channels."""
     return build_workspace(core, sessionmaker, clock)
+
+
+def email_workspace(
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    smtp_server: SmtpServer,
+) -> Workspace:
+    """A workspace whose email channel sends through the test SMTP server (the mailbox is not read)."""
+    settings = make_core_settings(
+        tmp_path,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        imap_host="127.0.0.1",
+        imap_user="privacy",
+        imap_password="unused-here",
+    )
+    deliveries = Deliveries()
+    workspace = build_workspace(core, sessionmaker, clock, deliveries)
+    deliveries.register(
+        build_email_channel(settings, workspace.conversation.handle, SmtpMailSender.from_settings(settings))
+    )
+    return workspace

@@ -9,7 +9,6 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.email import build_email_channel
 from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SUBJECT
 from bot.channels.telegram import build_telegram_channel
 from bot.channels.web import build_web_channel
@@ -18,7 +17,7 @@ from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.mail.smtp import SmtpMailSender
 from bot.store.officer_models import DeliveryRoute
-from tests.officer.conftest import build_workspace
+from tests.officer.conftest import build_workspace, email_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer, extract_code
@@ -37,19 +36,7 @@ async def test_email_reply_is_mailed_in_the_ticket_thread(
 ) -> None:
     """A person who wrote by email gets the officer's answer as a mail replying to their message, with the
     ticket reference in the subject."""
-    settings = make_settings(
-        tmp_path,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        imap_host="127.0.0.1",
-        imap_user="privacy",
-        imap_password="unused-here",
-    )
-    deliveries = Deliveries()
-    workspace = build_workspace(core, sessionmaker, clock, deliveries)
-    deliveries.register(
-        build_email_channel(settings, workspace.conversation.handle, SmtpMailSender.from_settings(settings))
-    )
+    workspace = email_workspace(tmp_path, core, sessionmaker, clock, smtp_server)
     meta = {
         META_MESSAGE_ID: "<m1@example.test>",
         META_REFERENCES: "<m1@example.test>",

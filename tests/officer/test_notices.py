@@ -10,17 +10,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.email import build_email_channel
 from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SUBJECT
-from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.errors import ExtensionTooLate
 from bot.domain.tickets import TicketStatus
-from bot.mail.smtp import SmtpMailSender
 from bot.store.models import TicketEventKind
-from tests.officer.conftest import Workspace, build_workspace
+from tests.officer.conftest import Workspace, email_workspace
 from tests.officer.test_service import open_handoff
-from tests.support.core import make_settings
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer
 
@@ -36,19 +32,7 @@ async def test_rejection_mail_states_the_reasons_and_the_right_to_complain(
 ) -> None:
     """A person who wrote by email gets the rejection by mail, in their thread: the reasons, the right to
     lodge a complaint with a supervisory authority and the right to a judicial remedy."""
-    settings = make_settings(
-        tmp_path,
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        imap_host="127.0.0.1",
-        imap_user="privacy",
-        imap_password="unused-here",
-    )
-    deliveries = Deliveries()
-    workspace = build_workspace(core, sessionmaker, clock, deliveries)
-    deliveries.register(
-        build_email_channel(settings, workspace.conversation.handle, SmtpMailSender.from_settings(settings))
-    )
+    workspace = email_workspace(tmp_path, core, sessionmaker, clock, smtp_server)
     meta = {META_MESSAGE_ID: "<r1@example.test>", META_REFERENCES: "<r1@example.test>", META_SUBJECT: "Hi"}
     result = await workspace.say(
         "/human", sender=PERSON, channel=ChannelName.EMAIL, meta=meta, claimed_address=PERSON
