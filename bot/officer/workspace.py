@@ -9,9 +9,8 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,12 +22,14 @@ from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
-from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
 from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from responses import Responses
+
+if TYPE_CHECKING:  # aiogram costs seconds to import: only when Telegram runs
+    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def build_officer_workspace(
     chat: OfficerChat | None = None
     chat_id = settings.officer_telegram_chat_id
     if telegram is not None and chat_id is not None:
+        from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
+
         chat = AiogramOfficerChat(telegram.bot, chat_id)
         register_officer_chat(telegram.dispatcher, chat_id=chat_id, desk=desk, responses=responses)
     elif chat_id is not None:
@@ -122,10 +125,12 @@ def build_officer_workspace(
 def telegram_endpoint(channels: Iterable[object]) -> TelegramEndpoint | None:
     """The running Telegram channel among ``channels`` (it exposes ``bot`` and ``dispatcher``), if any."""
     for channel in channels:
-        if (
-            getattr(channel, "name", None) is ChannelName.TELEGRAM
-            and isinstance(getattr(channel, "bot", None), Bot)
-            and isinstance(getattr(channel, "dispatcher", None), Dispatcher)
+        if getattr(channel, "name", None) is not ChannelName.TELEGRAM:
+            continue
+        from aiogram import Bot, Dispatcher  # only reached when the Telegram channel runs
+
+        if isinstance(getattr(channel, "bot", None), Bot) and isinstance(
+            getattr(channel, "dispatcher", None), Dispatcher
         ):
             return cast(TelegramEndpoint, channel)
     return None
