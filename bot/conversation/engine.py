@@ -12,7 +12,7 @@ from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
 from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage
 from nlu.intents import EntityName, Intent, RequestKind
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswerer
@@ -45,6 +45,14 @@ _COMMANDS = {
     "/cancel": Intent.DENY,
     "/human": Intent.HUMAN_HANDOFF,
 }
+
+
+def _quote_meta(reply: Reply) -> dict[str, str]:
+    """The policy passage a reply quotes (its ``quote`` and ``section`` values), as outbound meta."""
+    quote, section = reply.values.get("quote"), reply.values.get("section")
+    if isinstance(quote, str) and isinstance(section, str) and quote:
+        return {QUOTE_META: quote, QUOTE_SECTION_META: section}
+    return {}
 
 
 def command_parse(text: str) -> ParseResult | None:
@@ -201,7 +209,7 @@ class Conversation:
                 text=self.responses.render(reply.template, **reply.values),
                 quick_replies=tuple(self._choice(q) for q in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
-                meta=inbound.meta,
+                meta={**inbound.meta, **_quote_meta(reply)},
             )
             for reply in replies
         )

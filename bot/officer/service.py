@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.desk import TicketKind, TicketStatus
-from bot.messages import ChannelName, OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, ChannelName, OutboundMessage
 from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
 from bot.officer.models import PendingDelivery
@@ -41,7 +41,7 @@ CLOSED_TEMPLATES = {
     TicketStatus.RESOLVED: "officer/ticket_resolved.txt.j2",
     TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
 }
-OFFICER_META = "author"
+OFFICER_META = AUTHOR_META
 
 
 class SlaMark(StrEnum):
@@ -279,7 +279,7 @@ class OfficerDesk:
             recipient_id=ticket.requester_sender_id,
             text=text,
             ticket_reference=ticket.reference,
-            meta=meta,
+            meta={**meta, AUTHOR_META: OFFICER_AUTHOR},
         )
         row = enqueue(session, message, now=now)
         if ticket.conversation_id and ticket.channel not in self._self_storing:
@@ -290,7 +290,7 @@ class OfficerDesk:
                 text=text,
                 at=now,
                 ticket_reference=ticket.reference,
-                meta={OFFICER_META: "officer"},
+                meta={OFFICER_META: OFFICER_AUTHOR},
             )
         await session.flush()
         return row
