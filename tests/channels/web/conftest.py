@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest_asyncio
+from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core
@@ -93,3 +94,27 @@ async def chat_server(tmp_path: Path, core: Core, smtp_server: SmtpServer) -> As
     """A chat server on a fresh SQLite database, mailing to the test SMTP server."""
     async with running_chat_server(web_settings(tmp_path, smtp_server), core) as server:
         yield server
+
+
+@pytest_asyncio.fixture
+async def shop_site(chat_server: ChatServer) -> AsyncIterator[str]:
+    """Another site (another origin) whose page embeds the widget with one script tag."""
+    html = (
+        f'<!doctype html><html lang="en"><head>'
+        f"<title>Shop</title></head><body><h1>A shop</h1>"
+        f'<script src="{chat_server.url}/widget.js" async></script></body></html>'
+    )
+
+    async def shop_page(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", shop_page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    finally:
+        await runner.cleanup()

@@ -4,11 +4,8 @@ and sees the ticket reference; the page survives a reload; the widget embeds on 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
-import pytest_asyncio
-from aiohttp import web
 from playwright.async_api import Page, ViewportSize, expect
 
 from bot.messages import ChannelName, OutboundMessage
@@ -89,29 +86,6 @@ async def test_officer_reply_is_pushed_to_the_open_page(page: Page, chat_server:
         await page.wait_for_timeout(20)
     await chat_server.channel.deliver(OutboundMessage(ChannelName.WEB, session_id, "Hello from the officer."))
     await expect(page.locator(".pb-log .pb-assistant .pb-text").last).to_have_text("Hello from the officer.")
-
-
-@pytest_asyncio.fixture
-async def shop_site(chat_server: ChatServer) -> AsyncIterator[str]:
-    """Another site (another origin) whose page embeds the widget with one script tag."""
-    html = (
-        f"<!doctype html><html><head><title>Shop</title></head><body><h1>A shop</h1>"
-        f'<script src="{chat_server.url}/widget.js" async></script></body></html>'
-    )
-
-    async def shop_page(request: web.Request) -> web.Response:
-        return web.Response(text=html, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/", shop_page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    finally:
-        await runner.cleanup()
 
 
 async def test_widget_embeds_on_another_site(page: Page, shop_site: str) -> None:
