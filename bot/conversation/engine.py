@@ -15,7 +15,7 @@ from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnSto
 from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage
 from nlu.intents import EntityName, Intent, RequestKind
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
-from policy.answers import PolicyAnswerer
+from policy.answers import PolicyAnswer, PolicyAnswerer
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ _COMMANDS = {
 def _quote_meta(reply: Reply) -> dict[str, str]:
     """The policy passage a reply quotes (its ``quote`` and ``section`` values), as outbound meta."""
     quote, section = reply.values.get("quote"), reply.values.get("section")
+    if isinstance(quote, PolicyAnswer):  # a reply that quotes the policy along the way
+        quote, section = quote.quote, quote.section_path
     if isinstance(quote, str) and isinstance(section, str) and quote:
         return {QUOTE_META: quote, QUOTE_SECTION_META: section}
     return {}
