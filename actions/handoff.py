@@ -6,6 +6,10 @@ from __future__ import annotations
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
 from actions.desk import IdentityStatus, TicketKind
 from bot.conversation.state import Step
+from bot.messages import ChannelName
+
+# Channels that cannot carry a later message to the person: the officer answers there by email.
+_ANSWERED_BY_EMAIL = frozenset({ChannelName.CLI})
 
 
 async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: str = "asked") -> Outcome:
@@ -24,10 +28,12 @@ async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: st
         identity=IdentityStatus.VERIFIED if address else IdentityStatus.NOT_REQUIRED,
         method=identity_method(turn, address),
     )
+    by_email = turn.requester.channel in _ANSWERED_BY_EMAIL
     outbox.say(
-        "chat/handoff_started.txt.j2",
+        "chat/handoff_started_by_email.txt.j2" if by_email else "chat/handoff_started.txt.j2",
         ticket=ticket,
         reason=reason,
+        address=address,
         terms=services.terms,
         ticket_reference=ticket.reference,
     )

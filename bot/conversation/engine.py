@@ -50,8 +50,9 @@ _COMMANDS = {
 def _quote_meta(reply: Reply) -> dict[str, str]:
     """The policy passage a reply quotes (its ``quote`` and ``section`` values), as outbound meta."""
     quote, section = reply.values.get("quote"), reply.values.get("section")
-    if isinstance(quote, PolicyAnswer):  # a reply that quotes the policy along the way
-        quote, section = quote.quote, quote.section_path
+    answer = quote
+    if isinstance(answer, PolicyAnswer):  # a reply that quotes the policy along the way
+        quote, section = answer.quote, answer.section_path
     if isinstance(quote, str) and isinstance(section, str) and quote:
         return {QUOTE_META: quote, QUOTE_SECTION_META: section}
     return {}

@@ -274,9 +274,13 @@ class OfficerDesk:
         """Queue ``text`` for the requester (threaded like the ticket) and keep it in the conversation."""
         now = self._clock.now()
         meta = await self._thread_meta(session, ticket)
+        channel, recipient = ticket.channel, ticket.requester_sender_id
+        if channel is ChannelName.CLI and ticket.requester_address:
+            # A terminal conversation ends when the person quits: the answer goes by email, as promised.
+            channel, recipient = ChannelName.EMAIL, ticket.requester_address
         message = OutboundMessage(
-            channel=ticket.channel,
-            recipient_id=ticket.requester_sender_id,
+            channel=channel,
+            recipient_id=recipient,
             text=text,
             ticket_reference=ticket.reference,
             meta={**meta, AUTHOR_META: OFFICER_AUTHOR},

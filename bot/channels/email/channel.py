@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.channels.base import DeliveryFailed, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.email.authentication import verify_sender
 from bot.channels.email.compose import (
     META_ATTACHMENTS,
@@ -28,9 +28,10 @@ from bot.channels.email.compose import (
 from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
 from bot.channels.email.outbox import Outbox
+from bot.channels.email.outgoing import mail_outbound
 from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
 from bot.conversation.engine import TurnResult
-from bot.mail import MailDeliveryError, MailSender
+from bot.mail import MailSender
 from bot.messages import ChannelName, InboundMessage, OutboundMessage
 from responses import Responses
 
@@ -103,11 +104,9 @@ class EmailChannel:
 
     async def deliver(self, message: OutboundMessage) -> None:
         """Mail ``message`` to ``recipient_id``, in its ticket's thread when ``meta`` has the thread ids."""
-        mail = compose_mail([message], sender=self._mail_from, responses=self._responses, auto_reply=False)
-        try:
-            await self._mail_sender.send(mail)
-        except MailDeliveryError as exc:
-            raise DeliveryFailed(ChannelName.EMAIL, str(exc)) from exc
+        await mail_outbound(
+            message, mail_sender=self._mail_sender, mail_from=self._mail_from, responses=self._responses
+        )
 
     async def _run(self) -> None:
         backoff = 1.0
