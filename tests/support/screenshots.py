@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from playwright.async_api import Page, async_playwright
 
 from bot.app import build_core
@@ -39,7 +38,7 @@ from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
 from bot.tickets.turn_store import sql_turn_store_factory
-from tests.support.browser import CHROMIUM_ARGS, ensure_chromium
+from tests.support.browser import CHROMIUM_ARGS, ensure_chromium, serving_page
 from tests.support.mail_servers import extract_code
 from tests.tickets.helpers import RecordingMailSender
 
@@ -221,25 +220,6 @@ async def _wait_for_socket(page: Page, demo: Demo, session_id: str) -> None:
         await page.wait_for_timeout(20)
 
 
-@asynccontextmanager
-async def sample_site(chat_url: str) -> AsyncIterator[str]:
-    """A plain page of "another site" that embeds the widget from ``chat_url``, served on its own port."""
-    html = _SHOP.replace("{chat}", chat_url)
-
-    async def shop(request: web.Request) -> web.Response:
-        return web.Response(text=html, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/", shop)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    finally:
-        await runner.cleanup()
-
-
 _SHOP = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Northwind Outfitters</title>
 <style>body{margin:0;font:16px/1.5 Georgia,serif;color:#2b2b2b;background:#faf7f2}
 header{padding:18px 48px;background:#2f3e34;color:#f4efe6;font:600 20px system-ui,sans-serif}
@@ -256,7 +236,7 @@ async def main() -> None:
     """Seed the demo, take the four screenshots, print where they are."""
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
-        async with running_demo(Path(tmp)) as demo, sample_site(demo.url) as site:
+        async with running_demo(Path(tmp)) as demo, serving_page(_SHOP.replace("{chat}", demo.url)) as site:
             reference = await seed_queue(demo)
             async with async_playwright() as playwright:
                 browser = await playwright.chromium.launch(

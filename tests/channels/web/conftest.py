@@ -11,7 +11,6 @@ from typing import Any
 
 import aiohttp
 import pytest_asyncio
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core
@@ -23,6 +22,7 @@ from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
 from bot.tickets.turn_store import sql_turn_store_factory
+from tests.support.browser import serving_page
 from tests.support.core import make_settings
 from tests.support.mail_servers import SmtpServer
 
@@ -105,16 +105,5 @@ async def shop_site(chat_server: ChatServer) -> AsyncIterator[str]:
         f'<script src="{chat_server.url}/widget.js" async></script></body></html>'
     )
 
-    async def shop_page(request: web.Request) -> web.Response:
-        return web.Response(text=html, content_type="text/html")
-
-    app = web.Application()
-    app.router.add_get("/", shop_page)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
-    finally:
-        await runner.cleanup()
+    async with serving_page(html) as url:
+        yield url

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, Request, expect
+from playwright.async_api import Page, Request, expect
 
 from bot.app import Core
 from bot.messages import AUTHOR_META, OFFICER_AUTHOR, ChannelName, OutboundMessage
@@ -35,17 +35,6 @@ async def small_limit_server(
     settings = web_settings(tmp_path, smtp_server, max_message_chars=SMALL_LIMIT)
     async with running_chat_server(settings, core) as server:
         yield server
-
-
-@pytest_asyncio.fixture
-async def axe_page(browser: Browser) -> AsyncIterator[Page]:
-    """A page whose context lets the test inject axe-core despite the chat page's CSP."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
 
 
 async def _session_id(page: Page) -> str:
@@ -275,10 +264,12 @@ async def test_keyboard_reaches_every_control_in_order(page: Page, chat_server: 
     await expect(page.locator(".pb-log .pb-person")).to_have_count(before + 1)
 
 
-async def test_axe_finds_no_serious_violation_in_the_chat(axe_page: Page, chat_server: ChatServer) -> None:
+async def test_axe_finds_no_serious_violation_in_the_chat(
+    scriptable_page: Page, chat_server: ChatServer
+) -> None:
     """axe-core (WCAG 2.1 A/AA and best practices) reports no serious or critical violation on the chat
     page with a quoted answer, chips, an officer's list reply, a ticket banner and an over-long draft."""
-    page = axe_page
+    page = scriptable_page
     await page.goto(f"{chat_server.url}/")
     await _say(page, "How long do you keep my data?")
     await _say(page, "hello")
@@ -298,9 +289,11 @@ async def test_axe_finds_no_serious_violation_in_the_chat(axe_page: Page, chat_s
     assert violations == [], describe(violations)
 
 
-async def test_axe_finds_no_serious_violation_in_the_embedded_widget(axe_page: Page, shop_site: str) -> None:
+async def test_axe_finds_no_serious_violation_in_the_embedded_widget(
+    scriptable_page: Page, shop_site: str
+) -> None:
     """axe-core reports no serious or critical violation on a site with the launcher, closed and open."""
-    page = axe_page
+    page = scriptable_page
     await page.goto(shop_site)
     await expect(page.locator("[data-pb-bubble]")).to_be_visible()
     assert await serious_violations(page) == []

@@ -19,17 +19,6 @@ PRODUCT = "ZynorLink Privacy desk"
 
 
 @pytest_asyncio.fixture
-async def officer_page(browser: Browser) -> AsyncIterator[Page]:
-    """An officer's page; axe-core may be injected (the desk's CSP allows no script)."""
-    context = await browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
-    context.set_default_timeout(10_000)
-    try:
-        yield await context.new_page()
-    finally:
-        await context.close()
-
-
-@pytest_asyncio.fixture
 async def no_script_page(browser: Browser) -> AsyncIterator[Page]:
     """An officer's page with JavaScript turned off."""
     context = await browser.new_context(java_script_enabled=False)
@@ -58,10 +47,10 @@ async def _urgent_incident(server: OfficerServer) -> str:
         return str((await response.json())["ticket_reference"])
 
 
-async def test_every_page_names_the_product(officer_page: Page, officer_server: OfficerServer) -> None:
+async def test_every_page_names_the_product(scriptable_page: Page, officer_server: OfficerServer) -> None:
     """The sign-in page, the queue, a ticket and an error page each show the product name in the header
     and the title."""
-    page = officer_page
+    page = scriptable_page
     _, reference = await officer_server.open_handoff()
     await page.goto(f"{officer_server.url}/officer/login")
     await expect(page.locator(".brand")).to_have_text(PRODUCT)
@@ -74,11 +63,11 @@ async def test_every_page_names_the_product(officer_page: Page, officer_server: 
 
 
 async def test_queue_sorts_by_column_and_shows_badges(
-    officer_page: Page, officer_server: OfficerServer
+    scriptable_page: Page, officer_server: OfficerServer
 ) -> None:
     """Least time left comes first; the Priority header puts the urgent incident first and, pressed again,
     last; each row has a priority badge and a time-left badge with words, not only colour."""
-    page = officer_page
+    page = scriptable_page
     _, handoff = await officer_server.open_handoff()
     urgent = await _urgent_incident(officer_server)
     await _sign_in(page, officer_server)
@@ -100,9 +89,9 @@ async def test_queue_sorts_by_column_and_shows_badges(
     assert "sort=-priority" in page.url
 
 
-async def test_empty_states_say_what_to_do(officer_page: Page, officer_server: OfficerServer) -> None:
+async def test_empty_states_say_what_to_do(scriptable_page: Page, officer_server: OfficerServer) -> None:
     """An empty queue says so; a filter that matches nothing offers to show every open ticket."""
-    page = officer_page
+    page = scriptable_page
     await _sign_in(page, officer_server)
     await expect(page.locator(".empty-state h2")).to_have_text("The queue is empty")
     await officer_server.open_handoff()
@@ -128,10 +117,10 @@ async def test_the_desk_works_without_javascript(no_script_page: Page, officer_s
     await expect(page.locator(".alert-success")).to_contain_text("Reply sent")
 
 
-async def test_ticket_page_prints_as_a_record(officer_page: Page, officer_server: OfficerServer) -> None:
+async def test_ticket_page_prints_as_a_record(scriptable_page: Page, officer_server: OfficerServer) -> None:
     """Printed, the ticket page keeps the facts, the whole conversation and the audit trail and drops the
     header, the forms and the buttons."""
-    page = officer_page
+    page = scriptable_page
     _, reference = await officer_server.open_handoff()
     await _sign_in(page, officer_server)
     await page.goto(f"{officer_server.url}/officer/tickets/{reference}")
@@ -146,11 +135,11 @@ async def test_ticket_page_prints_as_a_record(officer_page: Page, officer_server
 
 
 async def test_axe_finds_no_serious_violation_on_the_desk(
-    officer_page: Page, officer_server: OfficerServer
+    scriptable_page: Page, officer_server: OfficerServer
 ) -> None:
     """axe-core (WCAG 2.1 A/AA and best practices) reports no serious or critical violation on the sign-in
     page (also after a failed sign-in), the queue (full and empty), a ticket page and an error page."""
-    page = officer_page
+    page = scriptable_page
     await page.goto(f"{officer_server.url}/officer/login")
     await page.get_by_label("Email").fill(OFFICER_EMAIL)
     await page.get_by_label("Password").fill("not the password")
