@@ -27,17 +27,18 @@ import aiohttp
 from playwright.async_api import Page, async_playwright
 
 from bot.app import build_core
-from bot.channels.base import Deliveries
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
-from bot.messages import AUTHOR_META, OFFICER_AUTHOR, ChannelName, OutboundMessage
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.clock import SystemClock
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, OutboundMessage
 from bot.officer.workspace import OfficerWorkspace, build_officer_workspace
 from bot.settings import PROJECT_ROOT, Settings
-from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.support.browser import CHROMIUM_ARGS, ensure_chromium, serving_page
 from tests.support.mail_servers import extract_code
 from tests.tickets.helpers import RecordingMailSender

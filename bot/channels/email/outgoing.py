@@ -4,10 +4,11 @@ through the mail sender (SMTP, or the spool folder)."""
 
 from __future__ import annotations
 
-from bot.channels.base import DeliveryFailed
 from bot.channels.email.compose import compose_mail
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
 from bot.mail import MailDeliveryError, MailSender
-from bot.messages import ChannelName, OutboundMessage
+from bot.messages import OutboundMessage
 from responses import Responses
 
 

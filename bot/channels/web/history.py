@@ -13,15 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web.api import Author, PolicyQuote
-from bot.conversation.state import DialogueState
-from bot.messages import (
-    AUTHOR_META,
-    OFFICER_AUTHOR,
-    QUOTE_META,
-    QUOTE_SECTION_META,
-    ChannelName,
-    OutboundMessage,
-)
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import DialogueState
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, QUOTE_META, QUOTE_SECTION_META, OutboundMessage
 from bot.store.models import Conversation, Message, MessageDirection
 
 HISTORY_LIMIT = 500

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.async_api import Page, ViewportSize, expect
 
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 from tests.channels.web.conftest import ChatServer
 from tests.support.mail_servers import SmtpServer, extract_code
 

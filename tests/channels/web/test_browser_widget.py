@@ -15,7 +15,8 @@ import pytest_asyncio
 from playwright.async_api import Page, Request, expect
 
 from bot.app import Core
-from bot.messages import AUTHOR_META, OFFICER_AUTHOR, ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, OutboundMessage
 from tests.channels.web.conftest import ChatServer, running_chat_server, web_settings
 from tests.channels.web.test_browser import _say
 from tests.support.accessibility import describe, serious_violations
