@@ -173,6 +173,7 @@ async def widget_desktop(page: Page, demo: Demo, site: str) -> None:
         )
     )
     await page.wait_for_timeout(400)
+    await page.locator("#pb-input").blur()
     await page.screenshot(path=str(OUT / "widget-desktop.png"))
 
 
@@ -183,6 +184,7 @@ async def widget_mobile(page: Page, demo: Demo) -> None:
     await _say(page, "I want to delete my account")
     await _say(page, "kim@example.test")
     await page.wait_for_timeout(300)
+    await page.locator("#pb-input").blur()
     await page.screenshot(path=str(OUT / "widget-mobile.png"))
 
 
