@@ -15,7 +15,7 @@ from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
 from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.domain.tickets import TicketStatus
-from bot.messages import OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, OutboundMessage
 from bot.officer.delivery_log import deliveries_of
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, expect_follow_up, hand_back, handed_over
 from bot.officer.notices import status_notice
@@ -37,7 +37,7 @@ from bot.store.tickets import OPEN_STATUSES
 from bot.tickets.book import TicketBook
 from bot.tickets.references import canonical_reference as canonical
 from bot.tickets.service import TicketService
-from bot.tickets.views import AUTHOR_META, Author, TicketView, view_of
+from bot.tickets.views import TicketView, view_of
 from responses import Responses
 
 REPLY_TEMPLATE = "officer/reply.txt.j2"
@@ -200,13 +200,17 @@ class OfficerDesk:
     async def _queue_message(self, session: AsyncSession, ticket: Ticket, text: str) -> PendingDelivery:
         """Queue ``text`` for the requester (threaded like the ticket) and keep it in the conversation."""
         now = self._clock.now()
-        meta = {**await self._thread_meta(session, ticket), AUTHOR_META: Author.OFFICER.value}
+        meta = await self._thread_meta(session, ticket)
+        channel, recipient = ticket.channel, ticket.requester_sender_id
+        if channel is ChannelName.CLI and ticket.requester_address:
+            # A terminal conversation ends when the person quits: the answer goes by email, as promised.
+            channel, recipient = ChannelName.EMAIL, ticket.requester_address
         message = OutboundMessage(
-            channel=ticket.channel,
-            recipient_id=ticket.requester_sender_id,
+            channel=channel,
+            recipient_id=recipient,
             text=text,
             ticket_reference=ticket.reference,
-            meta=meta,
+            meta={**meta, AUTHOR_META: OFFICER_AUTHOR},
         )
         row = enqueue(session, message, now=now)
         if ticket.conversation_id and ticket.channel not in self._self_storing:
@@ -217,7 +221,7 @@ class OfficerDesk:
                 text=text,
                 at=now,
                 ticket_reference=ticket.reference,
-                meta={AUTHOR_META: Author.OFFICER.value},
+                meta={AUTHOR_META: OFFICER_AUTHOR},
             )
         await session.flush()
         return row

@@ -65,6 +65,7 @@ class OfficerWorkspace:
         self._tasks = [
             asyncio.create_task(self.outbox.run(self._stop), name="officer-outbox"),
             asyncio.create_task(self.feed.run(self._stop), name="officer-alerts"),
+            asyncio.create_task(self.accounts.warm_up(), name="officer-sign-in-warm-up"),
         ]
         if self.inbox is not None:
             await self.inbox.poll_once()  # the starting point: only what happens from now on is pushed

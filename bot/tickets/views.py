@@ -18,7 +18,7 @@ from bot.domain.tickets import (
     TicketStatus,
     TicketSummary,
 )
-from bot.messages import ATTACHMENTS_META
+from bot.messages import ATTACHMENTS_META, AUTHOR_META, OFFICER_AUTHOR
 from bot.store.models import Message, MessageDirection, Ticket, TicketEvent, TicketEventKind
 
 
@@ -87,9 +87,6 @@ class AuditEntry:
     actor: str
     event: TicketEventKind
     detail: dict[str, Any]
-
-
-AUTHOR_META = "author"
 
 
 class Author(StrEnum):
@@ -177,6 +174,6 @@ def transcript_line(message: Message) -> TranscriptLine:
     if message.direction is MessageDirection.INBOUND:
         author = Author.PERSON
     else:
-        author = Author.OFFICER if meta.get(AUTHOR_META) == Author.OFFICER.value else Author.ASSISTANT
+        author = Author.OFFICER if meta.get(AUTHOR_META) == OFFICER_AUTHOR else Author.ASSISTANT
     attachments = meta.get(ATTACHMENTS_META)
     return TranscriptLine(message.at, message.direction, message.channel, message.text, attachments, author)

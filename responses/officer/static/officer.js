@@ -38,7 +38,14 @@
       row.classList.toggle("unread", isUnread);
       var marker = row.querySelector(".unread-marker");
       if (marker) {
-        marker.textContent = isUnread ? "\u25CF " : "";
+        marker.textContent = isUnread ? "\u25CF" : "";
+        if (isUnread) {
+          marker.setAttribute("role", "img");
+          marker.setAttribute("aria-label", "unread");
+        } else {
+          marker.removeAttribute("role");
+          marker.removeAttribute("aria-label");
+        }
       }
     });
   }

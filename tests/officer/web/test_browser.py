@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from bot.settings import PROJECT_ROOT
 from tests.officer.web.conftest import OFFICER_EMAIL, OFFICER_PASSWORD, OfficerServer
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOT = PROJECT_ROOT / "docs" / "officer-ticket.png"
 ATTACK = "<img src=x onerror=\"document.title='owned'\"><b>bold</b>"
 
 
@@ -57,14 +55,15 @@ async def test_officer_replies_and_the_open_chat_page_shows_it(
 
         await officer.get_by_label("Reply to the requester").fill("Hello, this is Ana from privacy.")
         await officer.get_by_role("button", name="Send reply").click()
-        await expect(officer.locator(".notice")).to_contain_text("Reply sent")
-        await expect(person.locator(".pb-log .pb-assistant").last).to_contain_text(
+        await expect(officer.locator(".alert-success")).to_contain_text("Reply sent")
+        await expect(person.locator(".pb-log .pb-officer").last).to_contain_text(
             "Hello, this is Ana from privacy."
         )
+        await expect(person.locator(".pb-log .pb-officer .pb-author").last).to_have_text("Privacy officer")
 
         await officer.get_by_role("button", name="End handoff").click()
-        await expect(officer.locator(".notice")).to_contain_text("Handoff ended")
-        await expect(person.locator(".pb-log .pb-assistant").last).to_contain_text("assistant again")
+        await expect(officer.locator(".alert-success")).to_contain_text("Handoff ended")
+        await expect(person.locator(".pb-log .pb-msg").last).to_contain_text("assistant again")
     finally:
         await context.close()
 
@@ -99,8 +98,7 @@ async def test_live_inbox_updates_without_reloading(
 ) -> None:
     """With the queue open, a new ticket appears marked unread without a reload; on its page the person's
     next message arrives live, each line is labelled person / assistant / officer, the newest is in view,
-    a refused rejection is explained on the status form, and a closed ticket shows no countdown. Saves
-    docs/officer-ticket.png."""
+    a refused rejection is explained on the status form, and a closed ticket shows no countdown."""
     context = await browser.new_context()
     officer = await context.new_page()
     try:
@@ -129,7 +127,6 @@ async def test_live_inbox_updates_without_reloading(
         await officer.get_by_label("Reply to the requester").fill("I'm here, how can I help?")
         await officer.get_by_role("button", name="Send reply").click()
         await expect(officer.locator("#transcript .author-officer").last).to_contain_text("officer")
-        await officer.screenshot(path=str(SCREENSHOT), full_page=True)
 
         await officer.locator("select[name=status]").select_option("rejected")
         await officer.get_by_role("button", name="Change status").click()
