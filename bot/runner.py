@@ -21,6 +21,8 @@ from bot.channels.base import Channel, Deliveries, HandleInbound
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
+from bot.cluster.health import WorkerHealth
+from bot.cluster.shared import SharedState, shared_state
 from bot.conversation.engine import Conversation, TurnResult
 from bot.mail import MailSender
 from bot.messages import InboundMessage
@@ -58,11 +60,15 @@ class RunningApplication:
     channels: tuple[Channel, ...]
     sweeper_task: asyncio.Task[None]
     sweeper_stop: asyncio.Event
+    shared: SharedState
+    health: WorkerHealth
     officer: OfficerWorkspace | None = None
     nlu: RunningEngine | None = None
 
     async def stop(self) -> None:
-        """Stop the sweeper and the channels (the web server last, letting requests finish), then the DB."""
+        """Stop taking traffic, then the sweeper and the channels (the web server last, letting requests
+        finish), then the shared state and the DB."""
+        self.health.mark_stopping()
         self.sweeper_stop.set()
         if self.officer is not None:
             await self.officer.stop()
@@ -74,6 +80,7 @@ class RunningApplication:
         await self.sweeper_task
         if self.nlu is not None:
             await self.nlu.stop()
+        await self.shared.stop()
         await self.engine.dispose()
         log.info("stopped")
 
@@ -91,7 +98,12 @@ def one_turn_at_a_time(handle: HandleInbound) -> HandleInbound:
 
 
 def _optional_channels(
-    settings: Settings, handle: HandleInbound, web: WebChannel, mail_sender: MailSender, responses: Responses
+    settings: Settings,
+    handle: HandleInbound,
+    web: WebChannel,
+    mail_sender: MailSender,
+    responses: Responses,
+    shared: SharedState,
 ) -> list[Channel]:
     """Telegram and email, each only when its settings are present (imported only then)."""
     channels: list[Channel] = []
@@ -100,9 +112,12 @@ def _optional_channels(
 
         channels.append(build_telegram_channel(settings, handle, web.app, responses=responses))
     if settings.email_enabled:
-        from bot.channels.email import build_email_channel
+        from bot.channels.email import build_email_channel, reply_cap
 
-        channels.append(build_email_channel(settings, handle, mail_sender, responses=responses))
+        limiter = shared.limiter(reply_cap(settings))
+        channels.append(
+            build_email_channel(settings, handle, mail_sender, responses=responses, limiter=limiter)
+        )
     return channels
 
 
@@ -121,8 +136,15 @@ async def start_application(settings: Settings) -> RunningApplication:
     handle: HandleInbound = conversation.handle
     if engine.dialect.name == "sqlite":
         handle = one_turn_at_a_time(handle)
-    web = build_web_channel(settings, handle, SqlWebHistory(sessionmaker), core.responses)
-    channels: list[Channel] = [web, *_optional_channels(settings, handle, web, mail_sender, core.responses)]
+    shared = shared_state(settings.redis_url)
+    health = WorkerHealth(shared, engine)
+    web = build_web_channel(
+        settings, handle, SqlWebHistory(sessionmaker), core.responses, shared=shared, health=health
+    )
+    channels: list[Channel] = [
+        web,
+        *_optional_channels(settings, handle, web, mail_sender, core.responses, shared),
+    ]
     deliveries = Deliveries()
     for channel in channels:
         deliveries.register(channel)
@@ -146,21 +168,35 @@ async def start_application(settings: Settings) -> RunningApplication:
     )
     started: list[Channel] = []
     try:
+        await shared.start()  # subscribed before the first page can connect
         for channel in channels:  # the web server first: Telegram's webhook is served by it
             await channel.start()
             started.append(channel)
     except BaseException:
         for channel in reversed(started):
             await channel.stop()
+        await shared.stop()
         await nlu.stop()
         await engine.dispose()
         raise
     sweeper_stop = asyncio.Event()
     sweeper_task = asyncio.create_task(sweeper.run(sweeper_stop), name="sla-sweeper")
     await officer.start()
+    health.mark_started()
     log.info("running: %s", ", ".join(channel.name.value for channel in channels))
     return RunningApplication(
-        core, engine, conversation, web, deliveries, tuple(channels), sweeper_task, sweeper_stop, officer, nlu
+        core,
+        engine,
+        conversation,
+        web,
+        deliveries,
+        tuple(channels),
+        sweeper_task,
+        sweeper_stop,
+        shared,
+        health,
+        officer,
+        nlu,
     )
 
 

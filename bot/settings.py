@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 4)
     sweep_interval_seconds: float = Field(60.0, gt=0)
 
+    # Several workers: shared rate limits and push fan-out (unset: one process, kept in memory), and the
+    # lease after which another worker takes over IMAP / Telegram polling from one that died
+    redis_url: str | None = None
+    lease_seconds: float = Field(30.0, ge=1)
+
     # Outgoing mail (codes, replies, officer notifications)
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -100,6 +105,13 @@ class Settings(BaseSettings):
     # Authentication-Results headers are trusted only with this authserv-id (our receiving server's); None
     # trusts none, so every From address is only claimed and verified by a mailed code.
     imap_authserv_id: str | None = None
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("PRIVACYBOT_REDIS_URL must start with redis:// or rediss://")
+        return value or None
 
     @field_validator("reminder_hours", mode="before")
     @classmethod

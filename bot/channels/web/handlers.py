@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -19,13 +17,16 @@ from bot.channels.web.api import (
     Health,
     HistoryMessage,
     HistoryResponse,
+    Readiness,
     SessionCreated,
 )
 from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
-from bot.channels.web.ratelimit import SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds
+from bot.cluster.health import WorkerHealth
+from bot.cluster.ratelimit import RateLimiter
+from bot.cluster.shared import SharedState
 from bot.messages import ChannelName, InboundMessage
 from responses import Responses
 
@@ -42,13 +43,11 @@ class WebServices:
     session_ids: SessionIds
     responses: Responses
     max_message_chars: int
-    per_session: SlidingWindowLimiter
-    per_address: SlidingWindowLimiter
+    per_session: RateLimiter
+    per_address: RateLimiter
+    shared: SharedState
+    health: WorkerHealth
     openapi: dict[str, Any]
-    # One turn at a time per session, so two tabs cannot interleave a dialogue's steps.
-    turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
-        default_factory=weakref.WeakValueDictionary
-    )
 
 
 SERVICES_KEY = web.AppKey("web_services", WebServices)
@@ -59,14 +58,14 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
 
 
-def _limit_address(services: WebServices, request: web.Request) -> None:
-    wait = services.per_address.hit(f"address:{request.remote or '-'}")
+async def _limit_address(services: WebServices, request: web.Request) -> None:
+    wait = await services.per_address.hit(request.remote or "-")
     if wait:
         raise RateLimited(limit=services.per_address.limit, retry_after=wait)
 
 
-def _limit_session(services: WebServices, session_id: str) -> None:
-    wait = services.per_session.hit(f"session:{session_id}")
+async def _limit_session(services: WebServices, session_id: str) -> None:
+    wait = await services.per_session.hit(session_id)
     if wait:
         raise RateLimited(limit=services.per_session.limit, retry_after=wait)
 
@@ -87,8 +86,17 @@ def _problems(exc: ValidationError) -> list[str]:
 
 @routes.get("/healthz")
 async def health_handler(request: web.Request) -> web.Response:
-    """Liveness: the process serves HTTP."""
-    return _json(Health())
+    """Liveness: the process serves HTTP; the database and Redis are reported (200 either way)."""
+    report = await request.app[SERVICES_KEY].health.report()
+    status = "ok" if report.healthy else "degraded"
+    return _json(Health(status=status, database=report.database.value, redis=report.redis.value))
+
+
+@routes.get("/readyz")
+async def readiness_handler(request: web.Request) -> web.Response:
+    """Readiness: 200 when this worker may take traffic, else 503 (a load balancer sends it none)."""
+    report = await request.app[SERVICES_KEY].health.report()
+    return _json(Readiness(ready=report.ready), status=200 if report.ready else 503)
 
 
 @routes.get("/api/openapi.json")
@@ -101,7 +109,7 @@ async def openapi_handler(request: web.Request) -> web.Response:
 async def create_session_handler(request: web.Request) -> web.Response:
     """Issue a new session id."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     return _json(SessionCreated(session_id=services.session_ids.issue()), status=201)
 
 
@@ -109,14 +117,14 @@ async def create_session_handler(request: web.Request) -> web.Response:
 async def chat_handler(request: web.Request) -> web.Response:
     """Pass one message to the conversation and answer with its replies."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     payload = await _read_json(request)
     try:
         chat = ChatRequest.model_validate(payload)
     except ValidationError as exc:
         raise InvalidRequest(problems=_problems(exc)) from exc
     session_id = services.session_ids.check(chat.session_id)
-    _limit_session(services, session_id)
+    await _limit_session(services, session_id)
     if len(chat.text) > services.max_message_chars:
         raise MessageTooLong(limit=services.max_message_chars, length=len(chat.text))
     inbound = InboundMessage(
@@ -125,9 +133,7 @@ async def chat_handler(request: web.Request) -> web.Response:
         text=chat.text,
         message_id=f"{session_id}/{chat.message_id}" if chat.message_id else None,
     )
-    lock = services.turn_locks.setdefault(session_id, asyncio.Lock())
-    async with lock:
-        result = await services.handle(inbound)
+    result = await services.handle(inbound)  # the turn itself waits for an earlier one of this session
     quick = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
     reference = next((r.ticket_reference for r in result.replies if r.ticket_reference), None)
     return _json(
@@ -144,7 +150,7 @@ async def chat_handler(request: web.Request) -> web.Response:
 async def history_handler(request: web.Request) -> web.Response:
     """The session's stored messages, oldest first."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
     stored = await services.history.messages(session_id)
     return _json(
@@ -162,7 +168,7 @@ async def history_handler(request: web.Request) -> web.Response:
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     """Keep a page's websocket open; messages delivered later to its session are pushed on it."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
     socket = web.WebSocketResponse(heartbeat=30.0)
     await socket.prepare(request)

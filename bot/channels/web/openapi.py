@@ -14,6 +14,7 @@ from bot.channels.web.api import (
     Health,
     HistoryResponse,
     PushedMessage,
+    Readiness,
     SessionCreated,
 )
 
@@ -26,6 +27,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     PushedMessage,
     ErrorResponse,
     Health,
+    Readiness,
 )
 _SESSION_PARAMETER = {
     "name": "session_id",
@@ -65,7 +67,17 @@ def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, A
             "get": {
                 "operationId": "health",
                 "summary": "Liveness check",
-                "responses": {"200": json_answer("The server is up.", Health)},
+                "responses": {"200": json_answer("The server is up; its database and Redis.", Health)},
+            }
+        },
+        "/readyz": {
+            "get": {
+                "operationId": "readiness",
+                "summary": "Readiness check (may this worker take traffic)",
+                "responses": {
+                    "200": json_answer("The worker takes traffic.", Readiness),
+                    "503": json_answer("The worker is starting, stopping or cut off.", Readiness),
+                },
             }
         },
         "/api/sessions": {

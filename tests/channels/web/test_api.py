@@ -94,10 +94,13 @@ async def test_session_survives_a_server_restart(tmp_path: Path, core: Core, smt
 
 
 async def test_health_check_answers(chat_server: ChatServer) -> None:
-    """GET /healthz answers 200 {"status": "ok"}."""
+    """GET /healthz answers 200 with the database reachable and Redis not configured; /readyz says ready."""
     async with chat_server.http.get(f"{chat_server.url}/healthz") as response:
         assert response.status == 200
-        assert await response.json() == {"status": "ok"}
+        assert await response.json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
+    async with chat_server.http.get(f"{chat_server.url}/readyz") as response:
+        assert response.status == 200
+        assert await response.json() == {"ready": True}
 
 
 async def test_page_and_widget_are_served(chat_server: ChatServer) -> None:
