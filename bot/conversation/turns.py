@@ -40,7 +40,8 @@ class TurnStore(Protocol):
         ...
 
     async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
-        """The conversation of this person on this channel, created on first contact."""
+        """The conversation of this person on this channel, created on first contact. The turn holds it
+        to its end: another turn of the same conversation (on any worker) waits here."""
         ...
 
     async def already_handled(self, channel: ChannelName, message_id: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,7 +20,7 @@ from bot.settings import Settings
 from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository, NewMessage
-from bot.store.db import begin_writing
+from bot.store.db import begin_writing, lock_for_transaction
 from bot.store.models import Conversation, MessageDirection
 from bot.tickets.book import TicketBook
 from bot.tickets.desk import SqlRequestDesk
@@ -36,6 +37,7 @@ class SqlTurnStore:
         self._desk = desk
         self._conversations = ConversationRepository(session)
         self._loaded: dict[str, Conversation] = {}
+        self._started: datetime | None = None
 
     @property
     def desk(self) -> RequestDesk | None:
@@ -43,8 +45,12 @@ class SqlTurnStore:
         return self._desk
 
     async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
-        """The conversation of this person on this channel, created on first contact."""
-        now = self._clock.now()
+        """The conversation of this person on this channel, created on first contact.
+
+        First the turn takes the conversation's lock (held to its commit), so turns of one conversation run
+        one at a time on every worker; the turn's time starts once it holds it."""
+        await lock_for_transaction(self._session, f"conversation:{channel.value}:{sender_id}")
+        now = self._started = self._clock.now()
         row = await self._conversations.get_or_create(channel=channel, sender_id=sender_id, now=now)
         self._loaded[row.id] = row  # kept, so record_turn finds it in the session without a query
         return ConversationRecord(row.id, row.channel, row.sender_id, DialogueState.from_json(row.state))
@@ -63,14 +69,16 @@ class SqlTurnStore:
         """Store the inbound message, the replies and the new state (raises DuplicateMessage on a race).
 
         After whatever the desk left pending: one INSERT of all the messages (the inbound one first, so a
-        redelivery fails before the state is touched) and one UPDATE of the conversation."""
+        redelivery fails before the state is touched) and one UPDATE of the conversation. The inbound
+        message is timed when its turn began, not when it arrived, so the history reads each message
+        followed by its own replies even when two arrived at once."""
         now = self._clock.now()
         messages = [
             NewMessage(
                 direction=MessageDirection.INBOUND,
                 channel=inbound.channel,
                 text=inbound.text,
-                at=inbound.received_at,
+                at=self._started or now,
                 channel_message_id=inbound.message_id,
                 meta=inbound.meta,
             ),
