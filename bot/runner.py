@@ -12,7 +12,7 @@ import gc
 import logging
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,13 +22,14 @@ from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
 from bot.cluster.health import WorkerHealth
+from bot.cluster.leases import Elected, LeaseBook, worker_id
 from bot.cluster.shared import SharedState, shared_state
 from bot.conversation.engine import Conversation, TurnResult
 from bot.mail import MailSender
-from bot.messages import InboundMessage
+from bot.messages import ChannelName, InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
 from bot.officer.workspace import OfficerWorkspace, build_officer_workspace, telegram_endpoint
-from bot.settings import Settings
+from bot.settings import Settings, TelegramMode
 from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms
 from bot.sla.sweeper import SlaSweeper
@@ -64,6 +65,7 @@ class RunningApplication:
     health: WorkerHealth
     officer: OfficerWorkspace | None = None
     nlu: RunningEngine | None = None
+    elected: dict[ChannelName, Elected] = field(default_factory=dict)
 
     async def stop(self) -> None:
         """Stop taking traffic, then the sweeper and the channels (the web server last, letting requests
@@ -74,7 +76,7 @@ class RunningApplication:
             await self.officer.stop()
         for channel in reversed(self.channels):
             try:
-                await channel.stop()
+                await self.elected.get(channel.name, channel).stop()
             except Exception:  # one channel failing to stop must not keep the others (and the DB) open
                 log.exception("stopping the %s channel failed", channel.name.value)
         await self.sweeper_task
@@ -95,6 +97,29 @@ def one_turn_at_a_time(handle: HandleInbound) -> HandleInbound:
             return await handle(inbound)
 
     return handle_in_turn
+
+
+def _elected_channels(
+    settings: Settings, channels: list[Channel], leases: LeaseBook, clock: SystemClock
+) -> dict[ChannelName, Elected]:
+    """The channels that read from one shared source run on one worker at a time: IMAP polling, and
+    Telegram when it long-polls (a webhook is served by any worker)."""
+    singletons = {ChannelName.EMAIL}
+    if settings.telegram_mode is TelegramMode.POLLING:
+        singletons.add(ChannelName.TELEGRAM)
+    holder = worker_id()
+    return {
+        channel.name: Elected(
+            f"{channel.name.value}-polling",
+            channel,
+            leases=leases,
+            holder=holder,
+            lease_seconds=settings.lease_seconds,
+            clock=clock,
+        )
+        for channel in channels
+        if channel.name in singletons
+    }
 
 
 def _optional_channels(
@@ -145,9 +170,10 @@ async def start_application(settings: Settings) -> RunningApplication:
         web,
         *_optional_channels(settings, handle, web, mail_sender, core.responses, shared),
     ]
+    elected = _elected_channels(settings, channels, LeaseBook(sessionmaker, clock=clock), clock)
     deliveries = Deliveries()
     for channel in channels:
-        deliveries.register(channel)
+        deliveries.register(channel)  # an elected channel still delivers on every worker
     officer = build_officer_workspace(  # the dashboard, API, officer chat, notifications and outbox
         settings,
         sessionmaker=sessionmaker,
@@ -170,11 +196,11 @@ async def start_application(settings: Settings) -> RunningApplication:
     try:
         await shared.start()  # subscribed before the first page can connect
         for channel in channels:  # the web server first: Telegram's webhook is served by it
-            await channel.start()
+            await elected.get(channel.name, channel).start()
             started.append(channel)
     except BaseException:
         for channel in reversed(started):
-            await channel.stop()
+            await elected.get(channel.name, channel).stop()
         await shared.stop()
         await nlu.stop()
         await engine.dispose()
@@ -197,6 +223,7 @@ async def start_application(settings: Settings) -> RunningApplication:
         health,
         officer,
         nlu,
+        elected,
     )
 
 
