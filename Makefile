@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install train run chat test lint typecheck unit rasa bench system-packages clean
+.PHONY: install train run cluster chat test lint typecheck unit rasa bench system-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ train: install
 
 run: install
 	$(BIN)/privacybot run
+
+# Three workers on the local PostgreSQL and Redis behind HAProxy (loopback only); prints the URL.
+cluster: install system-packages
+	$(BIN)/privacybot cluster
 
 chat: install
 	$(BIN)/privacybot chat
@@ -46,6 +50,7 @@ bench: install rasa
 	$(BIN)/python -m bench.sweeper
 	$(BIN)/python -m bench.web_chat
 	$(BIN)/python -m bench.engines
+	$(BIN)/python -m bench.cluster
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # lease after which another worker takes over IMAP / Telegram polling from one that died
     redis_url: str | None = None
     lease_seconds: float = Field(30.0, ge=1)
+    # Load balancers whose X-Forwarded-For names the client (for the per-address rate limit)
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Outgoing mail (codes, replies, officer notifications)
     smtp_host: str | None = None
@@ -113,12 +115,28 @@ class Settings(BaseSettings):
             raise ValueError("PRIVACYBOT_REDIS_URL must start with redis:// or rediss://")
         return value or None
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("reminder_hours", mode="before")
     @classmethod
     def _split_hours(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
+
+    @model_validator(mode="after")
+    def _cluster_shares_the_key(self) -> Settings:
+        if self.redis_url and self.secret_key is None:
+            raise ValueError(
+                "PRIVACYBOT_REDIS_URL (several workers) needs PRIVACYBOT_SECRET_KEY, shared by every worker, "
+                "so that a session id issued by one is valid at all"
+            )
+        return self
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> Settings:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install the Debian packages the test servers need: dovecot (IMAP) and chromium (browser tests).
+# Install the Debian packages the test servers need: dovecot (IMAP), chromium (browser tests) and haproxy
+# (the load balancer of `make cluster`, bench/cluster.py and the cluster tests).
 # Idempotent and quick when everything is present; safe as root without a TTY (CI).
 set -euo pipefail
 
@@ -8,6 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 missing=()
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 if [ ${#missing[@]} -eq 0 ]; then

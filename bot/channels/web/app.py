@@ -101,6 +101,7 @@ def build_web_app(
         ),
         shared=shared,
         health=health,
+        trusted_proxies=frozenset(settings.trusted_proxies),
         openapi=build_openapi(version=_package_version(), server_url=settings.public_url),
     )
     app.add_routes(routes)

@@ -48,6 +48,7 @@ class WebServices:
     shared: SharedState
     health: WorkerHealth
     openapi: dict[str, Any]
+    trusted_proxies: frozenset[str] = frozenset()
 
 
 SERVICES_KEY = web.AppKey("web_services", WebServices)
@@ -58,8 +59,19 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
 
 
+def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+    """The client's address: the peer's, or, when the peer is a trusted load balancer, the address it
+    appended to X-Forwarded-For (the last one; earlier ones are the client's own claims)."""
+    peer = request.remote or "-"
+    if peer in trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return peer
+
+
 async def _limit_address(services: WebServices, request: web.Request) -> None:
-    wait = await services.per_address.hit(request.remote or "-")
+    wait = await services.per_address.hit(client_address(request, services.trusted_proxies))
     if wait:
         raise RateLimited(limit=services.per_address.limit, retry_after=wait)
 
