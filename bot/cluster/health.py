@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -21,6 +22,9 @@ from bot.cluster.shared import SharedState
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 2.0
+# A load balancer asks every second or so; a busy worker answers from the last probe instead of queueing
+# for a database connection behind the turns.
+REPORT_SECONDS = 1.0
 
 
 class Component(StrEnum):
@@ -58,6 +62,7 @@ class WorkerHealth:
         self._shared = shared
         self._engine = engine
         self._started = engine is None  # a bare web app (tests) takes traffic at once
+        self._probed: tuple[float, Component, Component] | None = None
 
     def mark_started(self) -> None:
         """Everything runs: take traffic."""
@@ -68,8 +73,14 @@ class WorkerHealth:
         self._started = False
 
     async def report(self) -> HealthReport:
-        """Probe both dependencies at once (each bounded by PROBE_TIMEOUT)."""
-        database, redis = await asyncio.gather(self._database(), self._redis())
+        """Probe both dependencies at once (each bounded by PROBE_TIMEOUT; the last probe is reused for
+        REPORT_SECONDS)."""
+        now = time.monotonic()
+        if self._probed is not None and now - self._probed[0] < REPORT_SECONDS:
+            _, database, redis = self._probed
+        else:
+            database, redis = await asyncio.gather(self._database(), self._redis())
+            self._probed = (now, database, redis)
         return HealthReport(database, redis, self._started and self._shared.bus.ready)
 
     async def _database(self) -> Component:

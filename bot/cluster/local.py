@@ -64,7 +64,8 @@ backend workers
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter 1s fall 2 rise 1
+    timeout check 5s
+    default-server inter 1s fall 3 rise 1
 {servers}
 """
 

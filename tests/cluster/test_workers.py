@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,9 +18,16 @@ from bot.cluster.local import LocalCluster, Worker
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Lease, SlaNotification
 from tests.channels.email.conftest import make_mail
-from tests.support.cluster import officer_token, running_cluster, seed_due_tickets, seed_web_ticket
+from tests.support.cluster import (
+    officer_token,
+    reminder_subjects,
+    running_cluster,
+    seed_due_tickets,
+    seed_web_ticket,
+    wait_for_reminders,
+)
 from tests.support.imap_server import ImapMailbox
-from tests.support.mail_servers import ReceivedMail, SmtpServer
+from tests.support.mail_servers import SmtpServer
 from tests.support.redis_server import REDIS_HOST, REDIS_PORT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.asyncio(loop_scope="module")]
@@ -160,11 +166,8 @@ async def test_thousand_due_reminders_with_three_sweepers_are_sent_once_each(
     async def seed(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         references.extend(await seed_due_tickets(sessionmaker, 1000))
 
-    def reminders() -> list[ReceivedMail]:
-        return [m for m in smtp_server.sink.messages if "[SLA reminder]" in m.subject]
-
     async with running_cluster(tmp_path, fresh_redis_url(), env=env, prepare=seed) as running:
-        await smtp_server.sink.wait_for(lambda _: len(reminders()) >= 1000, timeout=240)
+        await wait_for_reminders(smtp_server.sink, 1000, timeout=240)
         await asyncio.sleep(3)  # a double would arrive within a sweep or two
         engine = create_engine(running.database_url)
         try:
@@ -176,7 +179,7 @@ async def test_thousand_due_reminders_with_three_sweepers_are_sent_once_each(
                 )
         finally:
             await engine.dispose()
-    per_subject = Counter(m.subject for m in reminders())
+    per_subject = reminder_subjects(smtp_server.sink)
     assert len(per_subject) == 1000 and set(per_subject.values()) == {1}
     assert {ref for ref in references if any(ref in subject for subject in per_subject)} == set(references)
     assert sent == 1000

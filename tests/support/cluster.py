@@ -7,9 +7,11 @@ ticket book leaves them; :func:`officer_token` signs an officer up and issues an
 
 from __future__ import annotations
 
+import asyncio
 import random
 import secrets
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -31,6 +33,7 @@ from bot.store.migrate import upgrade_database
 from bot.store.models import Ticket
 from bot.tickets.references import new_reference
 from tests.support.database import create_schema, drop_schema, postgres_url, postgres_user
+from tests.support.mail_servers import MailSink
 
 OFFICER = "officer.cluster@zynorlink.example"
 
@@ -124,3 +127,19 @@ async def officer_token(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
     accounts = OfficerAccounts(sessionmaker, clock=SystemClock())
     await accounts.add(OFFICER, secrets.token_urlsafe(18), name="Cluster Officer")
     return await accounts.issue_token(OFFICER)
+
+
+def reminder_subjects(sink: MailSink) -> Counter[str]:
+    """How many times each SLA reminder subject (one per ticket) was mailed."""
+    return Counter(m.subject for m in list(sink.messages) if "[SLA reminder]" in m.subject)
+
+
+async def wait_for_reminders(sink: MailSink, count: int, timeout: float) -> Counter[str]:  # noqa: ASYNC109
+    """Poll ``sink`` twice a second until ``count`` distinct reminders arrived (or ``timeout`` passed)."""
+    subjects = reminder_subjects(sink)
+    for _ in range(int(timeout * 2)):
+        if len(subjects) >= count:
+            break
+        await asyncio.sleep(0.5)
+        subjects = reminder_subjects(sink)
+    return subjects
