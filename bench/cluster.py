@@ -5,7 +5,8 @@
 For each size: a fresh PostgreSQL schema, the workers (bot.cluster.local.LocalCluster, sweeping every
 second, mailing the officer through a local SMTP sink), ``--sessions`` web-chat sessions sending as fast as
 answers come (saturated) through HAProxy, then ``--tickets`` tickets whose reminder is due at once. Prints
-messages per second, p50/p99 latency, lost messages (sent but not stored), double replies (reply rows
+messages per second, p50/p99 latency, failed requests (refused or errored: the client was told), lost
+messages (answered yet not stored), double replies (reply rows
 stored beyond the replies answered) and double reminders (reminder mails beyond one per ticket).
 Asserts nothing. On a 2-core machine, three workers share the two cores with PostgreSQL, Redis, HAProxy
 and the load generator; read the scaling figure with that in mind.
@@ -115,7 +116,7 @@ async def measure(workers: int, sessions: int, messages: int, tickets: int, smtp
         p50_ms=statistics.median(figures.latencies_ms),
         p99_ms=percentile(figures.latencies_ms, 99),
         failed=figures.failed,
-        lost=lost,
+        lost=max(0, lost - figures.failed),  # answered 200 yet not stored (a refused one was not accepted)
         double_replies=max(0, int(stored_replies or 0) - figures.replies),
         reminders=len(subjects),
         double_reminders=sum(subjects.values()) - len(subjects),

@@ -50,6 +50,8 @@ def haproxy_config(port: int, worker_ports: list[int]) -> str:
 defaults
     mode http
     option forwardfor
+    option redispatch
+    retries 2
     timeout connect 5s
     timeout client 75s
     timeout server 75s
@@ -64,7 +66,8 @@ backend workers
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    timeout check 5s
+    # A saturated worker answers /readyz late, not never: only a refused connection or 3 misses take it out
+    timeout check 10s
     default-server inter 1s fall 3 rise 1
 {servers}
 """

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from bot.cluster.bus import LocalBus, RedisBus, Topic
@@ -31,9 +33,10 @@ async def test_local_bus_calls_its_subscribers() -> None:
     assert bus.ready
 
 
-async def test_redis_bus_reaches_the_other_worker(redis_url: str) -> None:
-    """A payload published by worker B reaches the subscriber of worker A (and B's own)."""
-    redis_a, redis_b = connect_redis(redis_url), connect_redis(redis_url)
+@asynccontextmanager
+async def two_buses(url_a: str, url_b: str) -> AsyncIterator[tuple[RedisBus, Collected, Collected]]:
+    """Two started workers' buses on ``url_a`` and ``url_b``; yields A's bus and what each collects."""
+    redis_a, redis_b = connect_redis(url_a), connect_redis(url_b)
     bus_a, bus_b = RedisBus(redis_a), RedisBus(redis_b)
     on_a, on_b = Collected(), Collected()
     bus_a.subscribe(Topic.WEB_CHAT, on_a)
@@ -42,10 +45,7 @@ async def test_redis_bus_reaches_the_other_worker(redis_url: str) -> None:
     await bus_b.start()
     try:
         assert bus_a.ready and bus_b.ready
-        await bus_b.publish(Topic.WEB_CHAT, {"session_id": "s1", "message": {"text": "from B"}})
-        await asyncio.wait_for(on_a.arrived.wait(), 5)
-        await asyncio.wait_for(on_b.arrived.wait(), 5)
-        assert on_a.payloads == on_b.payloads == [{"session_id": "s1", "message": {"text": "from B"}}]
+        yield bus_b, on_a, on_b
     finally:
         await bus_a.stop()
         await bus_b.stop()
@@ -54,24 +54,20 @@ async def test_redis_bus_reaches_the_other_worker(redis_url: str) -> None:
     assert not bus_a.ready
 
 
+async def test_redis_bus_reaches_the_other_worker(redis_url: str) -> None:
+    """A payload published by worker B reaches the subscriber of worker A (and B's own)."""
+    async with two_buses(redis_url, redis_url) as (bus_b, on_a, on_b):
+        await bus_b.publish(Topic.WEB_CHAT, {"session_id": "s1", "message": {"text": "from B"}})
+        await asyncio.wait_for(on_a.arrived.wait(), 5)
+        await asyncio.wait_for(on_b.arrived.wait(), 5)
+    assert on_a.payloads == on_b.payloads == [{"session_id": "s1", "message": {"text": "from B"}}]
+
+
 async def test_redis_databases_do_not_hear_each_other(redis_url: str) -> None:
     """Pub/sub is server-wide, so the channel carries the database: db n and db n+1 stay apart."""
     base, _, db = redis_url.rpartition("/")
-    other_url = f"{base}/{(int(db) % 15) + 1}"
-    redis_a, redis_b = connect_redis(redis_url), connect_redis(other_url)
-    bus_a, bus_b = RedisBus(redis_a), RedisBus(redis_b)
-    on_a, on_b = Collected(), Collected()
-    bus_a.subscribe(Topic.WEB_CHAT, on_a)
-    bus_b.subscribe(Topic.WEB_CHAT, on_b)
-    await bus_a.start()
-    await bus_b.start()
-    try:
+    async with two_buses(redis_url, f"{base}/{(int(db) % 15) + 1}") as (bus_b, on_a, on_b):
         await bus_b.publish(Topic.WEB_CHAT, {"session_id": "s2", "message": {}})
         await asyncio.wait_for(on_b.arrived.wait(), 5)
         await asyncio.sleep(0.2)
-        assert on_a.payloads == []
-    finally:
-        await bus_a.stop()
-        await bus_b.stop()
-        await redis_a.aclose()
-        await redis_b.aclose()
+    assert on_a.payloads == []
