@@ -27,8 +27,7 @@ def cluster(workers: int, database_url: str, redis_url: str, port: int) -> None:
 
 
 async def _serve(workers: int, database_url: str, redis_url: str, port: int) -> None:
-    from bot.cluster.local import ClusterFailed, LocalCluster
-    from bot.store.schema import ensure_schema
+    from bot.cluster.local import ClusterFailed, LocalCluster, ensure_schema
 
     await ensure_schema(database_url)
     root = Path(tempfile.mkdtemp(prefix="privacybot-cluster-"))

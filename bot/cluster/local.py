@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -20,12 +21,43 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import asyncpg
+from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT
+from bot.store.db import SEARCH_PATH_PARAM
 
 HAPROXY = "/usr/sbin/haproxy"
 START_TIMEOUT = 120.0
 LOOPBACK = "127.0.0.1"
+
+
+_SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+class BadSchemaName(ValueError):
+    """The search_path is not a plain lower-case identifier."""
+
+
+async def ensure_schema(url: str) -> None:
+    """``CREATE SCHEMA IF NOT EXISTS`` for the URL's ``search_path`` (PostgreSQL only; else nothing)."""
+    parsed = make_url(url)
+    schema = parsed.query.get(SEARCH_PATH_PARAM)
+    if not parsed.drivername.startswith("postgres") or not isinstance(schema, str):
+        return
+    if not _SCHEMA_NAME.fullmatch(schema):
+        raise BadSchemaName(schema)
+    connection = await asyncpg.connect(
+        host=parsed.host,
+        port=parsed.port,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        await connection.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+    finally:
+        await connection.close()
 
 
 class ClusterFailed(RuntimeError):

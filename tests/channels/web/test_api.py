@@ -149,3 +149,35 @@ async def test_websocket_rejects_an_unknown_session(chat_server: ChatServer) -> 
             raise AssertionError("the websocket opened")
     except aiohttp.WSServerHandshakeError as exc:
         assert exc.status == 404
+
+
+async def test_forwarded_address_counts_only_behind_a_trusted_proxy(tmp_path: Path, core: Core) -> None:
+    """Behind a trusted load balancer the per-address limit counts the last address of X-Forwarded-For
+    (the one the balancer appended): two clients behind it have their own allowances."""
+    settings = web_settings(tmp_path, rate_limit_per_minute=1, trusted_proxies="127.0.0.1")
+    async with running_chat_server(settings, core) as server:
+        for n in range(10):  # the address allowance is 10 x 1: spent by "client A"
+            headers = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}
+            async with server.http.post(f"{server.url}/api/sessions", headers=headers) as response:
+                assert response.status == 201, n
+        async with server.http.post(
+            f"{server.url}/api/sessions", headers={"X-Forwarded-For": "198.51.100.7"}
+        ) as response:
+            assert response.status == 429
+        async with server.http.post(
+            f"{server.url}/api/sessions", headers={"X-Forwarded-For": "198.51.100.8"}
+        ) as response:
+            assert response.status == 201
+
+
+def test_forwarded_header_from_an_untrusted_peer_is_ignored() -> None:
+    """A client that is not a trusted proxy cannot choose its address by sending X-Forwarded-For."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.channels.web.handlers import client_address
+
+    request = make_mocked_request("POST", "/api/sessions", headers={"X-Forwarded-For": "198.51.100.7"})
+    peer = client_address(request, frozenset())  # the mocked request's peer ("-": no socket address)
+    assert peer != "198.51.100.7"
+    assert client_address(request, frozenset({"10.0.0.5"})) == peer
+    assert client_address(request, frozenset({peer})) == "198.51.100.7"
