@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
 from bot.store.db import dialect_insert
 from bot.store.models import Lease
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cluster.leases import Elected, LeaseBook
-from bot.sla.clock import SystemClock
+from bot.domain.clock import SystemClock
 from tests.support.database import FrozenClock
 
 

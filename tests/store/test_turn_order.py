@@ -10,12 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core
 from bot.channels.base import HandleInbound
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.clock import SystemClock
+from bot.messages import InboundMessage
 from bot.runner import one_turn_at_a_time
-from bot.sla.clock import SystemClock
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Message, MessageDirection
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.tickets.helpers import RecordingMailSender, make_settings
 
 

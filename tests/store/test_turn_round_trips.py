@@ -8,10 +8,11 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core
-from bot.messages import ChannelName, InboundMessage
-from bot.sla.clock import SystemClock
+from bot.domain.channels import ChannelName
+from bot.domain.clock import SystemClock
+from bot.messages import InboundMessage
 from bot.store.db import create_sessionmaker
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.tickets.helpers import RecordingMailSender, make_settings
 
 

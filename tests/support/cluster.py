@@ -22,11 +22,11 @@ import pytest
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
 from bot.cluster.local import LocalCluster
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.clock import SystemClock
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.officer.accounts import OfficerAccounts
-from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms, next_check_at
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.migrate import upgrade_database
@@ -76,7 +76,7 @@ def _ticket_row(*, sender_id: str, created: datetime, terms: SlaTerms) -> dict[s
     first_due = terms.first_response_due(created)
     return {
         "reference": new_reference(),
-        "kind": TicketKind.ACCESS,
+        "kind": RequestKind.ACCESS,
         "status": TicketStatus.OPEN,
         "priority": Priority.NORMAL,
         "channel": ChannelName.WEB,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +22,15 @@ from bot.channels.web.api import (
 from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
+from bot.channels.web.openapi import CHAT, CREATE_SESSION, HEALTH, HISTORY, PUSH, READY, openapi_document
 from bot.channels.web.sessions import SessionIds
 from bot.cluster.health import WorkerHealth
 from bot.cluster.ratelimit import RateLimiter
 from bot.cluster.shared import SharedState
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.http.json_body import InvalidJsonBody, read_json
+from bot.http.routes import RouteTable
+from bot.messages import InboundMessage
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ class WebServices:
 
 
 SERVICES_KEY = web.AppKey("web_services", WebServices)
-routes = web.RouteTableDef()
+routes = RouteTable()
 
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
@@ -84,8 +87,8 @@ async def _limit_session(services: WebServices, session_id: str) -> None:
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = await read_json(request)
+    except InvalidJsonBody as exc:
         raise InvalidJson() from exc
     if not isinstance(payload, dict):
         raise InvalidJson()
@@ -96,7 +99,7 @@ def _problems(exc: ValidationError) -> list[str]:
     return [f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()]
 
 
-@routes.get("/healthz")
+@routes.get("/healthz", HEALTH)
 async def health_handler(request: web.Request) -> web.Response:
     """Liveness: the process serves HTTP; the database and Redis are reported (200 either way)."""
     report = await request.app[SERVICES_KEY].health.report()
@@ -104,20 +107,20 @@ async def health_handler(request: web.Request) -> web.Response:
     return _json(Health(status=status, database=report.database.value, redis=report.redis.value))
 
 
-@routes.get("/readyz")
+@routes.get("/readyz", READY)
 async def readiness_handler(request: web.Request) -> web.Response:
     """Readiness: 200 when this worker may take traffic, else 503 (a load balancer sends it none)."""
     report = await request.app[SERVICES_KEY].health.report()
     return _json(Readiness(ready=report.ready), status=200 if report.ready else 503)
 
 
-@routes.get("/api/openapi.json")
+@routes.get("/api/openapi.json", {})  # the document itself: not in it
 async def openapi_handler(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of this API."""
     return web.json_response(request.app[SERVICES_KEY].openapi)
 
 
-@routes.post("/api/sessions")
+@routes.post("/api/sessions", CREATE_SESSION)
 async def create_session_handler(request: web.Request) -> web.Response:
     """Issue a new session id."""
     services = request.app[SERVICES_KEY]
@@ -125,7 +128,7 @@ async def create_session_handler(request: web.Request) -> web.Response:
     return _json(SessionCreated(session_id=services.session_ids.issue()), status=201)
 
 
-@routes.post("/api/chat")
+@routes.post("/api/chat", CHAT)
 async def chat_handler(request: web.Request) -> web.Response:
     """Pass one message to the conversation and answer with its replies."""
     services = request.app[SERVICES_KEY]
@@ -158,7 +161,7 @@ async def chat_handler(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/sessions/{session_id}/messages")
+@routes.get("/api/sessions/{session_id}/messages", HISTORY)
 async def history_handler(request: web.Request) -> web.Response:
     """The session's stored messages, oldest first."""
     services = request.app[SERVICES_KEY]
@@ -176,7 +179,7 @@ async def history_handler(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/sessions/{session_id}/ws")
+@routes.get("/api/sessions/{session_id}/ws", PUSH)
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     """Keep a page's websocket open; messages delivered later to its session are pushed on it."""
     services = request.app[SERVICES_KEY]
@@ -192,3 +195,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     finally:
         services.hub.remove(session_id, socket)
     return socket
+
+
+def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, Any]:
+    """The web chat API's document: every documented route of the table, with its payload schemas."""
+    return openapi_document(version=version, paths=routes.paths(), server_url=server_url)
