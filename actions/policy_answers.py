@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from nlu.intents import Intent
 from policy.answers import NoAnswer, PolicyAnswer
 
 
@@ -25,7 +26,7 @@ def say_not_covered(missing: tuple[str, ...], outbox: Outbox, services: Services
         can_hand_off=services.desk is not None,
         officer_email=services.terms.officer_email,
         first_response_hours=services.terms.first_response_hours,
-        quick_replies=("Talk to the privacy officer",),
+        quick_replies=(Intent.HUMAN_HANDOFF,),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import ActionKind, Choice, Outbox, Outcome, Services, Turn
 from actions.handoff import hand_off
 from actions.policy_answers import answer_question, quote_answer
 from actions.requests import (
@@ -58,8 +58,10 @@ ACTIONS: dict[Intent, Action] = {
 
 def _is_cancel(turn: Turn) -> bool:
     intent = turn.parse.intent
-    return bool(_CANCEL.match(turn.parse.text)) or (
-        intent.intent is Intent.DENY and intent.confidence >= CONFIDENT
+    return (
+        turn.choice == Choice.CANCEL
+        or bool(_CANCEL.match(turn.parse.text))
+        or (intent.intent is Intent.DENY and intent.confidence >= CONFIDENT)
     )
 
 
@@ -142,7 +144,7 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     outbox.say(
         "chat/fallback.txt.j2",
         terms=services.terms,
-        quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"),
+        quick_replies=(Intent.ASK_DATA_COLLECTED, Intent.REQUEST_ERASURE, Intent.HUMAN_HANDOFF),
     )
     return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
 
@@ -150,7 +152,5 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
 async def _clarify(turn: Turn, outbox: Outbox, services: Services, options: tuple[Intent, ...]) -> Outcome:
     """Ask which of two readings the person meant, with a button for each."""
     values = [o.value for o in options]
-    outbox.say(
-        "chat/clarify.txt.j2", options=values, quick_replies=tuple(f"{INTENT_CHOICE}{v}" for v in values)
-    )
+    outbox.say("chat/clarify.txt.j2", options=values, quick_replies=tuple(values))
     return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
+from actions.context import CODE_CHOICES, ActionKind, Choice, Outbox, Outcome, Services, Turn, identity_method
 from actions.desk import (
     CodeDeliveryFailed,
     CodeResult,
@@ -133,7 +133,7 @@ async def send_code(
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
-        quick_replies=("Send a new code", "Cancel"),
+        quick_replies=CODE_CHOICES,
     )
     return Outcome(
         ActionKind.REQUEST,
@@ -147,7 +147,7 @@ async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) ->
     email = turn.parse.entity(EntityName.EMAIL)
     if email and services.desk is not None:
         return await send_code(turn, outbox, services, turn.state, email)
-    outbox.say("chat/ask_email_again.txt.j2", quick_replies=("Cancel",))
+    outbox.say("chat/ask_email_again.txt.j2", quick_replies=(Choice.CANCEL,))
     return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
 
 
@@ -158,14 +158,15 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
     email = turn.parse.entity(EntityName.EMAIL)
     if email and email.lower() != (state.code_address or "").lower():
         return await send_code(turn, outbox, services, state, email)
-    if _RESEND.search(turn.parse.text) and state.code_address:
+    resend = turn.choice == Choice.RESEND_CODE or _RESEND.search(turn.parse.text)
+    if resend and state.code_address:
         return await send_code(turn, outbox, services, state, state.code_address)
     code = typed_code(turn)
     if code is None:
         outbox.say(
             "chat/ask_code_again.txt.j2",
             address=mask_address(state.code_address or ""),
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=CODE_CHOICES,
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     check = await desk.check_code(turn.requester, code)
@@ -176,12 +177,12 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
         outbox.say(
             "chat/code_wrong.txt.j2",
             attempts_left=check.attempts_left,
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=CODE_CHOICES,
         )
     elif check.result is CodeResult.EXPIRED:
-        outbox.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        outbox.say("chat/code_expired.txt.j2", quick_replies=CODE_CHOICES)
     elif check.result is CodeResult.LOCKED:
-        outbox.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        outbox.say("chat/code_locked.txt.j2", quick_replies=CODE_CHOICES)
     else:
         outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)

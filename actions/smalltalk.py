@@ -15,11 +15,11 @@ _TEMPLATES = {
     Intent.INFORM: "chat/inform_without_question.txt.j2",
 }
 
-STARTER_CHOICES = (
-    "What data do you collect?",
-    "Get a copy of my data",
-    "Delete my account",
-    "Talk to a person",
+STARTER_CHOICES: tuple[str, ...] = (
+    Intent.ASK_DATA_COLLECTED,
+    Intent.REQUEST_ACCESS,
+    Intent.REQUEST_ERASURE,
+    Intent.HUMAN_HANDOFF,
 )
 
 

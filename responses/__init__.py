@@ -132,8 +132,13 @@ class Responses:
         finally:
             _CURRENT.reset(token)
 
-    def render(self, name: str, /, *, lang: str = DEFAULT_LANGUAGE, **values: Any) -> str:
-        """Render template ``name`` in ``lang`` with ``values``; a missing value is an error, never an empty
-        string. The template sees ``lang`` too (for ``<html lang>``)."""
+    def render(self, name: str, /, **values: Any) -> str:
+        """Render template ``name`` in English with ``values``; a missing value is an error, never an empty
+        string."""
+        return self.render_in(DEFAULT_LANGUAGE, name, **values)
+
+    def render_in(self, lang: str, name: str, /, **values: Any) -> str:
+        """Render template ``name`` in ``lang`` (``en``, ``az``, ``ru``). The template sees ``lang`` too
+        (for ``<html lang>``)."""
         with self._language(lang):
             return self.env.get_template(name).render(lang=lang, **values).strip()

@@ -9,7 +9,7 @@ import click
 
 from bot.app import build_core, build_mail_sender
 from bot.conversation.engine import Conversation
-from bot.messages import ChannelName, InboundMessage
+from bot.messages import ChannelName, InboundMessage, QuickReply
 from bot.settings import Settings
 from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
@@ -35,7 +35,7 @@ async def _loop(settings: Settings) -> None:
 async def _converse(conversation: Conversation) -> None:
     sender = f"terminal:{getpass.getuser()}"
     click.echo('ZynorLink privacy assistant. Type your message; "quit" or Ctrl-D to leave.')
-    choices: tuple[str, ...] = ()
+    choices: tuple[QuickReply, ...] = ()
     while True:
         try:
             line = await asyncio.to_thread(input, "you> ")
@@ -44,15 +44,16 @@ async def _converse(conversation: Conversation) -> None:
             return
         if line.strip().lower() in _QUIT:
             return
+        payload = None
         if line.strip().isdigit() and 0 < int(line.strip()) <= len(choices):
-            line = choices[int(line.strip()) - 1]
-        result = await conversation.handle(InboundMessage(ChannelName.CLI, sender, line))
+            line, payload = choices[int(line.strip()) - 1].label, choices[int(line.strip()) - 1].payload
+        result = await conversation.handle(InboundMessage(ChannelName.CLI, sender, line, payload=payload))
         choices = ()
         for reply in result.replies:
             click.echo(click.style("bot> ", fg="cyan") + reply.text.replace("\n", "\n     "))
             choices = reply.quick_replies or choices
         for number, choice in enumerate(choices, start=1):
-            click.echo(f"     [{number}] {choice}")
+            click.echo(f"     [{number}] {choice.label}")
 
 
 def run_terminal_chat(settings: Settings) -> None:

@@ -9,7 +9,7 @@ from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.base import DeliveryFailed
-from bot.channels.web.api import PushedMessage
+from bot.channels.web.api import PushedMessage, QuickReplyChoice
 from bot.channels.web.history import WebHistory
 from bot.messages import ChannelName, OutboundMessage
 
@@ -51,7 +51,7 @@ class WebSocketHub:
             raise DeliveryFailed(ChannelName.WEB, f"could not store: {type(exc).__name__}") from exc
         payload = PushedMessage(
             text=message.text,
-            quick_replies=list(message.quick_replies),
+            quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in message.quick_replies],
             ticket_reference=message.ticket_reference,
         ).model_dump(mode="json")
         for socket in tuple(self._sockets.get(message.recipient_id, ())):

@@ -81,8 +81,8 @@
         var button = document.createElement("button");
         button.type = "button";
         button.className = "pb-chip";
-        button.textContent = choice;
-        button.addEventListener("click", function () { send(choice); });
+        button.textContent = choice.label;
+        button.addEventListener("click", function () { send(choice.label, choice.payload); });
         quick.appendChild(button);
       });
       scrollDown();
@@ -151,7 +151,7 @@
       return fetch(api + "/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ session_id: sessionId, text: item.text, message_id: item.id }),
+        body: JSON.stringify({ session_id: sessionId, text: item.text, message_id: item.id, payload: item.payload }),
       });
     }
 
@@ -207,10 +207,11 @@
       }
     }
 
-    function send(message) {
+    function send(message, payload) {
       message = message.trim();
       if (!message) return;
       var item = { id: newId(), text: message };
+      if (payload) item.payload = payload;  // a tapped quick reply: the server reads its id, not its label
       outbox.push(item);
       save(keys.outbox, outbox);
       addMessage("person", message, item.id);

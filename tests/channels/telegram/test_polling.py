@@ -32,7 +32,12 @@ async def test_start_command_greets_with_an_inline_keyboard(
     assert call.params["parse_mode"] == "HTML"
     assert "privacy assistant" in call.params["text"]
     buttons = [row[0] for row in call.params["reply_markup"]["inline_keyboard"]]
-    assert [b["callback_data"] for b in buttons] == [f"choice:{i}" for i in range(len(buttons))]
+    assert [b["callback_data"] for b in buttons] == [
+        "ask_data_collected",
+        "request_access",
+        "request_erasure",
+        "human_handoff",
+    ]
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
 
 

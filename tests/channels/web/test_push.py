@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from bot.channels.base import Deliveries, DeliveryFailed
-from bot.messages import ChannelName, OutboundMessage
+from bot.messages import ChannelName, OutboundMessage, QuickReply
 from tests.channels.web.conftest import ChatServer
 
 
 def _officer_reply(session_id: str, text: str) -> OutboundMessage:
     return OutboundMessage(
-        ChannelName.WEB, session_id, text, quick_replies=("Thanks",), ticket_reference="PRV-7K3Q-9M2D"
+        ChannelName.WEB, session_id, text, quick_replies=(QuickReply("thank", "Thanks"),), ticket_reference="PRV-7K3Q-9M2D"
     )
 
 
@@ -32,7 +32,7 @@ async def test_deliver_pushes_to_the_open_page(chat_server: ChatServer) -> None:
     assert pushed == {
         "type": "message",
         "text": "Your data export is ready.",
-        "quick_replies": ["Thanks"],
+        "quick_replies": [{"payload": "thank", "label": "Thanks"}],
         "ticket_reference": "PRV-7K3Q-9M2D",
     }
 
