@@ -10,6 +10,7 @@ from typing import Any
 from actions.desk import IdentityMethod, RequestDesk, Requester
 from bot.conversation.state import DialogueState
 from nlu.intents import RequestKind
+from nlu.language import DEFAULT_LANGUAGE, Language
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer
 
@@ -82,7 +83,8 @@ class Turn:
     """One understood message and where the conversation stood before it.
 
     ``other_kinds`` are further request kinds found in other sentences of the same message; ``choice`` is
-    the payload of the quick reply the person tapped or typed, if any.
+    the payload of the quick reply the person tapped or typed, if any; ``lang`` the language the replies
+    are written in.
     """
 
     parse: ParseResult
@@ -92,6 +94,7 @@ class Turn:
     claimed_address: str | None = None
     other_kinds: tuple[RequestKind, ...] = ()
     choice: str | None = None
+    lang: Language = DEFAULT_LANGUAGE
 
 
 def identity_method(turn: Turn, address: str | None) -> IdentityMethod:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn
 from nlu.intents import Intent
+from nlu.language import DEFAULT_LANGUAGE
 from policy.answers import NoAnswer, PolicyAnswer
 
 
@@ -37,7 +38,9 @@ async def answer_question(turn: Turn, outbox: Outbox, services: Services) -> Out
     result = services.answerer.answer(turn.parse.text, topic=topic)
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
     if isinstance(result, NoAnswer):
-        say_not_covered(result.missing, outbox, services)
+        # The words the policy never uses are only worth naming when they are in the policy's language.
+        missing = result.missing if turn.lang is DEFAULT_LANGUAGE else ()
+        say_not_covered(missing, outbox, services)
         return Outcome(ActionKind.ANSWER, state.evolve(offered_handoff=True))
     quote_answer(result, outbox, services)
     return Outcome(ActionKind.ANSWER, state, section=result.section)

@@ -94,9 +94,7 @@ def _per_language(
     return tuple(scores)
 
 
-def score(
-    pairs: Sequence[tuple[Intent, Intent]], languages: Sequence[Language] | None = None
-) -> Evaluation:
+def score(pairs: Sequence[tuple[Intent, Intent]], languages: Sequence[Language] | None = None) -> Evaluation:
     """Scores from (expected, predicted) pairs; per language too when ``languages`` (one per pair) is
     given."""
     intents = sorted({e for e, _ in pairs} | {p for _, p in pairs}, key=lambda i: i.value)

@@ -202,6 +202,7 @@ class Conversation:
             claimed_address=inbound.claimed_address,
             other_kinds=await self._other_kinds(parse) if choice is None else (),
             choice=choice,
+            lang=lang,
         )
         outcome = await respond(turn, outbox, services)
         return TurnResult(self._render(outbox.replies, inbound, lang), parse, outcome, lang=lang)

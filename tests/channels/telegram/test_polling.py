@@ -145,3 +145,21 @@ async def test_crashed_turn_gets_an_apology_and_polling_goes_on(
     assert "something went wrong" in apology
     assert "Where is my data" not in apology
     assert "privacy assistant" in greeting
+
+
+async def test_pressed_button_sends_its_payload_in_the_chat_language(
+    polling_channel: Channel, telegram_api: FakeTelegramAPI
+) -> None:
+    """An Azerbaijani greeting gets Azerbaijani buttons whose callback data is the payload; pressing
+    "Hesabımı sil" (callback ``request_erasure``) starts the erasure flow, answered in Azerbaijani."""
+    telegram_api.queue_update(telegram_api.message_update(CHAT, "Salam"))
+    await telegram_api.wait_for_calls("sendMessage")
+    greeting = telegram_api.sent_messages(CHAT)[0]
+    buttons = [row[0] for row in greeting["reply_markup"]["inline_keyboard"]]
+    erase = next(b for b in buttons if b["callback_data"] == "request_erasure")
+    assert erase["text"] == "Hesabımı sil"
+    telegram_api.queue_update(telegram_api.callback_update(CHAT, "request_erasure", greeting["message_id"]))
+    await telegram_api.wait_for_calls("sendMessage", 3)
+    replies = " ".join(m["text"] for m in telegram_api.sent_messages(CHAT)[1:])
+    assert "hesabınızın və şəxsi məlumatlarınızın silinməsi" in replies
+    assert "e-poçt ünvanı" in replies

@@ -12,7 +12,11 @@ from tests.channels.web.conftest import ChatServer
 
 def _officer_reply(session_id: str, text: str) -> OutboundMessage:
     return OutboundMessage(
-        ChannelName.WEB, session_id, text, quick_replies=(QuickReply("thank", "Thanks"),), ticket_reference="PRV-7K3Q-9M2D"
+        ChannelName.WEB,
+        session_id,
+        text,
+        quick_replies=(QuickReply("thank", "Thanks"),),
+        ticket_reference="PRV-7K3Q-9M2D",
     )
 
 
