@@ -16,11 +16,21 @@ CHAT = 4242
 async def test_start_registers_the_command_menu(
     polling_channel: Channel, telegram_api: FakeTelegramAPI
 ) -> None:
-    """Starting the channel registers /start /help /status /cancel /human for private chats."""
-    [call] = telegram_api.calls_of("setMyCommands")
-    assert [c["command"] for c in call.params["commands"]] == ["start", "help", "status", "cancel", "human"]
-    assert all(c["description"] for c in call.params["commands"])
-    assert call.params["scope"] == {"type": "all_private_chats"}
+    """Starting the channel registers /start /help /status /cancel /human for private chats, with
+    Azerbaijani and Russian descriptions for apps set to those languages."""
+    calls = telegram_api.calls_of("setMyCommands")
+    assert [call.params.get("language_code") for call in calls] == [None, "az", "ru"]
+    for call in calls:
+        assert [c["command"] for c in call.params["commands"]] == [
+            "start",
+            "help",
+            "status",
+            "cancel",
+            "human",
+        ]
+        assert all(c["description"] for c in call.params["commands"])
+        assert call.params["scope"] == {"type": "all_private_chats"}
+    assert calls[2].params["commands"][4]["description"] == "Поговорить с ответственным за защиту данных"
 
 
 async def test_start_command_greets_with_an_inline_keyboard(
