@@ -120,6 +120,7 @@ async def test_the_officer_button_typed_as_text_hands_off(core: Core) -> None:
         ("Сколько вы храните записи о платежах?", Language.RU, "цитата на английском"),
         ("Ödəniş qeydlərini nə qədər saxlayırsınız?", Language.AZ, "sitat ingilis dilindədir"),
     ],
+    ids=["ru", "az"],
 )
 async def test_a_question_is_answered_in_its_language_with_the_english_quote(
     core: Core, question: str, lang: Language, introduction: str
