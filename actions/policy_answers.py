@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
 from nlu.language import DEFAULT_LANGUAGE
 from policy.answers import NoAnswer, PolicyAnswer
 
 
-def quote_answer(answer: PolicyAnswer, outbox: Outbox, services: Services) -> None:
+def quote_answer(answer: PolicyAnswer, replies: TurnReplies, services: ActionServices) -> None:
     """Queue the reply quoting ``answer``."""
-    outbox.say(
+    replies.say(
         "chat/policy_answer.txt.j2",
         quote=answer.quote,
         section=answer.section_path,
@@ -19,9 +19,9 @@ def quote_answer(answer: PolicyAnswer, outbox: Outbox, services: Services) -> No
     )
 
 
-def say_not_covered(missing: tuple[str, ...], outbox: Outbox, services: Services) -> None:
+def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: ActionServices) -> None:
     """Queue the reply that the policy does not answer this, offering the privacy officer."""
-    outbox.say(
+    replies.say(
         "chat/not_covered.txt.j2",
         missing=missing,
         can_hand_off=services.desk is not None,
@@ -31,7 +31,7 @@ def say_not_covered(missing: tuple[str, ...], outbox: Outbox, services: Services
     )
 
 
-async def answer_question(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Quote the passage that answers the question, or say the policy does not cover it."""
     intent = turn.parse.intent.intent
     topic = intent.value if intent.is_policy_question else None
@@ -40,7 +40,7 @@ async def answer_question(turn: Turn, outbox: Outbox, services: Services) -> Out
     if isinstance(result, NoAnswer):
         # The words the policy never uses are only worth naming when they are in the policy's language.
         missing = result.missing if turn.lang is DEFAULT_LANGUAGE else ()
-        say_not_covered(missing, outbox, services)
+        say_not_covered(missing, replies, services)
         return Outcome(ActionKind.ANSWER, state.evolve(offered_handoff=True))
-    quote_answer(result, outbox, services)
+    quote_answer(result, replies, services)
     return Outcome(ActionKind.ANSWER, state, section=result.section)

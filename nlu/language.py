@@ -11,18 +11,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from enum import StrEnum
 
+from bot.domain.language import DEFAULT_LANGUAGE, Language
 
-class Language(StrEnum):
-    """The languages the assistant understands and answers in (ISO 639-1)."""
-
-    EN = "en"
-    AZ = "az"
-    RU = "ru"
-
-
-DEFAULT_LANGUAGE = Language.EN
+__all__ = ["DEFAULT_LANGUAGE", "Language", "LanguageGuess", "conversation_language", "detect", "fold"]
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")

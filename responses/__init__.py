@@ -27,6 +27,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from policy.organisation import bundled_organisation
+
 log = logging.getLogger(__name__)
 
 TEMPLATE_DIR = Path(__file__).resolve().parent
@@ -98,7 +100,15 @@ def load_translations(lang: str, directory: Path = LOCALE_DIR) -> gettext.NullTr
 class Responses:
     """Renders templates by name, in a language. Build one at start-up and pass it down."""
 
-    def __init__(self, directory: Path = TEMPLATE_DIR, locale_dir: Path = LOCALE_DIR) -> None:
+    def __init__(
+        self,
+        directory: Path = TEMPLATE_DIR,
+        locale_dir: Path = LOCALE_DIR,
+        *,
+        organisation: str | None = None,
+    ) -> None:
+        """``organisation`` is the name templates give the organisation (``{{ organisation }}``); unset, the
+        name the project's own policy copy uses for itself. ``locale_dir`` holds the message catalogs."""
         self.env = Environment(
             loader=FileSystemLoader(str(directory)),
             undefined=StrictUndefined,
@@ -111,6 +121,7 @@ class Responses:
         self.env.policies["ext.i18n.trimmed"] = True
         self.env.filters["date"] = format_date
         self.env.filters["datetime"] = format_datetime
+        self.env.globals["organisation"] = organisation or bundled_organisation()
         self._translations = {lang: load_translations(lang, locale_dir) for lang in LANGUAGES}
         self.env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
             self._gettext, self._ngettext, newstyle=True

@@ -7,13 +7,23 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from actions.context import ActionKind, Choice, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
-from actions.desk import Requester
+from actions.context import (
+    ActionKind,
+    ActionServices,
+    Choice,
+    Outcome,
+    Reply,
+    ServiceTerms,
+    Turn,
+    TurnReplies,
+)
 from actions.registry import CONFIDENT, respond
-from bot.conversation.state import DialogueState, Step
-from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
+from bot.conversation.turns import TurnStore, TurnStoreFactory
+from bot.domain.dialogue import ConversationRecord, DialogueState, Step
+from bot.domain.errors import DuplicateMessage
+from bot.domain.tickets import Requester, RequestKind
 from bot.messages import InboundMessage, OutboundMessage, QuickReply
-from nlu.intents import EntityName, Intent, RequestKind
+from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswerer
@@ -159,8 +169,8 @@ class Conversation:
         state = conversation.state
         lang = self._language(inbound, text, state)
         requester = Requester(inbound.channel, inbound.sender_id, conversation.id)
-        services = Services(self.answerer, self.terms, store.desk)
-        outbox = Outbox()
+        services = ActionServices(self.answerer, self.terms, store.desk)
+        replies = TurnReplies()
         if state.step is Step.HANDOFF and store.desk is not None and state.handoff_reference:
             await store.desk.relay_to_officer(requester, state.handoff_reference, text)
             return TurnResult(
@@ -178,18 +188,18 @@ class Conversation:
             if ticket is not None and not ticket.status.is_closed:
                 # A message in an open ticket's thread belongs to that ticket, not to a new conversation.
                 await store.desk.relay_to_officer(requester, ticket.reference, text)
-                outbox.say(
+                replies.say(
                     "chat/follow_up_added.txt.j2",
                     ticket=ticket,
                     terms=self.terms,
                     ticket_reference=ticket.reference,
                 )
                 outcome = Outcome(ActionKind.HANDOFF, state, ticket_reference=ticket.reference)
-                return TurnResult(self._render(outbox.replies, inbound, lang), None, outcome, lang=lang)
+                return TurnResult(self._render(replies.replies, inbound, lang), None, outcome, lang=lang)
         if not text or looks_unreadable(text):
-            outbox.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
+            replies.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
             outcome = Outcome(ActionKind.FALLBACK, state)
-            return TurnResult(self._render(outbox.replies, inbound, lang), None, outcome, lang=lang)
+            return TurnResult(self._render(replies.replies, inbound, lang), None, outcome, lang=lang)
         choice = self._choice(inbound, text, state, lang)
         parse = (
             chosen_parse(text, choice) or command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
@@ -204,8 +214,8 @@ class Conversation:
             choice=choice,
             lang=lang,
         )
-        outcome = await respond(turn, outbox, services)
-        return TurnResult(self._render(outbox.replies, inbound, lang), parse, outcome, lang=lang)
+        outcome = await respond(turn, replies, services)
+        return TurnResult(self._render(replies.replies, inbound, lang), parse, outcome, lang=lang)
 
     @staticmethod
     def _language(inbound: InboundMessage, text: str, state: DialogueState) -> Language:

@@ -12,7 +12,8 @@ from bot.channels.telegram.formatting import (
     telegram_length,
     to_html,
 )
-from bot.messages import ChannelName, OutboundMessage, QuickReply
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage, QuickReply
 
 _ENTITY_OR_TAG = re.compile(r"&(amp|lt|gt);|</?b>")
 

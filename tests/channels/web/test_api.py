@@ -179,3 +179,19 @@ async def test_a_tapped_quick_reply_is_read_through_its_payload(chat_server: Cha
     status, body = await chat_server.chat(session_id, button["label"], payload=button["payload"])
     assert status == 200 and REFERENCE.fullmatch(body["ticket_reference"] or "")
     assert "passed this conversation to our privacy officer" in body["replies"][0]
+
+
+async def test_an_azerbaijani_erasure_request_is_verified_and_opened_in_azerbaijani(
+    chat_server: ChatServer, smtp_server: SmtpServer
+) -> None:
+    """ "Hesabımı silin": the address is asked in Azerbaijani, the code mail is written in Azerbaijani, and
+    the opened ticket is announced in Azerbaijani."""
+    session_id = await chat_server.new_session()
+    _, asked = await chat_server.chat(session_id, "Hesabımı silin")
+    assert asked["lang"] == "az" and "e-poçt ünvanı" in asked["replies"][-1]
+    await chat_server.chat(session_id, "aysel@example.test")
+    mail = (await smtp_server.sink.wait_for(lambda m: "aysel@example.test" in m.rcpt_tos))[0]
+    assert "təsdiq kodunuz" in mail.subject and "təsdiq kodunuz" in mail.text
+    _, opened = await chat_server.chat(session_id, extract_code(mail))
+    assert opened["ticket_reference"] and opened["lang"] == "az"
+    assert any("Sorğunuz açıldı" in reply for reply in opened["replies"])

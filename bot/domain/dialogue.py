@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from nlu.intents import RequestKind
-from nlu.language import Language
+from bot.domain.channels import ChannelName
+from bot.domain.language import Language
+from bot.domain.tickets import RequestKind
 
 
 class Step(StrEnum):
@@ -69,3 +70,13 @@ class DialogueState:
             known["lang"] = Language(known["lang"])
         known["offered"] = tuple(str(p) for p in known.get("offered") or ())
         return cls(**known)
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A stored conversation: its id and the state it was left in."""
+
+    id: str
+    channel: ChannelName
+    sender_id: str
+    state: DialogueState
