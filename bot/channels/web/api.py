@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.language import Language
+
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{22}$"
 MESSAGE_ID_MAX = 100
 
@@ -31,14 +33,6 @@ class Author(StrEnum):
 
     PERSON = "person"
     ASSISTANT = "assistant"
-
-
-class Language(StrEnum):
-    """A language the assistant answers in."""
-
-    EN = "en"
-    AZ = "az"
-    RU = "ru"
 
 
 class QuickReplyChoice(BaseModel):

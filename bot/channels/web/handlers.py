@@ -18,7 +18,6 @@ from bot.channels.web.api import (
     Health,
     HistoryMessage,
     HistoryResponse,
-    Language,
     QuickReplyChoice,
     SessionCreated,
 )
@@ -141,7 +140,7 @@ async def chat_handler(request: web.Request) -> web.Response:
         ChatResponse(
             replies=[reply.text for reply in result.replies],
             quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in quick],
-            lang=Language(result.lang.value),
+            lang=result.lang,
             ticket_reference=reference,
             duplicate=result.duplicate,
         )

@@ -55,3 +55,5 @@ def test_the_chat_language_and_quick_reply_payload_are_documented() -> None:
     assert schemas["Language"]["enum"] == ["en", "az", "ru"]
     assert set(schemas["QuickReplyChoice"]["properties"]) == {"payload", "label"}
     assert "lang" in schemas["ChatResponse"]["properties"]
+    chat = build_openapi(version="test")["paths"]["/api/chat"]["post"]
+    assert "`lang`" in chat["description"] and "`payload`" in chat["description"]
