@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOCALE := responses/locale
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
 
-.PHONY: install train run chat test lint typecheck unit rasa bench system-packages clean messages
+.PHONY: install train run chat test lint typecheck unit rasa bench system-packages screenshots clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,11 @@ test: lint typecheck rasa unit
 rasa:
 	bash nlu/engines/build_rasa_env.sh
 
+screenshots: install system-packages
+	$(BIN)/python -m tests.support.screenshots
+
 bench: install rasa
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.sweeper
 	$(BIN)/python -m bench.web_chat

@@ -22,11 +22,11 @@ from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
 from bot.domain.tickets import Requester, RequestKind
-from bot.messages import InboundMessage, OutboundMessage, QuickReply
+from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
 from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
-from policy.answers import PolicyAnswerer
+from policy.answers import PolicyAnswer, PolicyAnswerer
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,17 @@ def chosen_parse(text: str, payload: str | None) -> ParseResult | None:
         return None
     score = IntentScore(intent, 1.0)
     return ParseResult(text=text, intent=score, ranking=(score,))
+
+
+def _quote_meta(reply: Reply) -> dict[str, str]:
+    """The policy passage a reply quotes (its ``quote`` and ``section`` values), as outbound meta."""
+    quote, section = reply.values.get("quote"), reply.values.get("section")
+    answer = quote
+    if isinstance(answer, PolicyAnswer):  # a reply that quotes the policy along the way
+        quote, section = answer.quote, answer.section_path
+    if isinstance(quote, str) and isinstance(section, str) and quote:
+        return {QUOTE_META: quote, QUOTE_SECTION_META: section}
+    return {}
 
 
 def command_parse(text: str) -> ParseResult | None:
@@ -266,7 +277,7 @@ class Conversation:
                 text=self.responses.render_in(lang, reply.template, **reply.values),
                 quick_replies=tuple(QuickReply(p, self._label(p, lang)) for p in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
-                meta=inbound.meta,
+                meta={**inbound.meta, **_quote_meta(reply)},
                 lang=lang,
             )
             for reply in replies
