@@ -142,7 +142,7 @@ async def send_code(
         replies.say(
             "chat/code_resend_too_soon.txt.j2",
             seconds=exc.retry_after_seconds,
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     except CodeDeliveryFailed:
