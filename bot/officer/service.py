@@ -17,9 +17,15 @@ from bot.domain.clock import Clock
 from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.domain.tickets import RequestKind, TicketStatus
 from bot.messages import OutboundMessage
-from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
 from bot.officer.outbox import DeliveryOutbox, enqueue
-from bot.officer.queue import (
+from bot.sla.deadlines import SlaTerms
+from bot.store.conversations import ConversationRepository
+from bot.store.models import Conversation, MessageDirection, Ticket
+from bot.store.officer_models import PendingDelivery
+from bot.store.tickets import OPEN_STATUSES
+from bot.tickets.book import TicketBook
+from bot.tickets.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
+from bot.tickets.queue import (
     EVERY_OPEN_TICKET,
     QueueFilter,
     QueueItem,
@@ -28,12 +34,6 @@ from bot.officer.queue import (
     queue_csv,
     sla_item,
 )
-from bot.sla.deadlines import SlaTerms
-from bot.store.conversations import ConversationRepository
-from bot.store.models import Conversation, MessageDirection, Ticket
-from bot.store.officer_models import PendingDelivery
-from bot.store.tickets import OPEN_STATUSES
-from bot.tickets.book import TicketBook
 from bot.tickets.references import canonical_reference as canonical
 from bot.tickets.service import TicketService
 from bot.tickets.views import TicketView, view_of

@@ -15,8 +15,8 @@ from bot.app import Core
 from bot.domain.channels import ChannelName
 from bot.domain.errors import EmptyReply, RejectionNeedsReason
 from bot.domain.tickets import RequestKind, TicketStatus
-from bot.officer.queue import QueueFilter, SlaMark
 from bot.store.models import Message, MessageDirection, TicketEventKind
+from bot.tickets.queue import QueueFilter, SlaMark
 from tests.officer.conftest import Workspace, build_workspace
 from tests.support.database import FrozenClock
 

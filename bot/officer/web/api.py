@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 from bot.domain.errors import OfficerError, TicketError, TicketNotFound
 from bot.http.json_body import InvalidJsonBody, read_json
 from bot.http.routes import RouteTable
-from bot.officer.queue import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
 from bot.officer.web.openapi import (
     ASSIGN,
@@ -45,6 +44,7 @@ from bot.officer.web.schemas import (
     TicketResult,
 )
 from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWebServices, bearer_token
+from bot.tickets.queue import sla_item
 from bot.tickets.views import TicketView
 
 log = logging.getLogger(__name__)
