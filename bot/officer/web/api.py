@@ -1,7 +1,7 @@
 """The officer JSON API at ``/api/officer``: the dashboard's operations for scripts and tools.
 
 Authentication is ``Authorization: Bearer <token>`` (``privacybot officer token EMAIL``). Handlers only
-translate: validate with the pydantic models, call the OfficerDesk, answer JSON. Errors become
+translate: validate with the pydantic models, call the TicketService, answer JSON. Errors become
 ``{"error": {"code", "message"}}`` in one middleware.
 """
 

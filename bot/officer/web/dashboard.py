@@ -1,4 +1,4 @@
-"""The HTML dashboard at ``/officer``: thin handlers that read a form, call the OfficerDesk and render a
+"""The HTML dashboard at ``/officer``: thin handlers that read a form, call the TicketService and render a
 template (responses/officer/*.html.j2, autoescaped). Sign-in and CSRF checks happen in one middleware;
 refused operations become a page with a clear message in one place (``errors_middleware``)."""
 

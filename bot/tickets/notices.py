@@ -1,0 +1,59 @@
+"""Messages for the person behind a ticket, queued in the transaction of the change that causes them: threaded
+like the ticket on its channel, waiting in the delivery outbox, and kept in the conversation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.tickets import TicketStatus
+from bot.messages import OutboundMessage
+from bot.store.conversations import ConversationRepository
+from bot.store.models import MessageDirection, Ticket
+from bot.store.officer_models import PendingDelivery
+from bot.store.outbox import OutboxRepository
+
+REPLY_TEMPLATE = "officer/reply.txt.j2"
+EXTENDED_TEMPLATE = "officer/deadline_extended.txt.j2"
+CLOSED_TEMPLATES = {
+    TicketStatus.RESOLVED: "officer/ticket_resolved.txt.j2",
+    TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
+}
+OFFICER_META = "author"
+
+
+async def queue_notice(
+    session: AsyncSession, ticket: Ticket, text: str, *, now: datetime, keep_in_conversation: bool
+) -> PendingDelivery:
+    """Queue ``text`` for the requester (threaded like the ticket) and, when ``keep_in_conversation``, keep it
+    in the ticket's conversation (a channel that stores delivered messages itself does not need that)."""
+    message = OutboundMessage(
+        channel=ticket.channel,
+        recipient_id=ticket.requester_sender_id,
+        text=text,
+        ticket_reference=ticket.reference,
+        meta=await thread_meta(session, ticket),
+    )
+    row = OutboxRepository(session).enqueue(message=message, now=now)
+    if ticket.conversation_id and keep_in_conversation:
+        ConversationRepository(session).add_message(
+            conversation_id=ticket.conversation_id,
+            direction=MessageDirection.OUTBOUND,
+            channel=ticket.channel,
+            text=text,
+            at=now,
+            ticket_reference=ticket.reference,
+            meta={OFFICER_META: "officer"},
+        )
+    await session.flush()
+    return row
+
+
+async def thread_meta(session: AsyncSession, ticket: Ticket) -> dict[str, str]:
+    """The channel's thread details: the ticket's own, else its conversation's latest."""
+    stored = ticket.thread_meta
+    if not stored and ticket.conversation_id:
+        conversation = await ConversationRepository(session).get(conversation_id=ticket.conversation_id)
+        stored = conversation.thread_meta if conversation else None
+    return {key: str(value) for key, value in (stored or {}).items() if isinstance(value, str | int)}
