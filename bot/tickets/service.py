@@ -22,10 +22,8 @@ from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock, ensure_utc
 from bot.domain.errors import (
     EmptyReply,
-    ExtensionNotAllowed,
     HandoffNotActive,
     RejectionNeedsReason,
-    TicketClosed,
     TicketNotFound,
 )
 from bot.domain.tickets import (
@@ -38,7 +36,7 @@ from bot.domain.tickets import (
     TicketSummary,
 )
 from bot.identity.codes import normalise_address
-from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months, next_check_at
+from bot.sla.deadlines import SlaTerms
 from bot.store.accounts import AccountRepository
 from bot.store.codes import CodeRepository
 from bot.store.conversations import ConversationRepository
@@ -57,7 +55,8 @@ from bot.tickets.queue import (
     queue_csv,
     sla_item,
 )
-from bot.tickets.references import canonical_reference, new_reference, parse_reference
+from bot.tickets.references import canonical_reference, parse_reference
+from bot.tickets.rules import REQUESTER, assign, change_status, extend, new_ticket, record_reply, verify
 from bot.tickets.views import (
     DeadlineExtension,
     TicketDetail,
@@ -70,7 +69,6 @@ from responses import Responses
 
 log = logging.getLogger(__name__)
 
-REQUESTER = "requester"
 _REFERENCE_TRIES = 5
 
 
@@ -153,29 +151,17 @@ class TicketService:
             )
             return view_of(existing).summary(already_open=True)
         account = await AccountRepository(session).by_email(email=address) if verified and address else None
-        first_due = self._terms.first_response_due(now)
         for _ in range(_REFERENCE_TRIES):
-            ticket = Ticket(
-                reference=new_reference(),
-                kind=kind,
+            ticket = new_ticket(
+                requester,
+                kind,
+                address=address,
+                identity=identity,
+                method=method,
                 priority=priority,
-                status=TicketStatus.AWAITING_VERIFICATION
-                if identity is IdentityStatus.UNVERIFIED
-                else TicketStatus.NEW,
-                channel=requester.channel,
-                requester_sender_id=requester.sender_id,
-                requester_address=address,
-                conversation_id=requester.conversation_id,
-                identity_status=identity,
-                identity_method=method,
                 account_id=account.id if account else None,
-                language=requester.language,
-                created_at=now,
-                updated_at=now,
-                first_response_due=first_due,
-                due_at=self._terms.resolution_due(now),
-                extension_months=0,
-                sla_check_at=next_check_at(first_due, self._terms.reminder_hours, now),
+                now=now,
+                terms=self._terms,
             )
             try:
                 await tickets.insert(ticket)
@@ -218,19 +204,13 @@ class TicketService:
         address = normalise_address(address)
         now = self._clock.now()
         account = await AccountRepository(session).by_email(email=address)
-        ticket.requester_address = address
-        ticket.identity_status = IdentityStatus.VERIFIED
-        ticket.identity_method = method
-        ticket.account_id = account.id if account else None
-        if ticket.status is TicketStatus.AWAITING_VERIFICATION:
-            ticket.status = TicketStatus.NEW
-        ticket.updated_at = now
-        TicketRepository(session).append_event(
-            ticket=ticket,
-            at=now,
-            actor=REQUESTER,
-            event=TicketEventKind.VERIFIED,
-            detail={"method": method.value, "account_known": account is not None},
+        verify(
+            TicketRepository(session),
+            ticket,
+            address=address,
+            method=method,
+            account_id=account.id if account else None,
+            now=now,
         )
         return view_of(ticket).summary()
 
@@ -353,7 +333,7 @@ class TicketService:
             raise EmptyReply()
         async with self._sessionmaker() as session, session.begin():
             ticket = await self._locked(session, reference)
-            first = self._record_reply(session, ticket, officer=officer, at=self._clock.now())
+            first = record_reply(TicketRepository(session), ticket, officer=officer, at=self._clock.now())
             body = self._responses.render(REPLY_TEMPLATE, text=text, reference=ticket.reference)
             row = await self._notify(session, ticket, body)
             view = view_of(ticket)
@@ -367,9 +347,8 @@ class TicketService:
         sets ``first_response_at`` (once) and stops the first-response reminders. Raises TicketNotFound."""
         async with self._sessionmaker() as session, session.begin():
             ticket = await self._locked(session, reference)
-            self._record_reply(
-                session, ticket, officer=officer, at=ensure_utc(at) if at else self._clock.now()
-            )
+            at = ensure_utc(at) if at else self._clock.now()
+            record_reply(TicketRepository(session), ticket, officer=officer, at=at)
             return view_of(ticket)
 
     async def set_status(
@@ -412,7 +391,14 @@ class TicketService:
         TicketClosed, ExtensionNotAllowed."""
         async with self._sessionmaker() as session, session.begin():
             ticket = await self._locked(session, reference)
-            extension = self._extend(session, ticket, months=months, reason=reason, by=officer)
+            extension = extend(
+                TicketRepository(session),
+                ticket,
+                months=months,
+                reason=reason,
+                by=officer,
+                now=self._clock.now(),
+            )
             text = self._responses.render(EXTENDED_TEMPLATE, extension=extension, reference=ticket.reference)
             row = await self._notify(session, ticket, text)
             view = view_of(ticket)
@@ -425,20 +411,28 @@ class TicketService:
         TicketNotFound, TicketClosed, ExtensionNotAllowed."""
         async with self._sessionmaker() as session, session.begin():
             ticket = await self._locked(session, reference)
-            return self._extend(session, ticket, months=months, reason=reason, by=by)
+            return extend(
+                TicketRepository(session), ticket, months=months, reason=reason, by=by, now=self._clock.now()
+            )
 
     async def assign(self, reference: str, assignee: str | None, *, officer: str) -> TicketView:
         """Give the ticket to ``assignee`` (None or blank: nobody). Raises TicketNotFound."""
         async with self._sessionmaker() as session, session.begin():
             ticket = await self._locked(session, reference)
-            self._assign(session, ticket, assignee=(assignee or "").strip() or None, by=officer)
+            assign(
+                TicketRepository(session),
+                ticket,
+                assignee=(assignee or "").strip() or None,
+                by=officer,
+                now=self._clock.now(),
+            )
             return view_of(ticket)
 
     async def take(self, reference: str, *, officer: str, assignee: str) -> TicketView:
         """``assignee`` takes the ticket: assigned to them, and a new ticket becomes in progress."""
         async with self._sessionmaker() as session, session.begin():
             ticket = await self._locked(session, reference)
-            self._assign(session, ticket, assignee=assignee, by=officer)
+            assign(TicketRepository(session), ticket, assignee=assignee, by=officer, now=self._clock.now())
             if ticket.status is TicketStatus.NEW:
                 self._change_status(session, ticket, status=TicketStatus.IN_PROGRESS, by=officer)
             return view_of(ticket)
@@ -497,88 +491,12 @@ class TicketService:
             tuple(transcript_line(m) for m in messages),
         )
 
-    def _record_reply(self, session: AsyncSession, ticket: Ticket, *, officer: str, at: datetime) -> bool:
-        """An officer answered; the first such answer stops the first-response clock. True if it was first."""
-        first = ticket.first_response_at is None
-        TicketRepository(session).append_event(
-            ticket=ticket,
-            at=at,
-            actor=officer,
-            event=TicketEventKind.FIRST_RESPONSE if first else TicketEventKind.OFFICER_REPLIED,
-            detail={},
-        )
-        if first:
-            ticket.first_response_at = at
-            ticket.sla_check_at = None
-            if ticket.status is TicketStatus.NEW:
-                ticket.status = TicketStatus.IN_PROGRESS
-        ticket.updated_at = max(ticket.updated_at, at)
-        return first
-
-    def _extend(
-        self, session: AsyncSession, ticket: Ticket, *, months: int, reason: str, by: str
-    ) -> DeadlineExtension:
-        """Push the resolution deadline by ``months`` (at most two in total), recording the reason."""
-        left = MAX_EXTENSION_MONTHS - ticket.extension_months
-        if ticket.status.is_closed:
-            raise TicketClosed(ticket.reference, ticket.status)
-        if months not in (1, 2) or months > left:
-            raise ExtensionNotAllowed(ticket.reference, left, f"{months} month(s) asked, {left} left")
-        if not reason.strip():
-            raise ExtensionNotAllowed(ticket.reference, left, "an extension needs a reason")
-        now = self._clock.now()
-        previous = ticket.extended_until or ticket.due_at
-        ticket.extension_months += months
-        ticket.extended_until = add_months(ticket.due_at, ticket.extension_months)
-        ticket.extension_reason = reason.strip()
-        ticket.updated_at = now
-        TicketRepository(session).append_event(
-            ticket=ticket,
-            at=now,
-            actor=by,
-            event=TicketEventKind.DEADLINE_EXTENDED,
-            detail={
-                "months": months,
-                "reason": ticket.extension_reason,
-                "previous_due": previous.isoformat(),
-                "extended_until": ticket.extended_until.isoformat(),
-            },
-        )
-        return DeadlineExtension(
-            view_of(ticket), previous, ticket.extended_until, months, ticket.extension_reason
-        )
-
     def _change_status(
         self, session: AsyncSession, ticket: Ticket, *, status: TicketStatus, by: str, note: str | None = None
     ) -> None:
-        """Move the ticket to ``status``; closing it stops the SLA clock."""
-        now = self._clock.now()
-        previous = ticket.status
-        ticket.status = status
-        ticket.updated_at = now
-        if status.is_closed:
-            ticket.closed_at = now
-            ticket.sla_check_at = None
-        elif previous.is_closed:
-            ticket.closed_at = None
-            if ticket.first_response_at is None:
-                ticket.sla_check_at = next_check_at(
-                    ticket.first_response_due, self._terms.reminder_hours, now
-                )
-        detail: dict[str, str] = {"from": previous.value, "to": status.value}
-        if note:
-            detail["note"] = note
-        TicketRepository(session).append_event(
-            ticket=ticket, at=now, actor=by, event=TicketEventKind.STATUS_CHANGED, detail=detail
-        )
-
-    def _assign(self, session: AsyncSession, ticket: Ticket, *, assignee: str | None, by: str) -> None:
-        """Give the ticket to ``assignee`` (None: unassign)."""
-        now = self._clock.now()
-        ticket.assignee = assignee
-        ticket.updated_at = now
-        TicketRepository(session).append_event(
-            ticket=ticket, at=now, actor=by, event=TicketEventKind.ASSIGNED, detail={"assignee": assignee}
+        tickets = TicketRepository(session)
+        change_status(
+            tickets, ticket, status=status, by=by, note=note, now=self._clock.now(), terms=self._terms
         )
 
     async def _notify(self, session: AsyncSession, ticket: Ticket, text: str) -> PendingDelivery:
