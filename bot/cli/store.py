@@ -18,8 +18,8 @@ from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import current_revision, upgrade_database
+from bot.store.ticket_views import TicketDetail, TicketView
 from bot.tickets.service import TicketService
-from bot.tickets.views import TicketDetail, TicketView
 from responses import Responses
 
 T = TypeVar("T")

@@ -10,9 +10,9 @@ from bot.domain.errors import ExtensionNotAllowed, TicketClosed
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, Requester, RequestKind, TicketStatus
 from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months, next_check_at
 from bot.store.models import Ticket, TicketEventKind
+from bot.store.ticket_views import DeadlineExtension, view_of
 from bot.store.tickets import TicketRepository
 from bot.tickets.references import new_reference
-from bot.tickets.views import DeadlineExtension, view_of
 
 REQUESTER = "requester"
 

@@ -43,6 +43,14 @@ from bot.store.conversations import ConversationRepository
 from bot.store.models import Ticket, TicketEventKind
 from bot.store.officer_models import PendingDelivery
 from bot.store.outbox import OutboxRepository
+from bot.store.ticket_views import (
+    DeadlineExtension,
+    TicketDetail,
+    TicketView,
+    audit_entry,
+    transcript_line,
+    view_of,
+)
 from bot.store.tickets import OPEN_STATUSES, ReferenceTaken, TicketRepository
 from bot.tickets.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
 from bot.tickets.notices import CLOSED_TEMPLATES, EXTENDED_TEMPLATE, REPLY_TEMPLATE, queue_notice
@@ -57,14 +65,6 @@ from bot.tickets.queue import (
 )
 from bot.tickets.references import canonical_reference, parse_reference
 from bot.tickets.rules import REQUESTER, assign, change_status, extend, new_ticket, record_reply, verify
-from bot.tickets.views import (
-    DeadlineExtension,
-    TicketDetail,
-    TicketView,
-    audit_entry,
-    transcript_line,
-    view_of,
-)
 from responses import Responses
 
 log = logging.getLogger(__name__)

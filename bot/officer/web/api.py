@@ -44,8 +44,8 @@ from bot.officer.web.schemas import (
     TicketResult,
 )
 from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWebServices, bearer_token
+from bot.store.ticket_views import TicketView
 from bot.tickets.queue import sla_item
-from bot.tickets.views import TicketView
 
 log = logging.getLogger(__name__)
 
