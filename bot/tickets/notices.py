@@ -1,9 +1,12 @@
 """Messages for the person behind a ticket, queued in the transaction of the change that causes them: threaded
-like the ticket on its channel, waiting in the delivery outbox, and kept in the conversation."""
+like the ticket on its channel, waiting in the delivery outbox, and kept in the conversation; and the outbox
+seam that hands them to their channels once that transaction commits."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +24,23 @@ CLOSED_TEMPLATES = {
     TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
 }
 OFFICER_META = "author"
+
+
+class DeliveryReport(Protocol):
+    """What handing queued messages to their channels did."""
+
+    @property
+    def delivered(self) -> int:
+        """How many a channel accepted."""
+        ...
+
+
+class Outbox(Protocol):
+    """Hands just-committed delivery-outbox rows to their channels (``bot.officer.outbox.DeliveryOutbox``)."""
+
+    async def deliver_now(self, ids: Sequence[int]) -> DeliveryReport:
+        """Try the rows ``ids`` at once; a refused one stays queued for the retry loop."""
+        ...
 
 
 async def queue_notice(

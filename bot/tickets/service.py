@@ -12,9 +12,8 @@ hands it to ``outbox`` at once. The actions reach it through the ``RequestDesk``
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -38,8 +37,6 @@ from bot.domain.tickets import (
 from bot.identity.codes import normalise_address
 from bot.sla.deadlines import SlaTerms
 from bot.store.accounts import AccountRepository
-from bot.store.codes import CodeRepository
-from bot.store.conversations import ConversationRepository
 from bot.store.models import Ticket, TicketEventKind
 from bot.store.officer_models import PendingDelivery
 from bot.store.outbox import OutboxRepository
@@ -47,13 +44,11 @@ from bot.store.ticket_views import (
     DeadlineExtension,
     TicketDetail,
     TicketView,
-    audit_entry,
-    transcript_line,
     view_of,
 )
 from bot.store.tickets import OPEN_STATUSES, ReferenceTaken, TicketRepository
 from bot.tickets.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
-from bot.tickets.notices import CLOSED_TEMPLATES, EXTENDED_TEMPLATE, REPLY_TEMPLATE, queue_notice
+from bot.tickets.notices import CLOSED_TEMPLATES, EXTENDED_TEMPLATE, REPLY_TEMPLATE, Outbox, queue_notice
 from bot.tickets.queue import (
     EVERY_OPEN_TICKET,
     QueueFilter,
@@ -70,23 +65,6 @@ from responses import Responses
 log = logging.getLogger(__name__)
 
 _REFERENCE_TRIES = 5
-
-
-class DeliveryReport(Protocol):
-    """What handing queued messages to their channels did."""
-
-    @property
-    def delivered(self) -> int:
-        """How many a channel accepted."""
-        ...
-
-
-class Outbox(Protocol):
-    """Hands just-committed delivery-outbox rows to their channels (``bot.officer.outbox.DeliveryOutbox``)."""
-
-    async def deliver_now(self, ids: Sequence[int]) -> DeliveryReport:
-        """Try the rows ``ids`` at once; a refused one stays queued for the retry loop."""
-        ...
 
 
 class TicketService:
@@ -227,7 +205,9 @@ class TicketService:
             conversation_id=requester.conversation_id,
             channel=requester.channel,
             sender_id=requester.sender_id,
-            addresses=await self._addresses(session, requester),
+            addresses=await TicketRepository(session).proven_addresses(
+                conversation_id=requester.conversation_id
+            ),
         )
         return [view_of(ticket).summary() for ticket in tickets]
 
@@ -255,22 +235,12 @@ class TicketService:
             conversation_id=requester.conversation_id,
             channel=requester.channel,
             sender_id=requester.sender_id,
-            addresses=await self._addresses(session, requester),
+            addresses=await TicketRepository(session).proven_addresses(
+                conversation_id=requester.conversation_id
+            ),
             reference=canonical,
         )
         return found[0] if found else None
-
-    async def _addresses(self, session: AsyncSession, requester: Requester) -> set[str]:
-        """Addresses this conversation proved: by a code, on its own tickets, or kept in its state."""
-        conversation_id = requester.conversation_id
-        addresses = await CodeRepository(session).verified_addresses(conversation_id=conversation_id)
-        addresses |= await TicketRepository(session).verified_addresses(conversation_id=conversation_id)
-        conversation = await ConversationRepository(session).get(conversation_id=conversation_id)
-        if conversation is not None:
-            remembered = (conversation.state or {}).get("verified_address")
-            if isinstance(remembered, str) and remembered:
-                addresses.add(remembered.strip().lower())
-        return addresses
 
     # The officer's side: one transaction per call.
 
@@ -298,26 +268,27 @@ class TicketService:
         """Tickets in ``statuses`` (default: every open status), ``kinds`` and ``channels``, the least time
         left first."""
         async with self._sessionmaker() as session:
-            rows = await TicketRepository(session).listing(
+            return await TicketRepository(session).listing(
                 statuses=statuses or OPEN_STATUSES, kinds=kinds, channels=channels, limit=limit
             )
-            return [view_of(ticket) for ticket in rows]
 
     async def get(self, reference: str) -> TicketView | None:
         """The ticket, or None."""
         async with self._sessionmaker() as session:
-            ticket = await TicketRepository(session).by_reference(reference=canonical_reference(reference))
-            return view_of(ticket) if ticket else None
+            return await TicketRepository(session).view(reference=canonical_reference(reference))
 
     async def detail(self, reference: str, *, transcript_limit: int = 500) -> TicketDetail | None:
         """The ticket with its audit trail and its conversation's transcript, or None."""
         async with self._sessionmaker() as session:
-            return await self._detail(session, canonical_reference(reference), transcript_limit)
+            repository = TicketRepository(session)
+            return await repository.detail(
+                reference=canonical_reference(reference), transcript_limit=transcript_limit
+            )
 
     async def page(self, reference: str) -> TicketPage | None:
         """The ticket page of ``reference``, or None."""
         async with self._sessionmaker() as session:
-            detail = await self._detail(session, canonical_reference(reference), 500)
+            detail = await TicketRepository(session).detail(reference=canonical_reference(reference))
             if detail is None:
                 return None
             ticket = await self._locked(session, detail.ticket.reference, for_update=False)
@@ -472,24 +443,6 @@ class TicketService:
         if ticket is None:
             raise TicketNotFound(canonical)
         return ticket
-
-    async def _detail(
-        self, session: AsyncSession, reference: str, transcript_limit: int
-    ) -> TicketDetail | None:
-        ticket = await TicketRepository(session).by_reference(reference=reference)
-        if ticket is None:
-            return None
-        events = await TicketRepository(session).events(ticket_id=ticket.id)
-        messages = []
-        if ticket.conversation_id:
-            messages = await ConversationRepository(session).transcript(
-                conversation_id=ticket.conversation_id, limit=transcript_limit
-            )
-        return TicketDetail(
-            view_of(ticket),
-            tuple(audit_entry(e) for e in events),
-            tuple(transcript_line(m) for m in messages),
-        )
 
     def _change_status(
         self, session: AsyncSession, ticket: Ticket, *, status: TicketStatus, by: str, note: str | None = None

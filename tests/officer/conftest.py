@@ -1,5 +1,5 @@
 """Fixtures for the officer workspace: the real conversation over the real SQL store (SQLite and
-PostgreSQL), a recording channel per channel name, the delivery outbox and the officer desk."""
+PostgreSQL), a recording channel per channel name, the delivery outbox and the ticket service."""
 
 from __future__ import annotations
 

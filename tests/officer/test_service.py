@@ -1,5 +1,5 @@
-"""The officer desk over the real store: the queue, replies on the ticket's channel, status, extensions,
-assignment and the CSV export."""
+"""The ticket service's officer side over the real store: the queue, replies on the ticket's channel, status,
+extensions, assignment and the CSV export."""
 
 from __future__ import annotations
 
