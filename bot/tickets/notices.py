@@ -10,8 +10,9 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.channels import ChannelName
 from bot.domain.tickets import TicketStatus
-from bot.messages import OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, OutboundMessage
 from bot.store.conversations import ConversationRepository
 from bot.store.models import MessageDirection, Ticket
 from bot.store.officer_models import PendingDelivery
@@ -23,7 +24,6 @@ CLOSED_TEMPLATES = {
     TicketStatus.RESOLVED: "officer/ticket_resolved.txt.j2",
     TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
 }
-OFFICER_META = "author"
 
 
 class DeliveryReport(Protocol):
@@ -48,12 +48,17 @@ async def queue_notice(
 ) -> PendingDelivery:
     """Queue ``text`` for the requester (threaded like the ticket) and, when ``keep_in_conversation``, keep it
     in the ticket's conversation (a channel that stores delivered messages itself does not need that)."""
+    meta = await thread_meta(session, ticket)
+    channel, recipient = ticket.channel, ticket.requester_sender_id
+    if channel is ChannelName.CLI and ticket.requester_address:
+        # A terminal conversation ends when the person quits: the answer goes by email, as promised.
+        channel, recipient = ChannelName.EMAIL, ticket.requester_address
     message = OutboundMessage(
-        channel=ticket.channel,
-        recipient_id=ticket.requester_sender_id,
+        channel=channel,
+        recipient_id=recipient,
         text=text,
         ticket_reference=ticket.reference,
-        meta=await thread_meta(session, ticket),
+        meta={**meta, AUTHOR_META: OFFICER_AUTHOR},
     )
     row = OutboxRepository(session).enqueue(message=message, now=now)
     if ticket.conversation_id and keep_in_conversation:
@@ -64,7 +69,7 @@ async def queue_notice(
             text=text,
             at=now,
             ticket_reference=ticket.reference,
-            meta={OFFICER_META: "officer"},
+            meta={AUTHOR_META: OFFICER_AUTHOR},
         )
     await session.flush()
     return row

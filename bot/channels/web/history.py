@@ -3,15 +3,16 @@ officer's reply) is delivered, so it shows on the next visit even if no page was
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.web.api import Author
+from bot.channels.web.api import Author, PolicyQuote
 from bot.domain.channels import ChannelName
-from bot.messages import OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, QUOTE_META, QUOTE_SECTION_META, OutboundMessage
 from bot.store.conversations import ConversationRepository
 from bot.store.models import MessageDirection
 
@@ -26,6 +27,20 @@ class StoredMessage:
     text: str
     at: datetime
     ticket_reference: str | None = None
+    quote: PolicyQuote | None = None
+
+
+def outbound_author(meta: Mapping[str, str] | None) -> Author:
+    """Who wrote a message sent to the person: the privacy officer or the assistant."""
+    return Author.OFFICER if (meta or {}).get(AUTHOR_META) == OFFICER_AUTHOR else Author.ASSISTANT
+
+
+def quote_of(meta: Mapping[str, str] | None) -> PolicyQuote | None:
+    """The policy passage a message quotes, from its meta (set by the conversation), if any."""
+    values = meta or {}
+    if values.get(QUOTE_META) and values.get(QUOTE_SECTION_META):
+        return PolicyQuote(section=values[QUOTE_SECTION_META], text=values[QUOTE_META])
+    return None
 
 
 class WebHistory(Protocol):
@@ -54,10 +69,11 @@ class SqlWebHistory:
             )
         return [
             StoredMessage(
-                Author.PERSON if row.direction is MessageDirection.INBOUND else Author.ASSISTANT,
+                Author.PERSON if row.direction is MessageDirection.INBOUND else outbound_author(row.meta),
                 row.text,
                 row.at,
                 row.ticket_reference,
+                None if row.direction is MessageDirection.INBOUND else quote_of(row.meta),
             )
             for row in rows
         ]
