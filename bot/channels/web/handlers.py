@@ -16,6 +16,7 @@ from bot.channels.web.api import (
     Health,
     HistoryMessage,
     HistoryResponse,
+    QuickReplyChoice,
     Readiness,
     SessionCreated,
 )
@@ -150,6 +151,8 @@ async def chat_handler(request: web.Request) -> web.Response:
         sender_id=session_id,
         text=chat.text,
         message_id=f"{session_id}/{chat.message_id}" if chat.message_id else None,
+        payload=chat.payload,
+        lang=chat.lang.value if chat.lang else None,
     )
     result = await services.handle(inbound)  # the turn itself waits for an earlier one of this session
     quick = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
@@ -157,7 +160,8 @@ async def chat_handler(request: web.Request) -> web.Response:
     return _json(
         ChatResponse(
             replies=[reply.text for reply in result.replies],
-            quick_replies=list(quick),
+            quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in quick],
+            lang=result.lang,
             ticket_reference=reference,
             duplicate=result.duplicate,
             quotes=[quote_of(reply.meta) for reply in result.replies],

@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.web.api import PushedMessage
+from bot.channels.web.api import PushedMessage, QuickReplyChoice
 from bot.channels.web.history import WebHistory, outbound_author
 from bot.cluster.bus import PushBus, Topic
 from bot.domain.channels import ChannelName
@@ -63,7 +63,7 @@ class WebSocketHub:
             author=outbound_author(message.meta),
             at=datetime.now(UTC),
             text=message.text,
-            quick_replies=list(message.quick_replies),
+            quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in message.quick_replies],
             ticket_reference=message.ticket_reference,
         ).model_dump(mode="json")
         await self._bus.publish(Topic.WEB_CHAT, {"session_id": message.recipient_id, "message": payload})
