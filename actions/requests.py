@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import re
 
-from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from actions.context import (
+    CODE_CHOICES,
+    ActionKind,
+    ActionServices,
+    Choice,
+    Outcome,
+    Turn,
+    TurnReplies,
+    identity_method,
+)
 from bot.domain.dialogue import DialogueState, Step
 from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
@@ -133,13 +142,13 @@ async def send_code(
     """Mail a one-time code to ``address`` and wait for it."""
     desk = _desk(services)
     try:
-        sent = await desk.send_code(turn.requester, address)
+        sent = await desk.send_code(turn.requester, address, lang=turn.lang)
     except ResendTooSoon as exc:
         # The code step goes on, so its choices stay on offer.
         replies.say(
             "chat/code_resend_too_soon.txt.j2",
             seconds=exc.retry_after_seconds,
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     except CodeDeliveryFailed:
@@ -158,7 +167,7 @@ async def continue_with_email(turn: Turn, replies: TurnReplies, services: Action
     email = turn.parse.entity(EntityName.EMAIL)
     if email and services.desk is not None:
         return await send_code(turn, replies, services, turn.state, email)
-    replies.say("chat/ask_email_again.txt.j2", quick_replies=(BUTTON + "cancel",))
+    replies.say("chat/ask_email_again.txt.j2", quick_replies=(Choice.CANCEL,))
     return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
 
 
@@ -169,14 +178,15 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
     email = turn.parse.entity(EntityName.EMAIL)
     if email and email.lower() != (state.code_address or "").lower():
         return await send_code(turn, replies, services, state, email)
-    if _RESEND.search(turn.parse.text) and state.code_address:
+    resend = turn.choice == Choice.RESEND_CODE or _RESEND.search(turn.parse.text)
+    if resend and state.code_address:
         return await send_code(turn, replies, services, state, state.code_address)
     code = typed_code(turn)
     if code is None:
         replies.say(
             "chat/ask_code_again.txt.j2",
             address=mask_address(state.code_address or ""),
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     check = await desk.check_code(turn.requester, code)
@@ -189,12 +199,12 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
         replies.say(
             "chat/code_wrong.txt.j2",
             attempts_left=check.attempts_left,
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
     elif check.result is CodeResult.EXPIRED:
-        replies.say("chat/code_expired.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
+        replies.say("chat/code_expired.txt.j2", quick_replies=CODE_CHOICES)
     elif check.result is CodeResult.LOCKED:
-        replies.say("chat/code_locked.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
+        replies.say("chat/code_locked.txt.j2", quick_replies=CODE_CHOICES)
     else:
         replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
@@ -280,7 +290,7 @@ async def report_status(turn: Turn, replies: TurnReplies, services: ActionServic
             replies.say(
                 "chat/ticket_claim_offer.txt.j2",
                 reference=reference,
-                quick_replies=(BUTTON + "send_ticket_code", BUTTON + "cancel"),
+                quick_replies=(Choice.SEND_TICKET_CODE, Choice.CANCEL),
             )
             return Outcome(ActionKind.REQUEST, state.evolve(claim_reference=reference.upper()))
         replies.say("chat/ticket_status.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
@@ -296,7 +306,7 @@ async def claim_ticket(turn: Turn, replies: TurnReplies, services: ActionService
     state = turn.state
     reference = state.claim_reference or ""
     try:
-        sent = await desk.send_ticket_code(turn.requester, reference)
+        sent = await desk.send_ticket_code(turn.requester, reference, lang=turn.lang)
     except ResendTooSoon as exc:
         replies.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
         return Outcome(ActionKind.REQUEST, state)
@@ -334,7 +344,7 @@ def _say_code_sent(replies: TurnReplies, services: ActionServices, sent: CodeSen
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
-        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+        quick_replies=CODE_CHOICES,
     )
 
 

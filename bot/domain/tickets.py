@@ -148,8 +148,9 @@ class OfficerPresence:
 class RequestDesk(Protocol):
     """Tickets and identity verification, as the actions use them. One instance serves one turn."""
 
-    async def send_code(self, requester: Requester, address: str) -> CodeSent:
-        """Mail a fresh 6-digit code to ``address``. Raises ResendTooSoon, CodeDeliveryFailed."""
+    async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
+        """Mail a fresh 6-digit code to ``address``, the mail written in ``lang`` (the conversation's).
+        Raises ResendTooSoon, CodeDeliveryFailed."""
         ...
 
     async def check_code(self, requester: Requester, code: str) -> CodeCheck:
@@ -188,10 +189,12 @@ class RequestDesk(Protocol):
         """During a live handoff, pass the person's message to the officer."""
         ...
 
-    async def send_ticket_code(self, requester: Requester, reference: str) -> CodeSent | None:
-        """Mail a code to the verified address of ``reference`` (a ticket of another conversation or
-        channel), so the person can prove it is theirs; None when it has no verified address. Raises
-        ResendTooSoon, CodeDeliveryFailed."""
+    async def send_ticket_code(
+        self, requester: Requester, reference: str, *, lang: str = "en"
+    ) -> CodeSent | None:
+        """Mail a code (written in ``lang``) to the verified address of ``reference`` (a ticket of another
+        conversation or channel), so the person can prove it is theirs; None when it has no verified
+        address. Raises ResendTooSoon, CodeDeliveryFailed."""
         ...
 
     async def officer_presence(self) -> OfficerPresence:

@@ -2,7 +2,8 @@
 
 A message kept for a person's next visit (their web page was closed) or refused by their channel
 (Telegram blocked, a mail bounce) gets a ``fallback_at``; once it passes and the person has not come back,
-the message is mailed to the ticket's verified address, the reference in the subject. Rows are claimed
+the message is mailed to the ticket's verified address, the reference in the subject, in the language of the
+ticket's conversation. Rows are claimed
 (``fallback_sent_at`` set, committed) before the mail goes out, so two processes never mail one twice; a
 mail that fails is given back for a later try.
 """
@@ -23,6 +24,7 @@ from bot.mail import MailDeliveryError, MailSender, plain_message
 from bot.store.db import is_postgres
 from bot.store.models import Ticket
 from bot.store.officer_models import DeliveryRoute, PendingDelivery
+from bot.tickets.handoff import requester_language
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class _Claimed:
     reference: str
     address: str
     text: str
+    lang: str
 
 
 class EmailFallback:
@@ -82,8 +85,9 @@ class EmailFallback:
         """Mail every fallback that is due; returns how many went out."""
         sent = 0
         for claimed in await self._claim():
-            subject = self._responses.render(SUBJECT_TEMPLATE, reference=claimed.reference)
-            body = self._responses.render(BODY_TEMPLATE, reference=claimed.reference, text=claimed.text)
+            lang, reference = claimed.lang, claimed.reference
+            subject = self._responses.render_in(lang, SUBJECT_TEMPLATE, reference=reference)
+            body = self._responses.render_in(lang, BODY_TEMPLATE, reference=reference, text=claimed.text)
             message = plain_message(sender=self._from, to=claimed.address, subject=subject, body=body)
             now = self._clock.now()
             try:
@@ -136,7 +140,8 @@ class EmailFallback:
                     row.fallback_at = None  # nowhere else to send it: the channel keeps trying
                     continue
                 row.fallback_sent_at = now
-                claimed.append(_Claimed(row.id, ticket.reference, address, row.text))
+                lang = await requester_language(session, ticket)
+                claimed.append(_Claimed(row.id, ticket.reference, address, row.text, lang))
         return claimed
 
 

@@ -27,10 +27,10 @@ from bot.officer.fallback import EmailFallback
 from bot.officer.inbox import INBOX_TOPIC, InboxFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
-from bot.officer.service import OfficerDesk
 from bot.officer.web import OfficerWebServices, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
+from bot.tickets.service import TicketService
 from responses import Responses
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class TelegramEndpoint(Protocol):
 class OfficerWorkspace:
     """The built workspace; :meth:`start` runs the outbox retry and the alert feed in the background."""
 
-    desk: OfficerDesk
+    desk: TicketService
     accounts: OfficerAccounts
     notifications: OfficerNotifications
     outbox: DeliveryOutbox
@@ -105,7 +105,7 @@ def build_officer_workspace(
         delay=timedelta(minutes=settings.offline_delivery_minutes),
     )
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
-    desk = OfficerDesk(
+    desk = TicketService(
         sessionmaker,
         clock=clock,
         terms=SlaTerms.from_settings(settings),

@@ -1,5 +1,5 @@
 """Fixtures for the officer workspace: the real conversation over the real SQL store (SQLite and
-PostgreSQL), a recording channel per channel name, the delivery outbox and the officer desk."""
+PostgreSQL), a recording channel per channel name, the delivery outbox and the ticket service."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from bot.mail.smtp import SmtpMailSender
 from bot.messages import InboundMessage, OutboundMessage
 from bot.officer.fallback import EmailFallback
 from bot.officer.outbox import DeliveryOutbox
-from bot.officer.service import OfficerDesk
 from bot.sla.deadlines import SlaTerms
 from bot.tickets.desk import sql_turn_store_factory
+from bot.tickets.service import TicketService
 from tests.support.core import make_settings as make_core_settings
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer
@@ -56,7 +56,7 @@ class Workspace:
     """The pieces a test drives: the conversation (as a channel would), the desk, the outbox, channels."""
 
     conversation: Conversation
-    desk: OfficerDesk
+    desk: TicketService
     outbox: DeliveryOutbox
     channels: dict[ChannelName, RecordingChannel]
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -101,7 +101,7 @@ def build_workspace(
             delay=timedelta(minutes=settings.offline_delivery_minutes),
         )
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
-    desk = OfficerDesk(
+    desk = TicketService(
         sessionmaker,
         clock=clock,
         terms=SlaTerms.from_settings(settings),

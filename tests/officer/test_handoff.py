@@ -141,3 +141,19 @@ async def test_ending_a_handoff_leaves_the_status_alone(workspace: Workspace) ->
     assert started.outcome is not None and started.outcome.ticket_reference
     ended = await workspace.desk.end_handoff(started.outcome.ticket_reference, officer="o@x.test")
     assert ended.status is TicketStatus.NEW and ended.closed_at is None
+
+
+async def test_the_officer_s_messages_reach_the_person_in_the_conversation_s_language(
+    workspace: Workspace,
+) -> None:
+    """A person who asked for a human in Russian gets the officer's signature and the end of the handoff in
+    Russian; the officer's own words pass through as written."""
+    started = await workspace.say("Соедините меня, пожалуйста, с живым сотрудником")
+    assert started.outcome is not None and started.outcome.ticket_reference
+    reference = started.outcome.ticket_reference
+    assert "Я передал этот разговор" in started.replies[0].text
+    await workspace.desk.reply(reference, "Hello, I am on it.", officer="o@x.test")
+    signed = workspace.channels[ChannelName.WEB].sent[-1].text
+    assert signed.startswith("Hello, I am on it.") and "ответственный за защиту данных ZynorLink" in signed
+    await workspace.desk.end_handoff(reference, officer="o@x.test")
+    assert "С вами снова помощник" in workspace.channels[ChannelName.WEB].sent[-1].text

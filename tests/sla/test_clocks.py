@@ -11,7 +11,7 @@ from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.sla.clocks import next_sla_check, parse_key, reminders_within, still_watched, watched_deadlines
 from bot.sla.deadlines import SlaDeadline, SlaEventKind, SlaTerms, add_months
-from bot.tickets.views import TicketView
+from bot.store.ticket_views import TicketView
 
 CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TERMS = SlaTerms()

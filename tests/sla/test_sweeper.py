@@ -22,11 +22,10 @@ from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import SlaNotification, TicketEvent, TicketEventKind
-from bot.tickets.service import TicketService
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer
-from tests.tickets.helpers import TERMS, desk_session, new_conversation
+from tests.tickets.helpers import TERMS, desk_session, new_conversation, ticket_service
 
 
 class RecordingNotifier:
@@ -126,9 +125,7 @@ async def test_first_response_stops_reminders(
     notifier = RecordingNotifier()
     clock.set(ticket.first_response_due - timedelta(hours=24))
     await sweeper(sessionmaker, clock, notifier).sweep_once()
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).record_officer_reply(
-        ticket.reference, "officer:kim"
-    )
+    await ticket_service(sessionmaker, clock).record_officer_reply(ticket.reference, "officer:kim")
     clock.set(ticket.first_response_due + timedelta(hours=1))
     await sweeper(sessionmaker, clock, notifier).sweep_once()
     assert notifier.keys == [(ticket.reference, "reminder_24h")]
@@ -139,7 +136,7 @@ async def test_closed_ticket_gets_no_reminder(
 ) -> None:
     """A rejected ticket is out of the SLA sweep."""
     ticket = await open_ticket(sessionmaker, clock)
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).set_status(
+    await ticket_service(sessionmaker, clock).record_status(
         ticket.reference, TicketStatus.REJECTED, "officer:kim"
     )
     notifier = RecordingNotifier()
@@ -282,7 +279,7 @@ async def test_due_date_is_reminded_and_escalated_after_the_first_response(
     """Once answered, the ticket is still watched on its 30-day due date: a reminder 24 h before and an
     escalation when it passes, mailed to the officer with the due date named."""
     ticket = await open_ticket(sessionmaker, clock)
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).record_officer_reply(ticket.reference, "o@x")
+    await ticket_service(sessionmaker, clock).record_officer_reply(ticket.reference, "o@x")
     mail = SmtpMailSender(host=smtp_server.host, port=smtp_server.port)
     notifier = MailOfficerNotifier(
         mail, Responses(), officer_email="privacy@zynorlink.example", mail_from="bot@zynorlink.example"
@@ -307,7 +304,7 @@ async def test_extended_due_date_gets_its_own_reminders_across_a_restart(
     """An extension replaces the original due date's milestones by the extended date's; a restarted sweeper
     sends each of them once and nothing for the superseded date."""
     ticket = await open_ticket(sessionmaker, clock)
-    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    service = ticket_service(sessionmaker, clock)
     await service.record_officer_reply(ticket.reference, "o@x")
     clock.advance(days=10)
     extension = await service.extend_deadline(ticket.reference, 1, "Archived records to search", "o@x")

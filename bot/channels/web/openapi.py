@@ -13,6 +13,7 @@ from bot.channels.web.api import (
     Health,
     HistoryResponse,
     PushedMessage,
+    Readiness,
     SessionCreated,
 )
 from bot.http.openapi import component_schemas, json_answer, json_content
@@ -25,6 +26,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     PushedMessage,
     ErrorResponse,
     Health,
+    Readiness,
 )
 _SESSION_PARAMETER = {
     "name": "session_id",
@@ -43,7 +45,15 @@ _LIMITED = _error("Too many messages from this session or address; see Retry-Aft
 HEALTH: dict[str, Any] = {
     "operationId": "health",
     "summary": "Liveness check",
-    "responses": {"200": json_answer("The server is up.", Health)},
+    "responses": {"200": json_answer("The server is up; its database and Redis.", Health)},
+}
+READY: dict[str, Any] = {
+    "operationId": "readiness",
+    "summary": "Readiness check (may this worker take traffic)",
+    "responses": {
+        "200": json_answer("The worker takes traffic.", Readiness),
+        "503": json_answer("The worker is starting, stopping or cut off.", Readiness),
+    },
 }
 CREATE_SESSION: dict[str, Any] = {
     "operationId": "createSession",
@@ -53,6 +63,12 @@ CREATE_SESSION: dict[str, Any] = {
 CHAT: dict[str, Any] = {
     "operationId": "chat",
     "summary": "Send a message and read the assistant's replies",
+    "description": (
+        "Replies come in the conversation's language (`lang` of the answer): the language of the person's "
+        "messages, or the one set by the optional `lang` field (en, az, ru; the widget's language switch), "
+        "kept for later turns. A tapped quick reply is sent as its `label` in `text` and its `payload` in "
+        "`payload`."
+    ),
     "requestBody": {"required": True, "content": json_content(ChatRequest)},
     "responses": {
         "200": json_answer("The replies.", ChatResponse),

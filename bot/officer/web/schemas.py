@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
-from bot.officer.queue import QueueItem, SlaMark, TicketPage
 from bot.store.accounts import AccountEntry
 from bot.store.models import MessageDirection, TicketEventKind
 from bot.store.officer_models import DeliveryRoute
-from bot.tickets.views import Author
+from bot.store.ticket_views import Author
+from bot.tickets.queue import QueueItem, SlaMark, TicketPage
 
 
 class OfficerTicket(BaseModel):

@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.identity.directory import AccountDirectory
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
-from bot.officer.service import OfficerDesk
+from bot.tickets.service import TicketService
 from responses import Responses
 
 SESSION_COOKIE = "pb_officer"
@@ -71,7 +71,7 @@ class LiveSockets(Protocol):
 class OfficerWebServices:
     """What the officer handlers use, built once by the wiring point."""
 
-    desk: OfficerDesk
+    desk: TicketService
     accounts: OfficerAccounts
     responses: Responses
     directory: AccountDirectory

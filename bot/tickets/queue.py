@@ -13,8 +13,8 @@ from enum import StrEnum
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import RequestKind, TicketStatus
 from bot.identity.directory import spreadsheet_safe
-from bot.officer.delivery_log import DeliveryRecord
-from bot.tickets.views import TicketDetail, TicketView
+from bot.store.outbox import DeliveryRecord
+from bot.store.ticket_views import TicketDetail, TicketView
 
 DUE_SOON = timedelta(hours=24)
 
