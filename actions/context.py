@@ -18,6 +18,7 @@ class ActionKind(StrEnum):
     """The kind of thing the assistant did with a message (the `action` key of `privacybot ask --json`)."""
 
     ANSWER = "answer"
+    NOT_COVERED = "not_covered"
     REQUEST = "request"
     HANDOFF = "handoff"
     SMALLTALK = "smalltalk"

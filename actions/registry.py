@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Services, Turn
 from actions.handoff import hand_off
-from actions.policy_answers import answer_question, quote_answer
+from actions.policy_answers import answer_question, find_answer, quote_answer, say_not_covered
 from actions.requests import (
     cancel_request,
     continue_with_code,
@@ -20,7 +20,7 @@ from actions.requests import (
 from actions.smalltalk import small_talk
 from bot.conversation.state import Step
 from nlu.intents import EntityName, Intent
-from policy.answers import PolicyAnswer
+from policy.answers import NoAnswer, PolicyAnswer
 
 Action = Callable[[Turn, Outbox, Services], Awaitable[Outcome]]
 
@@ -29,6 +29,8 @@ CONFIDENT = 0.35
 # Two intents this close, both plausible, and the person is asked which one they meant.
 AMBIGUOUS_MARGIN = 0.05
 PLAUSIBLE = 0.25
+# Policy-question intents together this likely, the best of them first: a policy question, whichever.
+POLICY_MASS = 0.5
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
 
@@ -54,6 +56,10 @@ ACTIONS: dict[Intent, Action] = {
     Intent.HUMAN_HANDOFF: hand_off,
     Intent.TICKET_STATUS: report_status,
 }
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith(("?", "？", "؟"))
 
 
 def _is_cancel(turn: Turn) -> bool:
@@ -120,13 +126,25 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     still answer it plainly; else ask which reading was meant, and after repeated failures hand off."""
     parse = turn.parse
     top = parse.intent.intent
-    if top.is_policy_question and parse.intent.confidence >= PLAUSIBLE:
+    policy_mass = sum(s.confidence for s in parse.ranking if s.intent.is_policy_question)
+    if top.is_policy_question and (parse.intent.confidence >= PLAUSIBLE or policy_mass >= POLICY_MASS):
         return await answer_question(turn, outbox, services)
     if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
-        answer = services.answerer.answer(parse.text)
-        if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
+        answer = await find_answer(parse, services)
+        # Not taken for a policy question: answer only when the policy plainly names the thing asked.
+        if (
+            isinstance(answer, PolicyAnswer)
+            and answer.specific
+            and (answer.coverage >= 0.75 or answer.certain)
+        ):
             quote_answer(answer, outbox, services)
             return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
+        if top is Intent.OUT_OF_SCOPE and parse.intent.confidence >= CONFIDENT and _is_question(parse.text):
+            # Understood well enough: a question the policy has nothing on. Say so; offer the officer.
+            missing = answer.missing if isinstance(answer, NoAnswer) else ()
+            say_not_covered(missing, outbox, services)
+            state = turn.state.evolve(misunderstood=0, offered_handoff=True)
+            return Outcome(ActionKind.NOT_COVERED, state)
     candidates = tuple(
         s.intent
         for s in parse.ranking[:3]

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "var"
     model_cache_dir: Path | None = None
     nlu_engine: NluEngineName = NluEngineName.EMBEDDED
+    # Sentence embeddings (semantic retrieval and topic classification) beside the lexical search.
+    semantic: bool = True
     rasa_url: str | None = None
     log_level: str = "INFO"
     testing: bool = False

@@ -14,6 +14,7 @@ from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
 from bot.messages import InboundMessage, OutboundMessage
 from nlu.intents import EntityName, Intent, RequestKind
+from nlu.markup import readable_text
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswerer
 from responses import Responses
@@ -165,7 +166,9 @@ class Conversation:
             outbox.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
             outcome = Outcome(ActionKind.FALLBACK, state)
             return TurnResult(self._render(outbox.replies, inbound), None, outcome)
-        parse = command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
+        # Understanding reads the person's own words (no markup, quoted replies or signature); the
+        # stored message keeps what was sent.
+        parse = command_parse(text) or await self.nlu.parse(readable_text(text)[:NLU_MAX_CHARS])
         turn = Turn(
             parse=parse,
             state=state,

@@ -37,6 +37,14 @@ def test_ask_prints_the_reply() -> None:
     assert "12 months" in out.stdout
 
 
+def test_ask_json_not_covered_has_no_section() -> None:
+    """`not_covered` is the explicit decline: section null; an `answer` always names its section."""
+    declined = json.loads(run_ask("--json", "How much does a course cost?").stdout)
+    assert declined["action"] == "not_covered" and declined["section"] is None
+    answered = json.loads(run_ask("--json", "Do you use cookies?").stdout)
+    assert answered["action"] == "answer" and answered["section"]
+
+
 def test_ask_json_has_the_contract_keys() -> None:
     """`ask --json` prints one object with exactly the documented keys."""
     out = run_ask("--json", "please delete my account")
