@@ -16,7 +16,7 @@ from nlu.result import NluEngine
 from nlu.training_data import load_training_data
 from policy.answers import PolicyAnswerer
 from policy.document import load_policy
-from policy.encoder import E5Encoder
+from policy.encoder import E5Encoder, SentenceEncoder
 from policy.search import PolicyIndex
 from policy.semantic import SemanticIndex
 from responses import Responses
@@ -61,15 +61,21 @@ def build_mail_sender(settings: Settings) -> MailSender:
     return SpoolMailSender(spool)
 
 
-def build_core(settings: Settings, *, progress: ProgressCallback | None = None) -> Core:
-    """Load the policy and the NLU model (training it if the data changed) and the templates."""
+def build_core(
+    settings: Settings,
+    *,
+    progress: ProgressCallback | None = None,
+    encoder: SentenceEncoder | None = None,
+) -> Core:
+    """Load the policy and the NLU model (training it if the data changed) and the templates.
+    ``encoder`` replaces the default sentence encoder (bench/encoders.py compares candidates)."""
     model = load_or_train(settings.model_dir, progress=progress)
     profiles = {intent.value: p for intent, p in model.profiles.items() if intent.is_policy_question}
     index = PolicyIndex(load_policy(settings.policy))
     if settings.semantic:
         # Vectors of the passages and training questions are cached beside the models: only new
         # texts are embedded (seconds), and the encoder itself loads on the first message that needs it.
-        encoder = E5Encoder()
+        encoder = encoder or E5Encoder()
         examples = [(e.text, e.intent) for e in load_training_data().examples]
         intents = SemanticIntents(examples, encoder, cache_dir=settings.model_dir)
         semantic = SemanticIndex(index.passages, encoder, cache_dir=settings.model_dir)

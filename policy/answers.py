@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -42,8 +42,8 @@ FAST_COVERAGE = 0.85
 LEXICAL_WEIGHT = 0.05
 SPECIFIC_WEIGHT = 0.2
 TOPIC_WEIGHT = 0.8
-# A passage this much closer to the question than any other gets this bonus.
-STANDOUT_LEAD = 0.04
+# A passage this much closer to the question than any passage of another section gets this bonus.
+STANDOUT_LEAD = 0.03
 STANDOUT_BONUS = 0.5
 # A section's fit to a topic: exp(gap to the best section / this). Small: the topic's own sections.
 TOPIC_TEMPERATURE = 0.02
@@ -208,11 +208,12 @@ class PolicyAnswerer:
             + LEXICAL_WEIGHT * lexical
             + SPECIFIC_WEIGHT * np.asarray(relative) * np.asarray(coverage) ** 2
         )
-        if len(sims) > 1:
-            # A passage clearly closer than every other names the thing asked, whatever the topic says.
-            first, second = np.partition(sims, -2)[-2:][::-1]
-            if first - second >= STANDOUT_LEAD:
-                scores[int(sims.argmax())] += STANDOUT_BONUS
+        closest = int(sims.argmax())
+        elsewhere = sims[self._section_of != self._section_of[closest]]
+        if len(elsewhere) and sims[closest] - elsewhere.max() >= STANDOUT_LEAD:
+            # A passage clearly closer than any of another section names the thing asked, whatever the
+            # topic says (a table row with its retention period, in the collection section).
+            scores[closest] += STANDOUT_BONUS
         by_section = np.full(n_sections, -np.inf)
         np.maximum.at(by_section, self._section_of, scores)
         prior = np.zeros(n_sections)
@@ -230,18 +231,12 @@ class PolicyAnswerer:
         close = float(sims[position]) >= SPECIFIC_SIMILARITY or coverage[position] >= MIN_COVERAGE
         # Nearly every word unknown: another language, where only the meaning can tell.
         foreign = unknown_share >= FOREIGN_SHARE
-        specific = (
-            float(sims[position]) >= SPECIFIC_SIMILARITY
-            if foreign
-            else close and unknown_share < UNKNOWN_SHARE_NAMED
-        )
-        answer = self._quote(chosen, coverage[position])
-        return PolicyAnswer(
-            quote=answer.quote,
-            section=answer.section,
-            section_path=answer.section_path,
-            coverage=answer.coverage,
-            is_contact=answer.is_contact,
+        if foreign:
+            specific = float(sims[position]) >= FOREIGN_SPECIFIC_SIMILARITY
+        else:
+            specific = close and unknown_share < UNKNOWN_SHARE_NAMED
+        return replace(
+            self._quote(chosen, coverage[position]),
             specific=specific,
             # Naming the missing words helps only when they are the few odd ones out (in another
             # language, every word is one the policy never uses).

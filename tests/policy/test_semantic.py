@@ -80,6 +80,7 @@ def test_russian_question_finds_the_payment_records_bullet(core: Core) -> None:
     """A Russian question on how long payment data is kept quotes the payment-records bullet."""
     answer = ask(core, "Как долго вы храните платёжные данные?")
     assert isinstance(answer, PolicyAnswer) and answer.quote.startswith("Payment records")
+    assert answer.specific
 
 
 def test_russian_sharing_question_finds_the_sharing_sections(core: Core) -> None:
