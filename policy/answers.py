@@ -121,6 +121,8 @@ class PolicyAnswerer:
         column = {s: n for n, s in enumerate(self._sections)}
         self._section_of = np.array([column[p.section] for p in self._passages], dtype=np.int64)
         self._topic_fit = self._fit_topics(topic_vectors or {}, semantic)
+        title = index.document.title
+        self._preamble = self._sections.index(title) if title in self._sections else -1
 
     def _fit_topics(
         self, topic_vectors: Mapping[str, np.ndarray], semantic: SemanticIndex | None
@@ -208,6 +210,11 @@ class PolicyAnswerer:
             + LEXICAL_WEIGHT * lexical
             + SPECIFIC_WEIGHT * np.asarray(relative) * np.asarray(coverage) ** 2
         )
+        # The preamble before the first heading introduces the policy; it answers only when nothing else can.
+        preamble = self._section_of == self._preamble
+        if not preamble.all():
+            scores = np.where(preamble, -np.inf, scores)
+            sims = np.where(preamble, -1.0, sims)
         closest = int(sims.argmax())
         elsewhere = sims[self._section_of != self._section_of[closest]]
         if len(elsewhere) and sims[closest] - elsewhere.max() >= STANDOUT_LEAD:
