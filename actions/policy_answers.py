@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from nlu.result import ParseResult
 from policy.answers import NoAnswer, PolicyAnswer
 
 
-def quote_answer(answer: PolicyAnswer, outbox: Outbox, services: Services) -> None:
+def quote_answer(answer: PolicyAnswer, replies: TurnReplies, services: ActionServices) -> None:
     """Queue the reply quoting ``answer`` (saying first when the policy does not name the exact thing)."""
-    outbox.say(
+    replies.say(
         "chat/policy_answer.txt.j2",
         quote=answer.quote,
         section=answer.section_path,
@@ -22,15 +22,15 @@ def quote_answer(answer: PolicyAnswer, outbox: Outbox, services: Services) -> No
     )
 
 
-def say_not_covered(missing: tuple[str, ...], outbox: Outbox, services: Services) -> None:
+def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: ActionServices) -> None:
     """Queue the reply that the policy does not answer this, offering the privacy officer."""
-    outbox.say(
+    replies.say(
         "chat/not_covered.txt.j2",
         missing=missing,
         can_hand_off=services.desk is not None,
         officer_email=services.terms.officer_email,
         first_response_hours=services.terms.first_response_hours,
-        quick_replies=("Talk to the privacy officer",),
+        quick_replies=(BUTTON + "talk_to_the_officer",),
     )
 
 
@@ -39,7 +39,7 @@ def policy_topics(parse: ParseResult) -> dict[str, float]:
     return {s.intent.value: s.confidence for s in parse.ranking if s.intent.is_policy_question}
 
 
-async def find_answer(parse: ParseResult, services: Services) -> PolicyAnswer | NoAnswer:
+async def find_answer(parse: ParseResult, services: ActionServices) -> PolicyAnswer | NoAnswer:
     """The policy's answer to the parsed message (an encoder call, if needed, in a worker thread)."""
     intent = parse.intent.intent
     topic = intent.value if intent.is_policy_question else None
@@ -49,12 +49,12 @@ async def find_answer(parse: ParseResult, services: Services) -> PolicyAnswer | 
     return await asyncio.to_thread(answerer.answer, parse.text, topic=topic, topics=policy_topics(parse))
 
 
-async def answer_question(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Quote the passage that answers the question, or say the policy does not cover it."""
     result = await find_answer(turn.parse, services)
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
     if isinstance(result, NoAnswer):
-        say_not_covered(result.missing, outbox, services)
+        say_not_covered(result.missing, replies, services)
         return Outcome(ActionKind.NOT_COVERED, state.evolve(offered_handoff=True))
-    quote_answer(result, outbox, services)
+    quote_answer(result, replies, services)
     return Outcome(ActionKind.ANSWER, state, section=result.section)

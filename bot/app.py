@@ -17,6 +17,7 @@ from nlu.training_data import load_training_data
 from policy.answers import PolicyAnswerer
 from policy.document import load_policy
 from policy.encoder import E5Encoder, SentenceEncoder
+from policy.organisation import organisation_name
 from policy.search import PolicyIndex
 from policy.semantic import SemanticIndex
 from responses import Responses
@@ -71,7 +72,8 @@ def build_core(
     ``encoder`` replaces the default sentence encoder (bench/encoders.py compares candidates)."""
     model = load_or_train(settings.model_dir, progress=progress)
     profiles = {intent.value: p for intent, p in model.profiles.items() if intent.is_policy_question}
-    index = PolicyIndex(load_policy(settings.policy))
+    document = load_policy(settings.policy)
+    index = PolicyIndex(document)
     if settings.semantic:
         # Vectors of the passages and training questions are cached beside the models: only new
         # texts are embedded (seconds), and the encoder itself loads on the first message that needs it.
@@ -85,9 +87,10 @@ def build_core(
     else:
         answerer = PolicyAnswerer(index, profiles)
         engine = EmbeddedEngine(model)
+    organisation = settings.organisation or organisation_name(document)
     terms = ServiceTerms(
         first_response_hours=settings.first_response_hours,
         resolution_days=settings.resolution_days,
         officer_email=settings.officer_email,
     )
-    return Core(settings, engine, answerer, Responses(), terms)
+    return Core(settings, engine, answerer, Responses(organisation=organisation), terms)
