@@ -30,8 +30,6 @@ CONFIDENT = 0.35
 # Two intents this close, both plausible, and the person is asked which one they meant.
 AMBIGUOUS_MARGIN = 0.05
 PLAUSIBLE = 0.25
-# Policy-question intents together this likely, the best of them first: a policy question, whichever.
-POLICY_MASS = 0.5
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
 
@@ -129,8 +127,8 @@ async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices)
     still answer it plainly; else ask which reading was meant, and after repeated failures hand off."""
     parse = turn.parse
     top = parse.intent.intent
-    policy_mass = sum(s.confidence for s in parse.ranking if s.intent.is_policy_question)
-    if top.is_policy_question and (parse.intent.confidence >= PLAUSIBLE or policy_mass >= POLICY_MASS):
+    if top.is_policy_question:
+        # The likeliest reading is a policy question: the semantic answerer decides, or says not covered.
         return await answer_question(turn, replies, services)
     if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
         answer = await find_answer(parse, services)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlu.engines.semantic import SemanticIntents
+from nlu.engines.semantic import SemanticIntents, takes_part
 from nlu.entities import RegexEntities
 from nlu.features import Vectoriser, raw_features
 from nlu.intents import EntityName, Intent
@@ -221,10 +221,18 @@ class EmbeddedEngine:
         )
 
     def _fuse(self, probs: np.ndarray, votes: dict[Intent, float]) -> np.ndarray:
+        """The neighbours re-divide, by meaning, the probability the word features give the intents they
+        know (policy questions, out of scope); requests and small talk keep theirs."""
         if not votes:
             return probs
+        known = np.zeros(len(probs), dtype=bool)
         neighbours = np.zeros_like(probs)
+        for intent in self._column:
+            known[self._column[intent]] = takes_part(intent)
         for intent, share in votes.items():
             if intent in self._column:
                 neighbours[self._column[intent]] = share
-        return (1 - SEMANTIC_WEIGHT) * probs + SEMANTIC_WEIGHT * neighbours
+        mass = probs[known].sum()
+        fused = probs.copy()
+        fused[known] = (1 - SEMANTIC_WEIGHT) * probs[known] + SEMANTIC_WEIGHT * mass * neighbours[known]
+        return fused
