@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 4)
     sweep_interval_seconds: float = Field(60.0, gt=0)
 
+    # Several workers: shared rate limits and push fan-out (unset: one process, kept in memory), and the
+    # lease after which another worker takes over IMAP / Telegram polling from one that died
+    redis_url: str | None = None
+    lease_seconds: float = Field(30.0, ge=1)
+    # Load balancers whose X-Forwarded-For names the client (for the per-address rate limit)
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
     # Outgoing mail (codes, replies, officer notifications)
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -107,12 +114,35 @@ class Settings(BaseSettings):
     # trusts none, so every From address is only claimed and verified by a mailed code.
     imap_authserv_id: str | None = None
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("PRIVACYBOT_REDIS_URL must start with redis:// or rediss://")
+        return value or None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("reminder_hours", mode="before")
     @classmethod
     def _split_hours(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
+
+    @model_validator(mode="after")
+    def _cluster_shares_the_key(self) -> Settings:
+        if self.redis_url and self.secret_key is None:
+            raise ValueError(
+                "PRIVACYBOT_REDIS_URL (several workers) needs PRIVACYBOT_SECRET_KEY, shared by every worker, "
+                "so that a session id issued by one is valid at all"
+            )
+        return self
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> Settings:

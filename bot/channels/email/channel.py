@@ -25,11 +25,12 @@ from bot.channels.email.compose import (
     thread_meta,
     thread_reference,
 )
-from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
+from bot.channels.email.guards import SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
 from bot.channels.email.outgoing import mail_outbound
 from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
 from bot.channels.email.pending import PendingReplies
+from bot.cluster.ratelimit import RateLimiter
 from bot.conversation.engine import TurnResult
 from bot.domain.channels import ChannelName
 from bot.mail import MailSender
@@ -54,7 +55,7 @@ class EmailChannel:
         mail_sender: MailSender,
         pending: PendingReplies,
         responses: Responses,
-        limiter: ReplyLimiter,
+        limiter: RateLimiter,
         mail_from: str,
         own_addresses: tuple[str, ...],
         authserv_id: str | None,
@@ -156,7 +157,7 @@ class EmailChannel:
             await mailbox.quarantine(uid)
             return
         reason = skip_reason(mail.message, mail.sender, self._own_addresses)
-        if reason is None and not self._limiter.allows(mail.sender):
+        if reason is None and not await self._limiter.allows(hash_address(mail.sender)):
             reason = SkipReason.RATE_LIMITED
         if reason is not None:
             log.info("mail uid %s from %s not answered: %s", uid, hash_address(mail.sender), reason.value)
@@ -172,7 +173,7 @@ class EmailChannel:
             result.replies, sender=self._mail_from, responses=self._responses, seed=mail.message_id
         )
         path = self._pending.put(reply)
-        self._limiter.record(mail.sender)
+        await self._limiter.record(hash_address(mail.sender))
         await mailbox.mark_done(uid)
         await self._pending.send(path)
 
