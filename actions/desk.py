@@ -83,6 +83,7 @@ class CodeResult(StrEnum):
     WRONG = "wrong"
     EXPIRED = "expired"
     LOCKED = "locked"
+    COOLING_OFF = "cooling_off"
     MISSING = "missing"
 
 
@@ -106,11 +107,13 @@ class CodeSent:
 
 @dataclass(frozen=True)
 class CodeCheck:
-    """The result of checking a code; ``address`` is the verified address when accepted."""
+    """The result of checking a code; ``address`` is the verified address when accepted;
+    ``retry_after_seconds`` is how long a cooling-off lasts."""
 
     result: CodeResult
     attempts_left: int
     address: str | None = None
+    retry_after_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,14 @@ class ResendTooSoon(DeskError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class CodeCoolingOff(DeskError):
+    """Too many wrong codes for this address or conversation lately: no code for a while."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"cooling off for {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class CodeDeliveryFailed(DeskError):
     """The mail with the code could not be sent."""
 
@@ -150,7 +161,8 @@ class RequestDesk(Protocol):
     """Tickets and identity verification, as the actions use them. One instance serves one turn."""
 
     async def send_code(self, requester: Requester, address: str) -> CodeSent:
-        """Mail a fresh 6-digit code to ``address``. Raises ResendTooSoon, CodeDeliveryFailed."""
+        """Mail a fresh 6-digit code to ``address``. Raises ResendTooSoon, CodeCoolingOff,
+        CodeDeliveryFailed."""
         ...
 
     async def check_code(self, requester: Requester, code: str) -> CodeCheck:

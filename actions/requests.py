@@ -6,6 +6,7 @@ import re
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
 from actions.desk import (
+    CodeCoolingOff,
     CodeDeliveryFailed,
     CodeResult,
     IdentityMethod,
@@ -25,6 +26,9 @@ _RESEND = re.compile(
     re.I,
 )
 _SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
+# Six digits, also typed with single spaces or dashes between them (``482 913``, ``48-29-13``).
+_ANY_CODE = re.compile(r"(?<!\d)\d(?:[ \t-]?\d){5}(?!\d)")
+CODE_MASK = "••••••"
 
 
 def mask_address(address: str) -> str:
@@ -41,6 +45,12 @@ def typed_code(turn: Turn) -> str | None:
     m = _SPACED_CODE.match(turn.parse.text.strip())
     digits = re.sub(r"\D", "", m.group(1)) if m else ""
     return digits if len(digits) == 6 else None
+
+
+def mask_typed_code(text: str) -> str:
+    """``text`` with every code-like run of six digits replaced by ``••••••``: what the transcript keeps of a
+    message typed while a code was awaited."""
+    return _ANY_CODE.sub(CODE_MASK, text)
 
 
 def _rights_quote(turn: Turn, services: Services) -> PolicyAnswer | None:
@@ -126,6 +136,8 @@ async def send_code(
     except ResendTooSoon as exc:
         outbox.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+    except CodeCoolingOff as exc:
+        return _cooling_off(outbox, services, state, exc.retry_after_seconds)
     except CodeDeliveryFailed:
         outbox.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
@@ -140,6 +152,16 @@ async def send_code(
         state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
         kind=state.pending_kind,
     )
+
+
+def _cooling_off(outbox: Outbox, services: Services, state: DialogueState, seconds: int) -> Outcome:
+    """Too many wrong codes: say how long no code will be sent or checked, and whom to write meanwhile."""
+    outbox.say(
+        "chat/code_cooling_off.txt.j2",
+        hours=max(1, -(-seconds // 3600)),
+        officer_email=services.terms.officer_email,
+    )
+    return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
 
 
 async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
@@ -182,6 +204,8 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
         outbox.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
     elif check.result is CodeResult.LOCKED:
         outbox.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
+    elif check.result is CodeResult.COOLING_OFF:
+        return _cooling_off(outbox, services, state, check.retry_after_seconds)
     else:
         outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)

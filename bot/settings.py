@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # Authentication-Results headers are trusted only with this authserv-id (our receiving server's); None
     # trusts none, so every From address is only claimed and verified by a mailed code.
     imap_authserv_id: str | None = None
+    # How many Authentication-Results headers, from the top, our own server prepends (RFC 8601 §5); only
+    # these are read, everything below them was written by the sender.
+    imap_trusted_auth_headers: int = Field(1, ge=1)
 
     @field_validator("reminder_hours", mode="before")
     @classmethod

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
 from actions.desk import Requester
 from actions.registry import CONFIDENT, respond
+from actions.requests import mask_typed_code
 from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
 from bot.messages import InboundMessage, OutboundMessage
@@ -125,7 +126,10 @@ class Conversation:
             conversation = await store.load_conversation(inbound.channel, inbound.sender_id)
             result = await self._respond(store, conversation, inbound)
             state = result.outcome.state if result.outcome else conversation.state
-            await store.record_turn(conversation, inbound, result.replies, state)
+            stored = inbound
+            if conversation.state.step is Step.AWAIT_CODE:  # the transcript never keeps a typed code
+                stored = replace(inbound, text=mask_typed_code(inbound.text))
+            await store.record_turn(conversation, stored, result.replies, state)
             await store.commit()
             return result
 

@@ -56,6 +56,7 @@ class EmailChannel:
         mail_from: str,
         own_addresses: tuple[str, ...],
         authserv_id: str | None,
+        trusted_auth_headers: int = 1,
         attachment_max_bytes: int,
         poll_seconds: float,
         max_backoff_seconds: float = 60.0,
@@ -71,6 +72,7 @@ class EmailChannel:
         self._mail_from = mail_from
         self._own_addresses = own_addresses
         self._authserv_id = authserv_id
+        self._trusted_auth_headers = trusted_auth_headers
         self._attachment_max_bytes = attachment_max_bytes
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
@@ -192,7 +194,9 @@ class EmailChannel:
         return result
 
     def _inbound(self, mail: ParsedMail) -> InboundMessage:
-        verdict = verify_sender(mail.message, mail.sender, self._authserv_id)
+        verdict = verify_sender(
+            mail.message, mail.sender, self._authserv_id, trusted_headers=self._trusted_auth_headers
+        )
         meta = thread_meta(
             message_id=mail.message_id, references=mail.references or mail.in_reply_to, subject=mail.subject
         )
