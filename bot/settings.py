@@ -5,6 +5,7 @@ README lists each one; a setting added here is added there too.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -77,6 +78,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=1)
     rate_limit_per_minute: int = Field(30, ge=1)
     secret_key: SecretStr | None = None
+    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed.
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -109,6 +112,20 @@ class Settings(BaseSettings):
     def _split_hours(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for part in value:
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the bad entry
         return value
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import Deliveries
+from bot.channels.web.clients import ClientAddresses, parse_networks
 from bot.mail import MailSender
 from bot.messages import ChannelName
 from bot.officer.accounts import OfficerAccounts
@@ -24,6 +25,7 @@ from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
 from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
+from bot.officer.throttle import SignInThrottle
 from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.clock import Clock
@@ -113,7 +115,15 @@ def build_officer_workspace(
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-        mount_officer(web_app, OfficerWeb(desk, accounts, responses, secure_cookies=secure))
+        officer_web = OfficerWeb(
+            desk,
+            accounts,
+            responses,
+            SignInThrottle(sessionmaker, clock=clock),
+            secure_cookies=secure,
+            clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
+        )
+        mount_officer(web_app, officer_web)
     if openapi_document is not None:
         add_officer_paths(openapi_document)
     return OfficerWorkspace(desk, accounts, notifications, outbox, feed)

@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 from aiohttp.web_runner import TCPSite
 
 from bot.channels.base import HandleInbound
+from bot.channels.web.clients import ClientAddresses, parse_networks
 from bot.channels.web.errors import BODY_LIMIT_KEY, RESPONSES_KEY, errors_middleware
 from bot.channels.web.handlers import SERVICES_KEY, WebServices, routes
 from bot.channels.web.history import WebHistory
@@ -87,6 +88,7 @@ def build_web_app(
         per_session=SlidingWindowLimiter(settings.rate_limit_per_minute),
         per_address=SlidingWindowLimiter(settings.rate_limit_per_minute * ADDRESS_SHARE),
         openapi=build_openapi(version=_package_version(), server_url=settings.public_url),
+        clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
     )
     app.add_routes(routes)
     app.add_routes(page_routes)

@@ -21,6 +21,7 @@ from bot.channels.web.api import (
     HistoryResponse,
     SessionCreated,
 )
+from bot.channels.web.clients import ClientAddresses
 from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
@@ -45,6 +46,7 @@ class WebServices:
     per_session: SlidingWindowLimiter
     per_address: SlidingWindowLimiter
     openapi: dict[str, Any]
+    clients: ClientAddresses = field(default_factory=ClientAddresses)
     # One turn at a time per session, so two tabs cannot interleave a dialogue's steps.
     turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
@@ -60,7 +62,7 @@ def _json(model: BaseModel, status: int = 200) -> web.Response:
 
 
 def _limit_address(services: WebServices, request: web.Request) -> None:
-    wait = services.per_address.hit(f"address:{request.remote or '-'}")
+    wait = services.per_address.hit(f"address:{services.clients.of(request)}")
     if wait:
         raise RateLimited(limit=services.per_address.limit, retry_after=wait)
 

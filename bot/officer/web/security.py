@@ -10,47 +10,20 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from bot.channels.web.clients import ClientAddresses
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
 from bot.officer.service import OfficerDesk
+from bot.officer.throttle import SignInThrottle
 from responses import Responses
 
 SESSION_COOKIE = "pb_officer"
 LOGIN_COOKIE = "pb_officer_login"
 CSRF_FIELD = "csrf_token"
 COOKIE_PATH = "/officer"
-
-
-class LoginThrottle:
-    """Refuses sign-in after ``limit`` failures within ``window`` seconds for one address or one client."""
-
-    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
-        """Allow ``limit`` failures per key per ``window`` seconds."""
-        self.limit = limit
-        self.window = window
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, *keys: str) -> bool:
-        """True when any of ``keys`` failed too often lately."""
-        now = time.monotonic()
-        return any(len(self._recent(key, now)) >= self.limit for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        """Count one failure for each of ``keys``."""
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
 
 
 @dataclass(frozen=True)
@@ -60,8 +33,9 @@ class OfficerWeb:
     desk: OfficerDesk
     accounts: OfficerAccounts
     responses: Responses
+    throttle: SignInThrottle
     secure_cookies: bool = False
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    clients: ClientAddresses = field(default_factory=ClientAddresses)
 
 
 SERVICES_KEY = web.AppKey("officer_web", OfficerWeb)
