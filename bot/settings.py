@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=1)
     rate_limit_per_minute: int = Field(30, ge=1)
     secret_key: SecretStr | None = None
+    # Origins (scheme://host[:port], comma-separated) whose pages may open the chat websocket; unset: only
+    # the server's own origin.
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
     # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed.
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
@@ -99,6 +102,9 @@ class Settings(BaseSettings):
     imap_quarantine_folder: str = "Quarantine"
     imap_poll_seconds: float = Field(60.0, gt=0)
     attachment_max_bytes: int = Field(5_000_000, ge=0)
+    # A mail over either cap is not read: it goes to quarantine and its sender gets one polite reply.
+    mail_max_bytes: int = Field(10_000_000, ge=1000)
+    mail_max_parts: int = Field(50, ge=1)
     email_replies_per_hour: int = Field(10, ge=1)
     # Authentication-Results headers are trusted only with this authserv-id (our receiving server's); None
     # trusts none, so every From address is only claimed and verified by a mailed code.
@@ -114,7 +120,7 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "allowed_origins", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):

@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     BODY_TOO_LARGE = "body_too_large"
     RATE_LIMITED = "rate_limited"
+    FORBIDDEN_ORIGIN = "forbidden_origin"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
 

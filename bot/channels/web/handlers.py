@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -22,9 +21,10 @@ from bot.channels.web.api import (
     SessionCreated,
 )
 from bot.channels.web.clients import ClientAddresses
-from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
+from bot.channels.web.errors import ForbiddenOrigin, InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
+from bot.channels.web.json_body import UnreadableJson, read_json
 from bot.channels.web.ratelimit import SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds
 from bot.messages import ChannelName, InboundMessage
@@ -47,6 +47,8 @@ class WebServices:
     per_address: SlidingWindowLimiter
     openapi: dict[str, Any]
     clients: ClientAddresses = field(default_factory=ClientAddresses)
+    # Origins besides the server's own whose pages may open the websocket.
+    allowed_origins: frozenset[str] = frozenset()
     # One turn at a time per session, so two tabs cannot interleave a dialogue's steps.
     turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
         default_factory=weakref.WeakValueDictionary
@@ -59,6 +61,14 @@ routes = web.RouteTableDef()
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+def origin_allowed(origin: str, request: web.Request, allowed: frozenset[str]) -> bool:
+    """True when a page from ``origin`` may open the websocket: the origin this request was addressed to
+    (the server's own pages) or one of ``allowed``. A browser always sends Origin on a websocket; a
+    client without one is not a page another site could have opened."""
+    given = origin.strip().rstrip("/").lower()
+    return given in allowed or given == f"{request.scheme}://{request.host}".lower()
 
 
 def _limit_address(services: WebServices, request: web.Request) -> None:
@@ -75,8 +85,8 @@ def _limit_session(services: WebServices, session_id: str) -> None:
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = await read_json(request)
+    except UnreadableJson as exc:
         raise InvalidJson() from exc
     if not isinstance(payload, dict):
         raise InvalidJson()
@@ -166,6 +176,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     services = request.app[SERVICES_KEY]
     _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(origin, request, services.allowed_origins):
+        raise ForbiddenOrigin()
     socket = web.WebSocketResponse(heartbeat=30.0)
     await socket.prepare(request)
     services.hub.add(session_id, socket)

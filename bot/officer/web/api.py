@@ -7,7 +7,6 @@ translate: validate with the pydantic models, call the OfficerDesk, answer JSON.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, TypeVar
 
@@ -15,6 +14,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
+from bot.channels.web.json_body import UnreadableJson, read_json
 from bot.officer.errors import OfficerError
 from bot.officer.service import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
@@ -81,8 +81,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
 
 async def _body(request: web.Request, model: type[M]) -> M:
     try:
-        payload: Any = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload: Any = await read_json(request)
+    except UnreadableJson as exc:
         raise ApiRefused(400, "invalid_json", "The body is not JSON.") from exc
     try:
         return model.model_validate(payload)

@@ -21,6 +21,7 @@ from bot.officer.web.security import (
     SIGNED_IN_KEY,
     OfficerWeb,
     clear_cookie,
+    malformed_token,
     new_login_token,
     set_cookie,
     tokens_match,
@@ -82,6 +83,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[SIGNED_IN_KEY] = signed_in
     if request.method == "POST":
         form = await request.post()
+        if malformed_token(form.get(CSRF_FIELD)):
+            return render_error(request, 400, "csrf")
         if not tokens_match(signed_in.csrf_token, form.get(CSRF_FIELD)):
             log.warning("officer form refused: CSRF token missing or wrong")
             return render_error(request, 403, "csrf")
@@ -113,6 +116,8 @@ async def login_handler(request: web.Request) -> web.Response:
     """Check the form's token, then the address and password; on success set the session cookie."""
     services = request.app[SERVICES_KEY]
     form = await request.post()
+    if malformed_token(form.get(CSRF_FIELD)):
+        return render_error(request, 400, "csrf")
     if not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
         return render_error(request, 403, "csrf")
     email = str(form.get("email", "")).strip().lower()

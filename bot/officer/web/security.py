@@ -79,9 +79,18 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def malformed_token(given: object) -> bool:
+    """True for a CSRF token no server could have issued (not text, or not ASCII): a bad request (400),
+    unlike a well-formed wrong token (403)."""
+    return given is not None and (not isinstance(given, str) or not given.isascii())
+
+
 def tokens_match(expected: str | None, given: object) -> bool:
-    """Constant-time comparison of a CSRF token (missing on either side never matches)."""
-    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected or "", given)
+    """Constant-time comparison of a CSRF token (missing on either side never matches). Compared as UTF-8
+    bytes: ``compare_digest`` refuses non-ASCII text with a TypeError."""
+    if not expected or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def bearer_token(request: web.Request) -> str | None:

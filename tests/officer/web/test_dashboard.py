@@ -133,3 +133,20 @@ async def test_forty_concurrent_wrong_passwords_were_all_checked(officer_server:
     statuses = sorted(answer.status for answer in answers)
     assert statuses.count(401) == 5
     assert statuses.count(429) == 35
+
+
+async def test_non_ascii_csrf_token_was_a_500(officer_server: OfficerServer) -> None:
+    """Regression: a non-ASCII ``csrf_token`` made compare_digest raise TypeError (500). It is a 400 on the
+    login form and on a signed-in form alike."""
+    async with browser_like() as http:
+        async with http.get(f"{officer_server.url}/officer/login"):
+            pass
+        async with http.post(
+            f"{officer_server.url}/officer/login",
+            data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD, "csrf_token": "jeton-été"},
+        ) as response:
+            assert response.status == 400
+        signed_in = await sign_in(officer_server, http)
+        assert signed_in.status == 303
+        async with http.post(f"{officer_server.url}/officer/logout", data={"csrf_token": "ключ"}) as response:
+            assert response.status == 400
