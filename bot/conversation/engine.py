@@ -111,18 +111,21 @@ class Conversation:
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one message; everything it changes is stored in one transaction. A message handled
-        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and no replies."""
+        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and the replies its first
+        turn stored: a client retrying after a lost response still sees the answer."""
         try:
             return await self._handle_once(inbound)
-        except DuplicateMessage:
-            log.info("duplicate %s message ignored (raced)", inbound.channel.value)
-            return TurnResult(replies=(), duplicate=True)
+        except DuplicateMessage as exc:
+            log.info("duplicate %s message answered from the store (raced)", inbound.channel.value)
+            async with self.stores() as store:
+                return TurnResult(await store.replies_to(exc.channel, exc.message_id), duplicate=True)
 
     async def _handle_once(self, inbound: InboundMessage) -> TurnResult:
         async with self.stores() as store:
             if inbound.message_id and await store.already_handled(inbound.channel, inbound.message_id):
-                log.info("duplicate %s message ignored", inbound.channel.value)
-                return TurnResult(replies=(), duplicate=True)
+                log.info("duplicate %s message answered from the store", inbound.channel.value)
+                replies = await store.replies_to(inbound.channel, inbound.message_id)
+                return TurnResult(replies, duplicate=True)
             conversation = await store.load_conversation(inbound.channel, inbound.sender_id)
             result = await self._respond(store, conversation, inbound)
             state = result.outcome.state if result.outcome else conversation.state

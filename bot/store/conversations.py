@@ -43,6 +43,7 @@ class NewMessage:
     channel_message_id: str | None = None
     ticket_reference: str | None = None
     meta: Mapping[str, str] | None = None
+    in_reply_to: str | None = None
 
 
 class ConversationRepository:
@@ -150,10 +151,24 @@ class ConversationRepository:
                     "at": m.at,
                     "ticket_reference": m.ticket_reference,
                     "meta": dict(m.meta) if m.meta else None,
+                    "in_reply_to": m.in_reply_to,
                 }
                 for m in messages
             ],
         )
+
+    async def replies_to(self, *, channel: ChannelName, channel_message_id: str) -> list[Message]:
+        """The replies stored with the turn of the inbound message ``channel_message_id``, in order."""
+        rows = await self.session.scalars(
+            select(Message)
+            .where(
+                Message.channel == channel,
+                Message.in_reply_to == channel_message_id,
+                Message.direction == MessageDirection.OUTBOUND,
+            )
+            .order_by(Message.id)
+        )
+        return list(rows.all())
 
     async def transcript(self, *, conversation_id: str, limit: int = 500) -> list[Message]:
         """The conversation's messages in the order they were stored (the latest ``limit``)."""

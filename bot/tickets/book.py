@@ -13,8 +13,8 @@ from bot.identity.codes import normalise_address
 from bot.sla.clock import Clock, ensure_utc
 from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months, next_check_at
 from bot.store.accounts import AccountRepository
-from bot.store.models import Ticket, TicketEventKind
-from bot.store.tickets import ReferenceTaken, TicketRepository
+from bot.store.models import Ticket, TicketEventKind, requester_key
+from bot.store.tickets import OpenTicketExists, ReferenceTaken, TicketRepository
 from bot.tickets.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
 from bot.tickets.references import new_reference
 from bot.tickets.views import DeadlineExtension, view_of
@@ -61,26 +61,56 @@ class TicketBook:
         """
         address = normalise_address(address) if address else None
         verified = identity is IdentityStatus.VERIFIED and address is not None
-        existing = await self.tickets.find_open(
-            kind=kind,
-            address=address if verified else None,
-            conversation_id=None if verified else requester.conversation_id,
-        )
+        existing = await self._find_open(requester, kind, address if verified else None)
         now = self.clock.now()
-        if existing is not None:
-            self.tickets.append_event(
-                ticket=existing,
-                at=now,
-                actor=REQUESTER,
-                event=TicketEventKind.DUPLICATE_REQUEST,
-                detail={"channel": requester.channel.value},
-            )
-            return existing, True
+        if existing is None:
+            try:
+                return await self._insert(requester, kind, address, identity, method, priority, now), False
+            except OpenTicketExists:  # a racing identical request committed first: that is the ticket
+                existing = await self._find_open(requester, kind, address if verified else None)
+                if existing is None:
+                    raise
+        self.tickets.append_event(
+            ticket=existing,
+            at=now,
+            actor=REQUESTER,
+            event=TicketEventKind.DUPLICATE_REQUEST,
+            detail={"channel": requester.channel.value},
+        )
+        return existing, True
+
+    async def _find_open(
+        self, requester: Requester, kind: TicketKind, verified_address: str | None
+    ) -> Ticket | None:
+        return await self.tickets.find_open(
+            kind=kind,
+            address=verified_address,
+            conversation_id=None if verified_address else requester.conversation_id,
+        )
+
+    async def _insert(
+        self,
+        requester: Requester,
+        kind: TicketKind,
+        address: str | None,
+        identity: IdentityStatus,
+        method: IdentityMethod,
+        priority: Priority,
+        now: datetime,
+    ) -> Ticket:
+        """A new ticket with its OPENED event. Raises OpenTicketExists when one raced in."""
+        verified = identity is IdentityStatus.VERIFIED and address is not None
         account = await self.accounts.by_email(email=address) if verified and address else None
         first_due = self.terms.first_response_due(now)
         for _ in range(_REFERENCE_TRIES):
+            reference = new_reference()
             ticket = Ticket(
-                reference=new_reference(),
+                reference=reference,
+                requester_key=requester_key(
+                    address=address if verified else None,
+                    conversation_id=requester.conversation_id,
+                    reference=reference,
+                ),
                 kind=kind,
                 priority=priority,
                 status=TicketStatus.AWAITING_VERIFICATION
@@ -123,7 +153,7 @@ class TicketBook:
             },
         )
         log.info("ticket %s opened (%s, %s)", ticket.reference, kind.value, priority.value)
-        return ticket, False
+        return ticket
 
     async def attach_verification(self, ticket: Ticket, *, address: str, method: IdentityMethod) -> Ticket:
         """Record that the requester proved ``address``; a ticket awaiting verification becomes new."""
@@ -131,6 +161,11 @@ class TicketBook:
         now = self.clock.now()
         account = await self.accounts.by_email(email=address)
         ticket.requester_address = address
+        other = await self.tickets.find_open(kind=ticket.kind, address=address)
+        if other is None or other.id == ticket.id:  # else it keeps its conversation key: no collision
+            ticket.requester_key = requester_key(
+                address=address, conversation_id=ticket.conversation_id, reference=ticket.reference
+            )
         ticket.identity_status = IdentityStatus.VERIFIED
         ticket.identity_method = method
         ticket.account_id = account.id if account else None

@@ -34,6 +34,7 @@ from bot.channels.email.parsing import (
     MalformedMail,
     OversizedMail,
     ParsedMail,
+    dedup_key,
     message_ids,
     parse_bytes,
     parse_mail,
@@ -268,7 +269,7 @@ class EmailChannel:
             sender_id=mail.sender,
             text=mail.text,
             received_at=datetime.now(UTC),
-            message_id=mail.message_id,
+            message_id=dedup_key(mail.sender, mail.message_id),
             verified_address=mail.sender if proven else None,
             claimed_address=None if proven else mail.sender,
             thread_reference=thread_reference(

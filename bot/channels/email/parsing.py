@@ -168,6 +168,13 @@ def message_ids(value: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(i for i in found if len(i) <= _MAX_ID_CHARS))
 
 
+def dedup_key(sender: str, message_id: str) -> str:
+    """The id a mail is de-duplicated by: its sender AND its Message-ID (or content hash), so that another
+    sender reusing an id cannot make a request look like one already handled."""
+    digest = hashlib.sha256(f"{sender.strip().lower()}\n{message_id}".encode("utf-8", "replace"))
+    return f"mail:{digest.hexdigest()}"
+
+
 def content_hash(message: EmailMessage, body: str) -> str:
     """A stable id for a mail without Message-ID: a hash of its identifying headers and body."""
     digest = hashlib.sha256()

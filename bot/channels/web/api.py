@@ -36,7 +36,7 @@ class Author(StrEnum):
 
 class ChatRequest(BaseModel):
     """A message a person typed. ``message_id`` (chosen by the client, unique per session) makes a retry
-    after a lost response safe: the server answers a repeated id with ``duplicate: true`` and no replies."""
+    after a lost response safe: a repeated id gets ``duplicate: true`` and the replies of the first turn."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -60,7 +60,7 @@ class ChatResponse(BaseModel):
     )
     ticket_reference: str | None = Field(default=None, description="Set when a ticket opened or was named.")
     duplicate: bool = Field(
-        default=False, description="The message_id was handled before; read the history for its replies."
+        default=False, description="The message_id was handled before; the replies are those of that turn."
     )
 
 

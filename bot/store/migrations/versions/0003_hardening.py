@@ -1,4 +1,5 @@
-"""Hardening: the officer sign-in throttle.
+"""Hardening: the officer sign-in throttle, one open ticket per requester and kind (a partial unique
+index), and replies linked to the inbound message they answer (a retried message gets them back).
 
 Revision ID: 0003
 Revises: 0002
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+_OPEN = "status IN ('new', 'awaiting_verification', 'open', 'in_progress', 'waiting_on_requester')"
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -28,8 +31,36 @@ def upgrade() -> None:
         sa.Column("next_allowed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key_hash"),
     )
+    op.add_column("messages", sa.Column("in_reply_to", sa.String(length=512), nullable=True))
+    op.create_index("ix_messages_in_reply_to", "messages", ["channel", "in_reply_to"], unique=False)
+    op.add_column("tickets", sa.Column("requester_key", sa.String(length=340), nullable=True))
+    op.execute(
+        "UPDATE tickets SET requester_key = CASE "
+        "WHEN identity_status = 'verified' AND requester_address IS NOT NULL "
+        "THEN 'address:' || requester_address "
+        "WHEN conversation_id IS NOT NULL THEN 'conversation:' || conversation_id "
+        "ELSE 'ticket:' || reference END"
+    )
+    # Duplicates opened before the rule keep their own key (the oldest keeps the requester's).
+    op.execute(
+        "UPDATE tickets SET requester_key = 'ticket:' || reference "
+        f"WHERE {_OPEN} AND id NOT IN "
+        f"(SELECT min(id) FROM tickets WHERE {_OPEN} GROUP BY kind, requester_key)"
+    )
+    op.create_index(
+        "uq_tickets_open_per_requester",
+        "tickets",
+        ["kind", "requester_key"],
+        unique=True,
+        sqlite_where=sa.text(_OPEN),
+        postgresql_where=sa.text(_OPEN),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_index("uq_tickets_open_per_requester", table_name="tickets")
+    op.drop_column("tickets", "requester_key")  # SQLite 3.35+ drops a column in place
+    op.drop_index("ix_messages_in_reply_to", table_name="messages")
+    op.drop_column("messages", "in_reply_to")
     op.drop_table("sign_in_throttle")
