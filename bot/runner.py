@@ -22,6 +22,7 @@ from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
 from bot.conversation.engine import Conversation, TurnResult
+from bot.log_redaction import install_redaction
 from bot.mail import MailSender
 from bot.messages import InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
@@ -41,9 +42,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at ``settings.log_level``."""
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    """Log to stderr at ``settings.log_level``, every record through the one redacting filter; the wire
+    loggers of the libraries stay at WARNING unless ``PRIVACYBOT_LOG_WIRE``."""
+    install_redaction(level=settings.log_level, wire=settings.log_wire, fmt=LOG_FORMAT)
 
 
 @dataclass

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     nlu_engine: NluEngineName = NluEngineName.EMBEDDED
     rasa_url: str | None = None
     log_level: str = "INFO"
+    log_wire: bool = False
     testing: bool = False
 
     # Store and SLA
