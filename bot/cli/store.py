@@ -1,4 +1,4 @@
-"""`privacybot db upgrade`, `privacybot accounts import FILE.csv`, `privacybot tickets list|show`."""
+"""`privacybot db upgrade|runtime-grants`, `privacybot accounts import FILE.csv`, `privacybot tickets …`."""
 
 from __future__ import annotations
 
@@ -63,6 +63,21 @@ def upgrade() -> None:
 
     revision = asyncio.run(run())
     click.echo(f"database at revision {revision}")
+
+
+@db.command("runtime-grants")
+@click.argument("role")
+@click.option("--schema", default="public", show_default=True, help="The schema the tables are in.")
+def runtime_grants_command(role: str, schema: str) -> None:
+    """Print the SQL (for the schema owner, after `db upgrade`) that lets ROLE read and write rows only."""
+    from bot.store.roles import InvalidRoleName, runtime_grants
+
+    try:
+        statements = runtime_grants(role=role, schema=schema)
+    except InvalidRoleName as exc:
+        raise click.ClickException(str(exc)) from exc
+    for statement in statements:
+        click.echo(f"{statement};")
 
 
 @click.group()

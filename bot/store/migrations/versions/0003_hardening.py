@@ -1,5 +1,7 @@
 """Hardening: the officer sign-in throttle, one open ticket per requester and kind (a partial unique
-index), and replies linked to the inbound message they answer (a retried message gets them back).
+index), replies linked to the inbound message they answer (a retried message gets them back), and on
+PostgreSQL triggers refusing TRUNCATE on the audit trail and on the tables it hangs from (``TRUNCATE
+tickets CASCADE`` emptied it: the row triggers that keep it append-only do not fire on TRUNCATE).
 
 Revision ID: 0003
 Revises: 0002
@@ -13,6 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+# The audit table and its parents (ticket_events -> tickets -> conversations, accounts).
+AUDIT_TABLES = ("ticket_events", "tickets", "conversations", "accounts")
 _OPEN = "status IN ('new', 'awaiting_verification', 'open', 'in_progress', 'waiting_on_requester')"
 
 revision: str = "0003"
@@ -55,10 +59,25 @@ def upgrade() -> None:
         sqlite_where=sa.text(_OPEN),
         postgresql_where=sa.text(_OPEN),
     )
+    if op.get_context().dialect.name == "postgresql":
+        op.execute(
+            "CREATE FUNCTION audit_trail_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'TRUNCATE of % refused: it would empty the audit trail', TG_TABLE_NAME; "
+            "END $$"
+        )
+        for table in AUDIT_TABLES:
+            op.execute(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION audit_trail_no_truncate()"
+            )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    if op.get_context().dialect.name == "postgresql":
+        for table in AUDIT_TABLES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+        op.execute("DROP FUNCTION IF EXISTS audit_trail_no_truncate()")
     op.drop_index("uq_tickets_open_per_requester", table_name="tickets")
     op.drop_column("tickets", "requester_key")  # SQLite 3.35+ drops a column in place
     op.drop_index("ix_messages_in_reply_to", table_name="messages")
