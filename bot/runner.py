@@ -30,6 +30,7 @@ from bot.officer.workspace import OfficerWorkspace, build_officer_workspace, tel
 from bot.settings import Settings
 from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms
+from bot.sla.retention import RetentionPurge
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
@@ -144,6 +145,7 @@ async def start_application(settings: Settings) -> RunningApplication:
         clock=clock,
         terms=SlaTerms.from_settings(settings),
         interval_seconds=settings.sweep_interval_seconds,
+        retention=RetentionPurge(sessionmaker, clock=clock, policy_path=settings.policy),
     )
     started: list[Channel] = []
     try:

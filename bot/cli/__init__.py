@@ -21,6 +21,7 @@ COMMANDS = {
     "tickets": "bot.cli.store:tickets",
     "run": "bot.cli.run:run",
     "officer": "bot.cli.officer:officer",
+    "retention": "bot.cli.store:retention",
 }
 
 

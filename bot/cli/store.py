@@ -216,3 +216,30 @@ def show_ticket(reference: str) -> None:
         raise click.ClickException(f"no ticket {reference}")
     for line in _render_detail(detail):
         click.echo(line)
+
+
+@click.group()
+def retention() -> None:
+    """The retention periods of the policy, applied to what the assistant keeps."""
+
+
+@retention.command("report")
+def retention_report() -> None:
+    """Print what the next retention purge would remove (removing nothing)."""
+    from bot.sla.retention import RetentionPurge
+    from policy.retention import RetentionNotStated
+
+    settings = _settings()
+    try:
+        report = _with_database(
+            settings,
+            lambda maker: RetentionPurge(maker, clock=SystemClock(), policy_path=settings.policy).report(),
+        )
+    except RetentionNotStated as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{report.category}: kept {report.days} days (policy: {settings.policy.name}); "
+        f"older than {report.cutoff:%Y-%m-%d %H:%M} UTC would be removed:"
+    )
+    for name, count in report.counts.as_dict().items():
+        click.echo(f"  {name.replace('_', ' ')}: {count}")

@@ -23,8 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaEventKind, SlaTerms, latest_passed, next_check_at
 from bot.sla.notifier import NotificationFailed, OfficerNotifier, SlaEvent
+from bot.sla.retention import RetentionPurge
 from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import SlaNotification, Ticket, TicketEvent, TicketEventKind
+from policy.document import PolicyFormatError
+from policy.retention import RetentionNotStated
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +60,11 @@ class SlaSweeper:
         lease: timedelta = timedelta(minutes=5),
         retry_delay: timedelta = timedelta(minutes=1),
         concurrency: int = 8,
+        retention: RetentionPurge | None = None,
+        retention_every: timedelta = timedelta(hours=1),
     ) -> None:
-        """Sweep through ``sessionmaker``'s database and tell ``notifier``."""
+        """Sweep through ``sessionmaker``'s database and tell ``notifier``; run the ``retention`` purge
+        every ``retention_every``."""
         self._sessionmaker = sessionmaker
         self._notifier = notifier
         self._clock = clock
@@ -69,6 +75,9 @@ class SlaSweeper:
         self._retry_delay = retry_delay
         self._concurrency = concurrency
         self._postgres = False
+        self._retention = retention
+        self._retention_every = retention_every
+        self._retention_due: datetime | None = None
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Sweep every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged and
@@ -85,10 +94,25 @@ class SlaSweeper:
                     )
             except (SQLAlchemyError, OSError):
                 log.exception("SLA sweep failed; retrying in %.0f s", self._interval)
+            await self.purge_if_due()
             try:
                 await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
             except TimeoutError:
                 pass
+
+    async def purge_if_due(self) -> bool:
+        """Run the retention purge when it is due (at the first sweep, then every ``retention_every``);
+        a purge that fails is logged and tried again at the next sweep."""
+        now = self._clock.now()
+        if self._retention is None or (self._retention_due is not None and now < self._retention_due):
+            return False
+        try:
+            await self._retention.purge()
+        except (SQLAlchemyError, OSError, RetentionNotStated, PolicyFormatError):
+            log.exception("retention purge failed; retrying at the next sweep")
+            return False
+        self._retention_due = now + self._retention_every
+        return True
 
     async def sweep_once(self) -> SweepReport:
         """Claim every milestone due now, then send every unsent, unleased notification."""

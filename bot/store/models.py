@@ -213,6 +213,18 @@ class TicketEvent(Base):
     detail: Mapped[dict[str, Any]]
 
 
+class RetentionRun(Base):
+    """The audit entry of one retention purge: when, under which policy periods, and what it removed."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    periods: Mapped[dict[str, Any]]
+    removed: Mapped[dict[str, Any]]
+
+
 class VerificationCode(Base):
     """A one-time code sent to an address: only its scrypt hash and salt are kept."""
 

@@ -1,7 +1,7 @@
-"""Hardening: the officer sign-in throttle, one open ticket per requester and kind (a partial unique
-index), replies linked to the inbound message they answer (a retried message gets them back), and on
-PostgreSQL triggers refusing TRUNCATE on the audit trail and on the tables it hangs from (``TRUNCATE
-tickets CASCADE`` emptied it: the row triggers that keep it append-only do not fire on TRUNCATE).
+"""Hardening: the officer sign-in throttle; the retention purge's audit entries; one open ticket per
+requester and kind (a partial unique index); replies linked to the inbound message they answer (a retried
+message gets them back); on PostgreSQL, triggers refusing TRUNCATE on the audit trail and the tables it
+hangs from (``TRUNCATE tickets CASCADE`` emptied it: the append-only row triggers do not fire on TRUNCATE).
 
 Revision ID: 0003
 Revises: 0002
@@ -14,6 +14,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
+
+JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 # The audit table and its parents (ticket_events -> tickets -> conversations, accounts).
 AUDIT_TABLES = ("ticket_events", "tickets", "conversations", "accounts")
@@ -34,6 +37,15 @@ def upgrade() -> None:
         sa.Column("last_failure_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("next_allowed_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key_hash"),
+    )
+    op.create_table(
+        "retention_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("periods", JSON_DOCUMENT, nullable=False),
+        sa.Column("removed", JSON_DOCUMENT, nullable=False),
+        sa.PrimaryKeyConstraint("id"),
     )
     op.add_column("messages", sa.Column("in_reply_to", sa.String(length=512), nullable=True))
     op.create_index("ix_messages_in_reply_to", "messages", ["channel", "in_reply_to"], unique=False)
@@ -82,4 +94,5 @@ def downgrade() -> None:
     op.drop_column("tickets", "requester_key")  # SQLite 3.35+ drops a column in place
     op.drop_index("ix_messages_in_reply_to", table_name="messages")
     op.drop_column("messages", "in_reply_to")
+    op.drop_table("retention_runs")
     op.drop_table("sign_in_throttle")
