@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import BUTTON, INTENT_CHOICE, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from actions.handoff import hand_off
 from actions.policy_answers import answer_question, quote_answer
 from actions.requests import (
@@ -18,11 +18,12 @@ from actions.requests import (
     typed_code,
 )
 from actions.smalltalk import small_talk
-from bot.conversation.state import Step
+from bot.domain.dialogue import Step
+from bot.domain.tickets import HandoffReason
 from nlu.intents import EntityName, Intent
 from policy.answers import PolicyAnswer
 
-Action = Callable[[Turn, Outbox, Services], Awaitable[Outcome]]
+Action = Callable[[Turn, TurnReplies, ActionServices], Awaitable[Outcome]]
 
 # Below this the NLU's best guess is only a guess.
 CONFIDENT = 0.35
@@ -35,10 +36,10 @@ MISUNDERSTOOD_LIMIT = 2
 _CANCEL = re.compile(r"^\W*(/?cancel|stop|never ?mind|forget it|abort|quit)\b", re.I)
 
 
-async def _request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def _request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     kind = turn.parse.intent.intent.request_kind
     assert kind is not None  # the table routes only request intents here
-    return await start_request(turn, outbox, services, kind, turn.other_kinds)
+    return await start_request(turn, replies, services, kind, turn.other_kinds)
 
 
 ACTIONS: dict[Intent, Action] = {
@@ -68,42 +69,42 @@ def _confident(turn: Turn, *intents: Intent) -> bool:
     return top.confidence >= CONFIDENT and (not intents or top.intent in intents)
 
 
-async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -> Outcome | None:
+async def _within_verification(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome | None:
     """Steps that wait for an address or a code read the message in that light first."""
     state = turn.state
     if state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE):
         return None
     has_value = turn.parse.entity(EntityName.EMAIL) or (state.step is Step.AWAIT_CODE and typed_code(turn))
     if not has_value and _is_cancel(turn):
-        return await cancel_request(turn, outbox, services)
+        return await cancel_request(turn, replies, services)
     top = turn.parse.intent.intent
     switching = top.request_kind is not None and top.request_kind is not state.pending_kind
     if not has_value and _confident(turn) and switching:
-        return await _request(turn, outbox, services)
+        return await _request(turn, replies, services)
     if not has_value and _confident(turn) and top.is_policy_question:
         # Answer the side question, then remind what we are waiting for.
-        outcome = await answer_question(turn, outbox, services)
-        outbox.say("chat/still_waiting.txt.j2", step=state.step.value)
+        outcome = await answer_question(turn, replies, services)
+        replies.say("chat/still_waiting.txt.j2", step=state.step.value)
         return Outcome(outcome.action, state, section=outcome.section)
     if state.step is Step.AWAIT_EMAIL:
-        return await continue_with_email(turn, outbox, services)
-    return await continue_with_code(turn, outbox, services)
+        return await continue_with_email(turn, replies, services)
+    return await continue_with_code(turn, replies, services)
 
 
-async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def respond(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Run the action for this turn and return what it did."""
-    within = await _within_verification(turn, outbox, services)
+    within = await _within_verification(turn, replies, services)
     if within is not None:
         return within
     parse = turn.parse
     top = parse.intent
     if turn.state.offered_handoff and top.intent in (Intent.AFFIRM, Intent.DENY) and _confident(turn):
         if top.intent is Intent.AFFIRM:
-            return await hand_off(turn, outbox, services, reason="not_covered")
-        outbox.say("chat/handoff_declined.txt.j2")
+            return await hand_off(turn, replies, services, reason=HandoffReason.NOT_COVERED)
+        replies.say("chat/handoff_declined.txt.j2")
         return Outcome(ActionKind.SMALLTALK, turn.state.evolve(offered_handoff=False))
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
-        return await _uncertain(turn, outbox, services)
+        return await _uncertain(turn, replies, services)
     second = parse.ranking[1] if len(parse.ranking) > 1 else None
     if (
         second is not None
@@ -111,21 +112,21 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
         and top.confidence - second.confidence < AMBIGUOUS_MARGIN
         and not (top.intent.is_policy_question and second.intent.is_policy_question)
     ):
-        return await _clarify(turn, outbox, services, (top.intent, second.intent))
-    return await ACTIONS[top.intent](turn, outbox, services)
+        return await _clarify(turn, replies, services, (top.intent, second.intent))
+    return await ACTIONS[top.intent](turn, replies, services)
 
 
-async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Not sure what the person wants: a policy question is searched anyway; otherwise the policy may
     still answer it plainly; else ask which reading was meant, and after repeated failures hand off."""
     parse = turn.parse
     top = parse.intent.intent
     if top.is_policy_question and parse.intent.confidence >= PLAUSIBLE:
-        return await answer_question(turn, outbox, services)
+        return await answer_question(turn, replies, services)
     if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
         answer = services.answerer.answer(parse.text)
         if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
-            quote_answer(answer, outbox, services)
+            quote_answer(answer, replies, services)
             return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
     candidates = tuple(
         s.intent
@@ -135,22 +136,24 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     if top is not Intent.OUT_OF_SCOPE and candidates:
         if len(candidates) == 1:
             candidates += (Intent.HUMAN_HANDOFF,) if candidates[0] is not Intent.HUMAN_HANDOFF else ()
-        return await _clarify(turn, outbox, services, candidates)
+        return await _clarify(turn, replies, services, candidates)
     misunderstood = turn.state.misunderstood + 1
     if misunderstood >= MISUNDERSTOOD_LIMIT and services.desk is not None:
-        return await hand_off(turn, outbox, services, reason="not_understood")
-    outbox.say(
+        return await hand_off(turn, replies, services, reason=HandoffReason.NOT_UNDERSTOOD)
+    replies.say(
         "chat/fallback.txt.j2",
         terms=services.terms,
-        quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"),
+        quick_replies=(BUTTON + "what_data", BUTTON + "delete_my_account", BUTTON + "talk_to_a_person"),
     )
     return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
 
 
-async def _clarify(turn: Turn, outbox: Outbox, services: Services, options: tuple[Intent, ...]) -> Outcome:
+async def _clarify(
+    turn: Turn, replies: TurnReplies, services: ActionServices, options: tuple[Intent, ...]
+) -> Outcome:
     """Ask which of two readings the person meant, with a button for each."""
     values = [o.value for o in options]
-    outbox.say(
+    replies.say(
         "chat/clarify.txt.j2", options=values, quick_replies=tuple(f"{INTENT_CHOICE}{v}" for v in values)
     )
     return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import re
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
-from actions.desk import (
-    CodeCoolingOff,
-    CodeDeliveryFailed,
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from bot.domain.dialogue import DialogueState, Step
+from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
+from bot.domain.tickets import (
     CodeResult,
     IdentityMethod,
     IdentityStatus,
     Priority,
     RequestDesk,
-    ResendTooSoon,
-    TicketKind,
+    RequestKind,
     TicketSummary,
 )
-from bot.conversation.state import DialogueState, Step
-from nlu.intents import EntityName, RequestKind
+from nlu.intents import EntityName
 from policy.answers import PolicyAnswer
 
 _RESEND = re.compile(
@@ -53,37 +51,43 @@ def mask_typed_code(text: str) -> str:
     return _ANY_CODE.sub(CODE_MASK, text)
 
 
-def _rights_quote(turn: Turn, services: Services) -> PolicyAnswer | None:
+def _rights_quote(turn: Turn, services: ActionServices) -> PolicyAnswer | None:
     answer = services.answerer.answer(turn.parse.text, topic="ask_rights")
     return answer if isinstance(answer, PolicyAnswer) else None
 
 
-def _say_opened(ticket: TicketSummary, outbox: Outbox, services: Services) -> None:
+def _say_opened(ticket: TicketSummary, replies: TurnReplies, services: ActionServices) -> None:
     template = "chat/ticket_already_open.txt.j2" if ticket.already_open else "chat/ticket_opened.txt.j2"
-    outbox.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
+    replies.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
 
 
 async def start_request(
-    turn: Turn, outbox: Outbox, services: Services, kind: RequestKind, queued: tuple[RequestKind, ...] = ()
+    turn: Turn,
+    replies: TurnReplies,
+    services: ActionServices,
+    kind: RequestKind,
+    queued: tuple[RequestKind, ...] = (),
 ) -> Outcome:
     """Begin a rights request of ``kind`` (and any further kinds found in the same message)."""
     quote = _rights_quote(turn, services)
-    outbox.say("chat/request_received.txt.j2", kind=kind.value, quote=quote, queued=[k.value for k in queued])
+    replies.say(
+        "chat/request_received.txt.j2", kind=kind.value, quote=quote, queued=[k.value for k in queued]
+    )
     state = turn.state.evolve(pending_kind=kind, queued_kinds=queued, misunderstood=0, pending_reference=None)
     desk = services.desk
     address = turn.verified_address or state.verified_address
     if kind is RequestKind.POLICY_ARCHIVE and not queued:
         if desk is None:
-            outbox.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
+            replies.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
             return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind)
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.POLICY_ARCHIVE,
+            RequestKind.POLICY_ARCHIVE,
             address=address,
             identity=IdentityStatus.NOT_REQUIRED,
             method=IdentityMethod.NONE,
         )
-        _say_opened(ticket, outbox, services)
+        _say_opened(ticket, replies, services)
         return Outcome(
             ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind, ticket_reference=ticket.reference
         )
@@ -91,19 +95,19 @@ async def start_request(
         # A suspected compromise cannot wait for verification: open now, urgent, verify after.
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=address,
             identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
             method=identity_method(turn, address),
             priority=Priority.URGENT,
         )
-        _say_opened(ticket, outbox, services)
+        _say_opened(ticket, replies, services)
         state = state.evolve(pending_reference=ticket.reference)
         if address:
-            return await _open_queued(turn, outbox, services, state, address)
+            return await _open_queued(turn, replies, services, state, address)
         if turn.claimed_address:
-            return await send_code(turn, outbox, services, state, turn.claimed_address)
-        outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
+            return await send_code(turn, replies, services, state, turn.claimed_address)
+        replies.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
         return Outcome(
             ActionKind.REQUEST,
             state.evolve(step=Step.AWAIT_EMAIL),
@@ -113,7 +117,7 @@ async def start_request(
     if address and desk is not None:
         return await open_pending(
             turn,
-            outbox,
+            replies,
             services,
             state.evolve(verified_address=address),
             address,
@@ -121,31 +125,31 @@ async def start_request(
         )
     email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:
-        return await send_code(turn, outbox, services, state, email)
-    outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
+        return await send_code(turn, replies, services, state, email)
+    replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
     return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind)
 
 
 async def send_code(
-    turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str
+    turn: Turn, replies: TurnReplies, services: ActionServices, state: DialogueState, address: str
 ) -> Outcome:
     """Mail a one-time code to ``address`` and wait for it."""
     desk = _desk(services)
     try:
         sent = await desk.send_code(turn.requester, address)
     except ResendTooSoon as exc:
-        outbox.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
+        replies.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     except CodeCoolingOff as exc:
-        return _cooling_off(outbox, services, state, exc.retry_after_seconds)
+        return _cooling_off(replies, services, state, exc.retry_after_seconds)
     except CodeDeliveryFailed:
-        outbox.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
+        replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
-    outbox.say(
+    replies.say(
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
-        quick_replies=("Send a new code", "Cancel"),
+        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
     )
     return Outcome(
         ActionKind.REQUEST,
@@ -154,9 +158,11 @@ async def send_code(
     )
 
 
-def _cooling_off(outbox: Outbox, services: Services, state: DialogueState, seconds: int) -> Outcome:
+def _cooling_off(
+    replies: TurnReplies, services: ActionServices, state: DialogueState, seconds: int
+) -> Outcome:
     """Too many wrong codes: say how long no code will be sent or checked, and whom to write meanwhile."""
-    outbox.say(
+    replies.say(
         "chat/code_cooling_off.txt.j2",
         hours=max(1, -(-seconds // 3600)),
         officer_email=services.terms.officer_email,
@@ -164,56 +170,61 @@ def _cooling_off(outbox: Outbox, services: Services, state: DialogueState, secon
     return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
 
 
-async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def continue_with_email(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """While waiting for an address: take it and send the code, or ask again."""
     email = turn.parse.entity(EntityName.EMAIL)
     if email and services.desk is not None:
-        return await send_code(turn, outbox, services, turn.state, email)
-    outbox.say("chat/ask_email_again.txt.j2", quick_replies=("Cancel",))
+        return await send_code(turn, replies, services, turn.state, email)
+    replies.say("chat/ask_email_again.txt.j2", quick_replies=(BUTTON + "cancel",))
     return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
 
 
-async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """While waiting for the code: check it, resend it, or take a corrected address."""
     state = turn.state
     desk = _desk(services)
     email = turn.parse.entity(EntityName.EMAIL)
     if email and email.lower() != (state.code_address or "").lower():
-        return await send_code(turn, outbox, services, state, email)
+        return await send_code(turn, replies, services, state, email)
     if _RESEND.search(turn.parse.text) and state.code_address:
-        return await send_code(turn, outbox, services, state, state.code_address)
+        return await send_code(turn, replies, services, state, state.code_address)
     code = typed_code(turn)
     if code is None:
-        outbox.say(
+        replies.say(
             "chat/ask_code_again.txt.j2",
             address=mask_address(state.code_address or ""),
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
     check = await desk.check_code(turn.requester, code)
     if check.result is CodeResult.ACCEPTED and check.address:
         verified = state.evolve(verified_address=check.address)
-        return await open_pending(turn, outbox, services, verified, check.address, IdentityMethod.EMAIL_CODE)
+        return await open_pending(turn, replies, services, verified, check.address, IdentityMethod.EMAIL_CODE)
     if check.result is CodeResult.WRONG:
-        outbox.say(
+        replies.say(
             "chat/code_wrong.txt.j2",
             attempts_left=check.attempts_left,
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
         )
     elif check.result is CodeResult.EXPIRED:
-        outbox.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        replies.say("chat/code_expired.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
     elif check.result is CodeResult.LOCKED:
-        outbox.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        replies.say("chat/code_locked.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
     elif check.result is CodeResult.COOLING_OFF:
-        return _cooling_off(outbox, services, state, check.retry_after_seconds)
+        return _cooling_off(replies, services, state, check.retry_after_seconds)
     else:
-        outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
+        replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
     return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
 
 
 async def open_pending(
-    turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str, method: IdentityMethod
+    turn: Turn,
+    replies: TurnReplies,
+    services: ActionServices,
+    state: DialogueState,
+    address: str,
+    method: IdentityMethod,
 ) -> Outcome:
     """The person is verified: open every pending request (or confirm an incident ticket)."""
     desk = _desk(services)
@@ -223,18 +234,18 @@ async def open_pending(
             turn.requester, state.pending_reference, address=address, method=method
         )
         if ticket is not None:
-            outbox.say("chat/identity_confirmed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+            replies.say("chat/identity_confirmed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
             reference = ticket.reference
         state = state.evolve(pending_reference=None)
         if state.pending_kind is RequestKind.SECURITY_INCIDENT:
             state = state.evolve(pending_kind=None)
-    return await _open_queued(turn, outbox, services, state, address, method, reference)
+    return await _open_queued(turn, replies, services, state, address, method, reference)
 
 
 async def _open_queued(
     turn: Turn,
-    outbox: Outbox,
-    services: Services,
+    replies: TurnReplies,
+    services: ActionServices,
     state: DialogueState,
     address: str,
     method: IdentityMethod = IdentityMethod.EMAIL_CODE,
@@ -248,13 +259,13 @@ async def _open_queued(
             continue
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.of_request(kind),
+            kind,
             address=address,
             identity=IdentityStatus.VERIFIED,
             method=method,
             priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
         )
-        _say_opened(ticket, outbox, services)
+        _say_opened(ticket, replies, services)
         reference = reference or ticket.reference
     done = state.evolve(
         step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, pending_reference=None
@@ -262,34 +273,34 @@ async def _open_queued(
     return Outcome(ActionKind.REQUEST, done, kind=first_kind, ticket_reference=reference)
 
 
-async def cancel_request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def cancel_request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Leave the verification step; nothing is opened."""
-    outbox.say("chat/request_cancelled.txt.j2")
+    replies.say("chat/request_cancelled.txt.j2")
     state = turn.state.evolve(step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None)
     return Outcome(ActionKind.REQUEST, state, kind=turn.state.pending_kind)
 
 
-async def report_status(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def report_status(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Tell the owner where their ticket stands; never confirm that someone else's ticket exists."""
     desk = services.desk
     state = turn.state.evolve(misunderstood=0)
     reference = turn.parse.entity(EntityName.TICKET_REF)
     if desk is None:
-        outbox.say("chat/status_unavailable.txt.j2", reference=reference)
+        replies.say("chat/status_unavailable.txt.j2", reference=reference)
         return Outcome(ActionKind.REQUEST, state)
     if reference:
         ticket = await desk.ticket_status(turn.requester, reference)
         if ticket is None:
-            outbox.say("chat/ticket_not_found.txt.j2", reference=reference)
+            replies.say("chat/ticket_not_found.txt.j2", reference=reference)
             return Outcome(ActionKind.REQUEST, state)
-        outbox.say("chat/ticket_status.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+        replies.say("chat/ticket_status.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
         return Outcome(ActionKind.REQUEST, state, ticket_reference=ticket.reference)
     tickets = await desk.tickets_of(turn.requester)
-    outbox.say("chat/ticket_list.txt.j2", tickets=tickets)
+    replies.say("chat/ticket_list.txt.j2", tickets=tickets)
     return Outcome(ActionKind.REQUEST, state)
 
 
-def _desk(services: Services) -> RequestDesk:
+def _desk(services: ActionServices) -> RequestDesk:
     if services.desk is None:
         raise RuntimeError("this action needs the ticket desk")
     return services.desk

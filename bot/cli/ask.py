@@ -13,7 +13,8 @@ import click
 from bot.app import Core, build_core
 from bot.conversation.engine import TurnResult
 from bot.conversation.memory import MemoryTurnStore
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import InboundMessage
 from bot.settings import Settings
 
 

@@ -9,14 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import (
-    CodeCheck,
-    CodeCoolingOff,
-    CodeDeliveryFailed,
-    CodeResult,
-    CodeSent,
-    ResendTooSoon,
-)
+from bot.domain.clock import Clock
+from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
+from bot.domain.tickets import CodeCheck, CodeResult, CodeSent
 from bot.identity.codes import (
     CodePolicy,
     HashedCode,
@@ -28,7 +23,6 @@ from bot.identity.codes import (
     resend_wait_seconds,
 )
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.sla.clock import Clock
 from bot.store.accounts import AccountRepository
 from bot.store.codes import CodeRepository
 from responses import Responses
@@ -36,7 +30,7 @@ from responses import Responses
 log = logging.getLogger(__name__)
 
 CODE_TEMPLATE = "email/verification_code.txt.j2"
-CODE_SUBJECT = "Your ZynorLink verification code"
+CODE_SUBJECT_TEMPLATE = "email/verification_subject.txt.j2"
 
 
 class IdentityVerifier:
@@ -109,7 +103,12 @@ class IdentityVerifier:
             )
             return CodeSent(address=address, expires_at=expires_at)
         body = self._responses.render(CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
-        mail = plain_message(sender=self._mail_from, to=address, subject=CODE_SUBJECT, body=body)
+        mail = plain_message(
+            sender=self._mail_from,
+            to=address,
+            subject=self._responses.render(CODE_SUBJECT_TEMPLATE),
+            body=body,
+        )
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-responder should answer it
         try:
             await self._mail.send(mail)

@@ -4,7 +4,7 @@ Each try is counted BEFORE the password is checked, in one locked transaction pe
 UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so forty concurrent wrong passwords cannot all be
 checked: the first few pass, the rest are told to wait. A right password clears the count.
 
-It slows down rather than locks out: after ``free_failures`` the next try waits 1 s, then 2, 4 … up to the
+It slows down rather than locks out: after ``free_failures`` the next try waits 5 s, then 10, 20 … up to the
 key's ``max_delay``. Per account the ceiling is short (an attacker elsewhere can only make the real officer
 wait seconds, and gets a couple of guesses a minute); per client address it is long.
 """
@@ -19,9 +19,9 @@ from datetime import timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.officer.models import SignInAttempts
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
 from bot.store.db import begin_writing, dialect_insert
+from bot.store.officer_models import SignInAttempts
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,10 @@ class ThrottleRule:
     forget_after: timedelta = timedelta(hours=1)
 
     def delay(self, failures: int) -> timedelta:
-        """The wait after ``failures`` failures: none while free, then doubling from 1 s to ``max_delay``."""
+        """The wait after ``failures`` failures: none while free, then doubling from 5 s to ``max_delay``."""
         if failures < self.free_failures:
             return timedelta(0)
-        return min(timedelta(seconds=2 ** min(failures - self.free_failures, 20)), self.max_delay)
+        return min(timedelta(seconds=5 * 2 ** min(failures - self.free_failures, 20)), self.max_delay)
 
 
 ACCOUNT_RULE = ThrottleRule(free_failures=5, max_delay=timedelta(seconds=30))

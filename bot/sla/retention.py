@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
 from bot.store.db import begin_writing
 from bot.store.retention import RetentionCounts, RetentionRepository
 from policy.document import load_policy

@@ -11,11 +11,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind, TicketStatus
 from bot.cli import main
+from bot.domain.clock import SystemClock
+from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind, TicketStatus
 from bot.messages import ChannelName
 from bot.settings import DEFAULT_POLICY
-from bot.sla.clock import SystemClock
 from bot.sla.retention import RetentionPurge
 from bot.sla.sweeper import SlaSweeper
 from bot.store.conversations import ConversationRepository, NewMessage
@@ -65,7 +65,7 @@ async def person_with_history(
         await desk.send_code(person, f"{sender}@example.com")
         summary = await desk.open_request(
             person,
-            TicketKind.ERASURE,
+            RequestKind.ERASURE,
             address=f"{sender}@example.com",
             identity=IdentityStatus.VERIFIED,
             method=IdentityMethod.EMAIL_CODE,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind, TicketStatus
+from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind, TicketStatus
 from bot.store.models import Ticket
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import desk_session, new_conversation
@@ -26,7 +26,7 @@ async def open_erasure(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             person,
-            TicketKind.ERASURE,
+            RequestKind.ERASURE,
             address=ADDRESS,
             identity=IdentityStatus.VERIFIED,
             method=IdentityMethod.EMAIL_CODE,

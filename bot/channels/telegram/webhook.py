@@ -15,7 +15,7 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.web.json_body import UnreadableJson, read_json
+from bot.http.json_body import InvalidJsonBody, read_json
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def webhook_handler(bot: Bot, dispatcher: Dispatcher, secret: str) -> WebHandler
             return web.Response(status=403, text="Forbidden")
         try:
             update = Update.model_validate(await read_json(request), context={"bot": bot})
-        except (UnreadableJson, ValueError, ValidationError):
+        except (InvalidJsonBody, ValueError, ValidationError):
             return web.Response(status=400, text="Bad Request")
         try:
             await dispatcher.feed_webhook_update(bot, update)

@@ -16,16 +16,16 @@ from aiohttp.typedefs import Handler
 from aiohttp.web_runner import TCPSite
 
 from bot.channels.base import HandleInbound
-from bot.channels.web.clients import ClientAddresses, parse_networks
 from bot.channels.web.errors import BODY_LIMIT_KEY, RESPONSES_KEY, errors_middleware
-from bot.channels.web.handlers import SERVICES_KEY, WebServices, routes
+from bot.channels.web.handlers import SERVICES_KEY, WebServices, build_openapi, routes
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
-from bot.channels.web.openapi import build_openapi
 from bot.channels.web.pages import page_routes
 from bot.channels.web.ratelimit import ADDRESS_SHARE, SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds, load_session_key
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.http.clients import ClientAddresses, parse_networks
+from bot.messages import OutboundMessage
 from bot.settings import Settings
 from responses import Responses
 
@@ -104,7 +104,7 @@ def build_web_app(
         clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
         allowed_origins=allowed_origins(settings),
     )
-    app.add_routes(routes)
+    app.add_routes(routes.definitions())
     app.add_routes(page_routes)
 
     async def close_sockets(_: web.Application) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.channels.web.clients import ClientAddresses
+from bot.http.clients import ClientAddresses
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
 from bot.officer.service import OfficerDesk
 from bot.officer.throttle import SignInThrottle
@@ -27,7 +27,7 @@ COOKIE_PATH = "/officer"
 
 
 @dataclass(frozen=True)
-class OfficerWeb:
+class OfficerWebServices:
     """What the officer handlers use, built once by the wiring point."""
 
     desk: OfficerDesk
@@ -38,12 +38,12 @@ class OfficerWeb:
     clients: ClientAddresses = field(default_factory=ClientAddresses)
 
 
-SERVICES_KEY = web.AppKey("officer_web", OfficerWeb)
+SERVICES_KEY = web.AppKey("officer_web", OfficerWebServices)
 SIGNED_IN_KEY = web.RequestKey("officer_signed_in", SignedIn)
 IDENTITY_KEY = web.RequestKey("officer_identity", OfficerIdentity)
 
 
-def is_secure(request: web.Request, services: OfficerWeb) -> bool:
+def is_secure(request: web.Request, services: OfficerWebServices) -> bool:
     """Cookies get ``Secure`` when configured for https or when this request came over TLS."""
     return services.secure_cookies or request.secure
 
@@ -51,7 +51,7 @@ def is_secure(request: web.Request, services: OfficerWeb) -> bool:
 def set_cookie(
     response: web.StreamResponse,
     request: web.Request,
-    services: OfficerWeb,
+    services: OfficerWebServices,
     name: str,
     value: str,
     max_age: int | None,

@@ -10,7 +10,7 @@ from bot.conversation.engine import Conversation
 from bot.identity.codes import CodePolicy
 from bot.messages import ChannelName, InboundMessage
 from bot.store.models import Message, MessageDirection
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import RecordingMailSender, make_settings

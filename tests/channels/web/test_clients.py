@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.channels.web.clients import ClientAddresses, parse_networks
+from bot.http.clients import ClientAddresses, parse_networks
 from bot.settings import Settings
 
 Ask = Callable[..., Awaitable[str]]

@@ -10,8 +10,10 @@ import aiohttp
 import pytest
 
 from bot.app import Core
-from bot.channels.base import Deliveries, DeliveryFailed
-from bot.messages import ChannelName, OutboundMessage
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import OutboundMessage
 from tests.channels.web.conftest import ChatServer, running_chat_server, web_settings
 
 
