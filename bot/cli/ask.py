@@ -28,6 +28,7 @@ def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
         "kind": outcome.kind.value if outcome and outcome.kind else None,
         "section": outcome.section if outcome else None,
         "replies": [reply.text for reply in result.replies],
+        "lang": result.lang.value,
     }
 
 
@@ -55,6 +56,7 @@ async def _ask_lines(core: Core) -> None:
                 "kind": None,
                 "section": None,
                 "replies": [],
+                "lang": None,
                 "error": f"line {number}: {exc}",
             }
             click.echo(json.dumps(error, ensure_ascii=False))
@@ -84,7 +86,7 @@ def ask(text: str | None, as_json: bool, jsonl: bool) -> None:
     for reply in result.replies:
         click.echo(reply.text)
         for choice in reply.quick_replies:
-            click.echo(f"  [{choice}]")
+            click.echo(f"  [{choice.label}]")
 
 
 @click.command()

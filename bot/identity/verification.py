@@ -55,7 +55,7 @@ class IdentityVerifier:
         self._mail_from = mail_from
         self.policy = policy or CodePolicy()
 
-    async def send_code(self, *, conversation_id: str, address: str) -> CodeSent:
+    async def send_code(self, *, conversation_id: str, address: str, lang: str = "en") -> CodeSent:
         """Mail a fresh code to ``address``; earlier codes of the conversation stop counting.
 
         When the accounts directory holds any accounts, only its addresses get a mail; for any other address
@@ -102,11 +102,11 @@ class IdentityVerifier:
                 "verification code for conversation %s not mailed: not a directory address", conversation_id
             )
             return CodeSent(address=address, expires_at=expires_at)
-        body = self._responses.render(CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
+        body = self._responses.render_in(lang, CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
         mail = plain_message(
             sender=self._mail_from,
             to=address,
-            subject=self._responses.render(CODE_SUBJECT_TEMPLATE),
+            subject=self._responses.render_in(lang, CODE_SUBJECT_TEMPLATE),
             body=body,
         )
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-responder should answer it
@@ -170,7 +170,3 @@ class IdentityVerifier:
         if await self._accounts.count() == 0:
             return True
         return await self._accounts.by_email(email=address) is not None
-
-    async def verified_addresses(self, *, conversation_id: str) -> set[str]:
-        """Addresses the conversation proved by a code."""
-        return await self._codes.verified_addresses(conversation_id=conversation_id)

@@ -15,11 +15,11 @@ from bot.domain.clock import Clock
 from bot.domain.dialogue import ConversationRecord, DialogueState
 from bot.domain.errors import DuplicateMessage
 from bot.domain.tickets import RequestDesk
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage, QuickReply
 from bot.store.conversations import ConversationRepository, NewMessage
 from bot.store.models import Conversation, MessageDirection
 
-# The quick replies of a stored reply, one per line, in its meta (so that a retry shows them again).
+# The quick replies of a stored reply, ``payload<TAB>label`` one per line, in its meta (a retry shows them).
 QUICK_REPLIES_META = "quick_replies"
 
 
@@ -78,7 +78,10 @@ class SqlTurnStore:
                     text=reply.text,
                     at=now,
                     ticket_reference=reply.ticket_reference,
-                    meta={**reply.meta, QUICK_REPLIES_META: "\n".join(reply.quick_replies)}
+                    meta={
+                        **reply.meta,
+                        QUICK_REPLIES_META: "\n".join(f"{q.payload}\t{q.label}" for q in reply.quick_replies),
+                    }
                     if reply.quick_replies
                     else reply.meta,
                     in_reply_to=inbound.message_id,
@@ -110,9 +113,9 @@ class SqlTurnStore:
                 recipient_id=recipient,
                 text=row.text,
                 quick_replies=tuple(
-                    choice
+                    QuickReply(*choice.split("\t", 1))
                     for choice in str((row.meta or {}).get(QUICK_REPLIES_META, "")).split("\n")
-                    if choice
+                    if "\t" in choice
                 ),
                 ticket_reference=row.ticket_reference,
                 meta={k: str(v) for k, v in (row.meta or {}).items() if k != QUICK_REPLIES_META},

@@ -16,8 +16,8 @@ from aiohttp import web
 
 from bot.http.clients import ClientAddresses
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
-from bot.officer.service import OfficerDesk
 from bot.officer.throttle import SignInThrottle
+from bot.tickets.service import TicketService
 from responses import Responses
 
 SESSION_COOKIE = "pb_officer"
@@ -30,7 +30,7 @@ COOKIE_PATH = "/officer"
 class OfficerWebServices:
     """What the officer handlers use, built once by the wiring point."""
 
-    desk: OfficerDesk
+    desk: TicketService
     accounts: OfficerAccounts
     responses: Responses
     throttle: SignInThrottle

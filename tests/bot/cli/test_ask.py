@@ -12,7 +12,7 @@ from bot.settings import PROJECT_ROOT
 from tests.support.core import MODEL_CACHE
 
 EXE = str(Path(sys.executable).with_name("privacybot"))
-KEYS = {"text", "intent", "confidence", "action", "kind", "section", "replies"}
+KEYS = {"text", "intent", "confidence", "action", "kind", "section", "replies", "lang"}
 
 
 def run_ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
