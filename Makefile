@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOCALE := responses/locale
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
 
-.PHONY: install train run chat test lint typecheck unit rasa bench system-packages screenshots clean messages
+.PHONY: install train run cluster chat test lint typecheck unit rasa bench system-packages screenshots clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ train: install
 
 run: install
 	$(BIN)/privacybot run
+
+# Three workers on the local PostgreSQL and Redis behind HAProxy (loopback only); prints the URL.
+cluster: install system-packages
+	$(BIN)/privacybot cluster
 
 chat: install
 	$(BIN)/privacybot chat
@@ -62,6 +66,7 @@ bench: install rasa
 	$(BIN)/python -m bench.sweeper
 	$(BIN)/python -m bench.web_chat
 	$(BIN)/python -m bench.engines
+	$(BIN)/python -m bench.cluster
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(CATALOGS)

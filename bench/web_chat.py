@@ -51,6 +51,7 @@ class RunFigures:
 
     latencies_ms: list[float] = field(default_factory=list)
     failed: int = 0
+    replies: int = 0  # replies answered to the clients (bench.cluster compares them with the stored ones)
     sent_ids: dict[str, list[str]] = field(default_factory=dict)
 
 
@@ -99,6 +100,7 @@ async def one_session(
             async with http.post(f"{url}/api/chat", json=payload) as response:
                 body = await response.json()
                 ok = response.status == 200 and bool(body.get("replies"))
+                figures.replies += len(body.get("replies", ())) if ok else 0
         except aiohttp.ClientError:
             ok = False
         figures.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -114,6 +116,9 @@ async def count_lost(http: aiohttp.ClientSession, url: str, figures: RunFigures)
     lost = 0
     for session_id, ids in figures.sent_ids.items():
         async with http.get(f"{url}/api/sessions/{session_id}/messages") as response:
+            if response.status != 200:
+                lost += len(ids)  # counted as lost: the history could not be read
+                continue
             history = (await response.json())["messages"]
         stored = sum(message["author"] == "person" for message in history)
         lost += max(0, len(ids) - stored)

@@ -12,7 +12,7 @@ import gc
 import logging
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,15 +21,19 @@ from bot.channels.base import HandleInbound
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
+from bot.cluster.health import WorkerHealth
+from bot.cluster.leases import Elected, LeaseBook, worker_id
+from bot.cluster.shared import SharedState, shared_state
 from bot.conversation.engine import Conversation, TurnResult
 from bot.deliveries import Channel, Deliveries
+from bot.domain.channels import ChannelName
 from bot.domain.clock import SystemClock
 from bot.log_redaction import install_redaction
 from bot.mail import MailSender
 from bot.messages import InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
 from bot.officer.workspace import OfficerWorkspace, TelegramEndpoint, build_officer_workspace
-from bot.settings import Settings
+from bot.settings import Settings, TelegramMode
 from bot.sla.deadlines import SlaTerms
 from bot.sla.retention import RetentionPurge
 from bot.sla.sweeper import SlaSweeper
@@ -61,22 +65,28 @@ class RunningApplication:
     channels: tuple[Channel, ...]
     sweeper_task: asyncio.Task[None]
     sweeper_stop: asyncio.Event
+    shared: SharedState
+    health: WorkerHealth
     officer: OfficerWorkspace | None = None
     nlu: RunningEngine | None = None
+    elected: dict[ChannelName, Elected] = field(default_factory=dict)
 
     async def stop(self) -> None:
-        """Stop the sweeper and the channels (the web server last, letting requests finish), then the DB."""
+        """Stop taking traffic, then the sweeper and the channels (the web server last, letting requests
+        finish), then the shared state and the DB."""
+        self.health.mark_stopping()
         self.sweeper_stop.set()
         if self.officer is not None:
             await self.officer.stop()
         for channel in reversed(self.channels):
             try:
-                await channel.stop()
+                await self.elected.get(channel.name, channel).stop()
             except Exception:  # one channel failing to stop must not keep the others (and the DB) open
                 log.exception("stopping the %s channel failed", channel.name.value)
         await self.sweeper_task
         if self.nlu is not None:
             await self.nlu.stop()
+        await self.shared.stop()
         await self.engine.dispose()
         log.info("stopped")
 
@@ -93,8 +103,36 @@ def one_turn_at_a_time(handle: HandleInbound) -> HandleInbound:
     return handle_in_turn
 
 
+def _elected_channels(
+    settings: Settings, channels: list[Channel], leases: LeaseBook, clock: SystemClock
+) -> dict[ChannelName, Elected]:
+    """The channels that read from one shared source run on one worker at a time: IMAP polling, and
+    Telegram when it long-polls (a webhook is served by any worker)."""
+    singletons = {ChannelName.EMAIL}
+    if settings.telegram_mode is TelegramMode.POLLING:
+        singletons.add(ChannelName.TELEGRAM)
+    holder = worker_id()
+    return {
+        channel.name: Elected(
+            f"{channel.name.value}-polling",
+            channel,
+            leases=leases,
+            holder=holder,
+            lease_seconds=settings.lease_seconds,
+            clock=clock,
+        )
+        for channel in channels
+        if channel.name in singletons
+    }
+
+
 def _optional_channels(
-    settings: Settings, handle: HandleInbound, web: WebChannel, mail_sender: MailSender, responses: Responses
+    settings: Settings,
+    handle: HandleInbound,
+    web: WebChannel,
+    mail_sender: MailSender,
+    responses: Responses,
+    shared: SharedState,
 ) -> tuple[list[Channel], TelegramEndpoint | None]:
     """Telegram and email, each only when its settings are present (imported only then, aiogram too);
     the Telegram channel also comes back on its own, for the officer chat."""
@@ -107,9 +145,12 @@ def _optional_channels(
         channels.append(telegram_channel)
         telegram = telegram_channel
     if settings.email_enabled:
-        from bot.channels.email import build_email_channel
+        from bot.channels.email import build_email_channel, reply_cap
 
-        channels.append(build_email_channel(settings, handle, mail_sender, responses=responses))
+        limiter = shared.limiter(reply_cap(settings))
+        channels.append(
+            build_email_channel(settings, handle, mail_sender, responses=responses, limiter=limiter)
+        )
     return channels, telegram
 
 
@@ -128,12 +169,17 @@ async def start_application(settings: Settings) -> RunningApplication:
     handle: HandleInbound = conversation.handle
     if engine.dialect.name == "sqlite":
         handle = one_turn_at_a_time(handle)
-    web = build_web_channel(settings, handle, SqlWebHistory(sessionmaker), core.responses)
-    optional, telegram = _optional_channels(settings, handle, web, mail_sender, core.responses)
+    shared = shared_state(settings.redis_url)
+    health = WorkerHealth(shared, engine)
+    web = build_web_channel(
+        settings, handle, SqlWebHistory(sessionmaker), core.responses, shared=shared, health=health
+    )
+    optional, telegram = _optional_channels(settings, handle, web, mail_sender, core.responses, shared)
     channels: list[Channel] = [web, *optional]
+    elected = _elected_channels(settings, channels, LeaseBook(sessionmaker, clock=clock), clock)
     deliveries = Deliveries()
     for channel in channels:
-        deliveries.register(channel)
+        deliveries.register(channel)  # an elected channel still delivers on every worker
     if not settings.email_enabled:  # answers to terminal conversations still go out by mail
         from bot.channels.email.outgoing import OutgoingMail
 
@@ -159,21 +205,36 @@ async def start_application(settings: Settings) -> RunningApplication:
     )
     started: list[Channel] = []
     try:
+        await shared.start()  # subscribed before the first page can connect
         for channel in channels:  # the web server first: Telegram's webhook is served by it
-            await channel.start()
+            await elected.get(channel.name, channel).start()
             started.append(channel)
     except BaseException:
         for channel in reversed(started):
-            await channel.stop()
+            await elected.get(channel.name, channel).stop()
+        await shared.stop()
         await nlu.stop()
         await engine.dispose()
         raise
     sweeper_stop = asyncio.Event()
     sweeper_task = asyncio.create_task(sweeper.run(sweeper_stop), name="sla-sweeper")
     await officer.start()
+    health.mark_started()
     log.info("running: %s", ", ".join(channel.name.value for channel in channels))
     return RunningApplication(
-        core, engine, conversation, web, deliveries, tuple(channels), sweeper_task, sweeper_stop, officer, nlu
+        core,
+        engine,
+        conversation,
+        web,
+        deliveries,
+        tuple(channels),
+        sweeper_task,
+        sweeper_stop,
+        shared,
+        health,
+        officer,
+        nlu,
+        elected,
     )
 
 

@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 4)
     sweep_interval_seconds: float = Field(60.0, gt=0)
 
+    # Several workers: shared rate limits and push fan-out (unset: one process, kept in memory), and the
+    # lease after which another worker takes over IMAP / Telegram polling from one that died
+    redis_url: str | None = None
+    lease_seconds: float = Field(30.0, ge=1)
+    # Load balancers / reverse proxies (addresses or networks) whose X-Forwarded-For names the client (the
+    # per-address rate limit, the officer sign-in throttle)
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
     # Outgoing mail (codes, replies, officer notifications)
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -86,8 +94,6 @@ class Settings(BaseSettings):
     # Origins (scheme://host[:port], comma-separated) whose pages may open the chat websocket; unset: only
     # the server's own origin.
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
-    # Reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For is believed.
-    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -118,6 +124,20 @@ class Settings(BaseSettings):
     # these are read, everything below them was written by the sender.
     imap_trusted_auth_headers: int = Field(1, ge=1)
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://")):
+            raise ValueError("PRIVACYBOT_REDIS_URL must start with redis:// or rediss://")
+        return value or None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
     @field_validator("reminder_hours", mode="before")
     @classmethod
     def _split_hours(cls, value: object) -> object:
@@ -125,7 +145,7 @@ class Settings(BaseSettings):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
         return value
 
-    @field_validator("trusted_proxies", "allowed_origins", mode="before")
+    @field_validator("allowed_origins", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
         if isinstance(value, str):
@@ -138,6 +158,15 @@ class Settings(BaseSettings):
         for part in value:
             ipaddress.ip_network(part, strict=False)  # a ValueError names the bad entry
         return value
+
+    @model_validator(mode="after")
+    def _cluster_shares_the_key(self) -> Settings:
+        if self.redis_url and self.secret_key is None:
+            raise ValueError(
+                "PRIVACYBOT_REDIS_URL (several workers) needs PRIVACYBOT_SECRET_KEY, shared by every worker, "
+                "so that a session id issued by one is valid at all"
+            )
+        return self
 
     @model_validator(mode="after")
     def _reject_placeholder_secrets(self) -> Settings:

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.messages", "bot.settings", "bot.http", "bot.log_redaction", "policy"),
     ("responses",),
     ("nlu", "bot.mail", "bot.store", "bot.deliveries"),
-    ("bot.sla", "bot.identity", "bot.nlu_engine"),
+    ("bot.sla", "bot.identity", "bot.nlu_engine", "bot.cluster"),
     ("bot.tickets",),
     ("actions",),
     ("bot.conversation",),

@@ -38,7 +38,8 @@ async def test_run_application_serves_until_stopped(tmp_path: Path) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(run_application(settings, stop_event=stop))
     try:
-        assert await _wait_healthy(f"http://127.0.0.1:{port}") == {"status": "ok"}
+        health = await _wait_healthy(f"http://127.0.0.1:{port}")
+        assert health == {"status": "ok", "database": "ok", "redis": "not_configured"}
         assert (tmp_path / "privacybot.sqlite3").exists()
     finally:
         stop.set()

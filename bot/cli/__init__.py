@@ -20,6 +20,7 @@ COMMANDS = {
     "accounts": "bot.cli.store:accounts",
     "tickets": "bot.cli.store:tickets",
     "run": "bot.cli.run:run",
+    "cluster": "bot.cli.cluster:cluster",
     "officer": "bot.cli.officer:officer",
     "retention": "bot.cli.store:retention",
 }

@@ -164,11 +164,14 @@ class Conversation:
 
     async def _handle_once(self, inbound: InboundMessage) -> TurnResult:
         async with self.stores() as store:
+            # The conversation first: the turn waits here for an earlier one, then sees what that stored.
+            conversation = await store.load_conversation(
+                inbound.channel, inbound.sender_id, inbound.message_id
+            )
             if inbound.message_id and await store.already_handled(inbound.channel, inbound.message_id):
                 log.info("duplicate %s message answered from the store", inbound.channel.value)
                 replies = await store.replies_to(inbound.channel, inbound.message_id)
                 return TurnResult(replies, duplicate=True)
-            conversation = await store.load_conversation(inbound.channel, inbound.sender_id)
             result = await self._respond(store, conversation, inbound)
             state = result.outcome.state if result.outcome else conversation.state
             offered = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())

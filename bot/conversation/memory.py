@@ -24,8 +24,10 @@ class MemoryTurnStore:
         """No desk: nothing here may open a ticket."""
         return None
 
-    async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
-        """The conversation for this sender, new on first contact."""
+    async def load_conversation(
+        self, channel: ChannelName, sender_id: str, message_id: str | None = None
+    ) -> ConversationRecord:
+        """The conversation for this sender, new on first contact (``message_id``: see already_handled)."""
         key = (channel, sender_id)
         if key not in self._conversations:
             self._conversations[key] = ConversationRecord(

@@ -20,8 +20,12 @@ class TurnStore(Protocol):
         """Tickets and verification, or None where no tickets may open (`privacybot ask`)."""
         ...
 
-    async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
-        """The conversation of this person on this channel, created on first contact."""
+    async def load_conversation(
+        self, channel: ChannelName, sender_id: str, message_id: str | None = None
+    ) -> ConversationRecord:
+        """The conversation of this person on this channel, created on first contact. The turn holds it
+        to its end: another turn of the same conversation (on any worker) waits here. ``message_id`` lets
+        a store answer :meth:`already_handled` for it from the same read."""
         ...
 
     async def already_handled(self, channel: ChannelName, message_id: str) -> bool:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.channels import ChannelName
-from bot.store.db import dialect_insert
+from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import Conversation, Message, MessageDirection
 
 # Every turn runs these: built once (a statement with bound parameters is reused as is, so each turn skips
@@ -29,6 +29,23 @@ _MESSAGE_STORED = select(
     exists().where(
         Message.channel == bindparam("channel"), Message.channel_message_id == bindparam("channel_message_id")
     )
+)
+
+
+_MESSAGES = Message.metadata.tables[Message.__tablename__]
+# A turn's read: the conversation, locked, and whether the inbound message was stored before (one query).
+_TURN_STATE = (
+    select(
+        Conversation,
+        exists()
+        .where(
+            Message.channel == bindparam("channel"),
+            Message.channel_message_id == bindparam("channel_message_id"),
+        )
+        .label("handled"),
+    )
+    .where(Conversation.channel == bindparam("channel"), Conversation.sender_id == bindparam("sender_id"))
+    .with_for_update(key_share=True, of=Conversation)
 )
 
 
@@ -74,6 +91,45 @@ class ConversationRepository:
         )
         await self.session.execute(statement)
         return (await self.session.scalars(_CONVERSATION_OF_SENDER, params)).one()
+
+    async def load_for_turn(
+        self, *, channel: ChannelName, sender_id: str, channel_message_id: str | None, now: datetime
+    ) -> tuple[Conversation, bool]:
+        """The conversation (locked, created on first contact) and whether a message with
+        ``channel_message_id`` was stored before: one query for a known conversation."""
+        params = {"channel": channel, "sender_id": sender_id, "channel_message_id": channel_message_id}
+        row = (await self.session.execute(_TURN_STATE, params)).one_or_none()
+        if row is not None:
+            return row[0], bool(row[1]) and channel_message_id is not None
+        conversation = await self.get_or_create(channel=channel, sender_id=sender_id, now=now)
+        if channel_message_id is None:
+            return conversation, False
+        return conversation, await self.has_message(channel=channel, channel_message_id=channel_message_id)
+
+    async def write_turn(
+        self,
+        *,
+        conversation: Conversation,
+        messages: Sequence[NewMessage],
+        state: dict[str, Any],
+        now: datetime,
+        thread_meta: Mapping[str, str] | None = None,
+    ) -> None:
+        """Store a turn's ``messages`` (in this order) and the new state of ``conversation`` (loaded in this
+        session). PostgreSQL: one statement (the INSERT in a CTE of the UPDATE); SQLite: an INSERT and an
+        UPDATE. A repeated channel message id raises IntegrityError."""
+        values: dict[str, Any] = {"state": state, "updated_at": now}
+        if thread_meta:
+            values["thread_meta"] = {**(conversation.thread_meta or {}), **thread_meta}
+        statement = update(Conversation).where(Conversation.id == conversation.id).values(**values)
+        rows = [_row(conversation.id, m) for m in messages]
+        if rows and is_postgres(self.session):
+            statement = statement.add_cte(insert(_MESSAGES).values(rows).cte("stored_messages"))
+        elif rows:
+            await self.session.execute(insert(_MESSAGES), rows)
+        result = await self.session.execute(statement, execution_options={"synchronize_session": False})
+        if not result.rowcount:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has a rowcount
+            raise LookupError(f"no conversation {conversation.id}")
 
     async def get(self, *, conversation_id: str) -> Conversation | None:
         """The conversation with this id."""
@@ -140,21 +196,7 @@ class ConversationRepository:
         if not messages:
             return
         await self.session.execute(  # the table, not the entity: a plain executemany, no ORM bulk grouping
-            insert(Message.metadata.tables[Message.__tablename__]),
-            [
-                {
-                    "conversation_id": conversation_id,
-                    "direction": m.direction,
-                    "channel": m.channel,
-                    "channel_message_id": m.channel_message_id,
-                    "text": m.text,
-                    "at": m.at,
-                    "ticket_reference": m.ticket_reference,
-                    "meta": dict(m.meta) if m.meta else None,
-                    "in_reply_to": m.in_reply_to,
-                }
-                for m in messages
-            ],
+            insert(_MESSAGES), [_row(conversation_id, m) for m in messages]
         )
 
     async def replies_to(self, *, channel: ChannelName, channel_message_id: str) -> list[Message]:
@@ -192,3 +234,17 @@ class ConversationRepository:
             .limit(limit)
         )
         return list(reversed(rows.all()))
+
+
+def _row(conversation_id: str, message: NewMessage) -> dict[str, Any]:
+    return {
+        "conversation_id": conversation_id,
+        "direction": message.direction,
+        "channel": message.channel,
+        "channel_message_id": message.channel_message_id,
+        "text": message.text,
+        "at": message.at,
+        "ticket_reference": message.ticket_reference,
+        "meta": dict(message.meta) if message.meta else None,
+        "in_reply_to": message.in_reply_to,
+    }

@@ -94,6 +94,18 @@ async def begin_writing(session: AsyncSession) -> None:
         await session.execute(text("BEGIN IMMEDIATE"))
 
 
+_ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+async def lock_for_transaction(session: AsyncSession, key: str) -> None:
+    """Wait until no other transaction, on any worker, holds the lock named ``key``; hold it to this
+    transaction's end (PostgreSQL's transaction-level advisory lock on a 64-bit hash of ``key``).
+
+    SQLite: nothing here; its writers are serialised by ``BEGIN IMMEDIATE`` and the process's turn lock."""
+    if is_postgres(session):
+        await session.execute(_ADVISORY_XACT_LOCK, {"key": key})
+
+
 def dialect_insert(session: AsyncSession, table: Any) -> Any:
     """An INSERT for ``table`` supporting ``on_conflict_do_nothing/update`` on the session's backend."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert

@@ -267,3 +267,14 @@ class SlaNotification(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None]
+
+
+class Lease(Base):
+    """Who runs a singleton (IMAP polling, Telegram long polling) until when: the holder renews it; once it
+    expired, another worker may take it."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from bot.domain.errors import DuplicateMessage
 from bot.domain.tickets import RequestDesk
 from bot.messages import InboundMessage, OutboundMessage, QuickReply
 from bot.store.conversations import ConversationRepository, NewMessage
+from bot.store.db import lock_for_transaction
 from bot.store.models import Conversation, MessageDirection
 
 # The quick replies of a stored reply, ``payload<TAB>label`` one per line, in its meta (a retry shows them).
@@ -33,21 +35,38 @@ class SqlTurnStore:
         self._desk = desk
         self._conversations = ConversationRepository(session)
         self._loaded: dict[str, Conversation] = {}
+        self._started: datetime | None = None
+        self._handled: dict[tuple[ChannelName, str], bool] = {}
 
     @property
     def desk(self) -> RequestDesk | None:
         """Tickets and verification, in this turn's transaction."""
         return self._desk
 
-    async def load_conversation(self, channel: ChannelName, sender_id: str) -> ConversationRecord:
-        """The conversation of this person on this channel, created on first contact."""
-        now = self._clock.now()
-        row = await self._conversations.get_or_create(channel=channel, sender_id=sender_id, now=now)
+    async def load_conversation(
+        self, channel: ChannelName, sender_id: str, message_id: str | None = None
+    ) -> ConversationRecord:
+        """The conversation of this person on this channel, created on first contact.
+
+        First the turn takes the conversation's lock (held to its commit), so turns of one conversation run
+        one at a time on every worker; the turn's time starts once it holds it. The same query tells
+        whether ``message_id`` was stored before (see :meth:`already_handled`)."""
+        await lock_for_transaction(self._session, f"conversation:{channel.value}:{sender_id}")
+        now = self._started = self._clock.now()
+        row, handled = await self._conversations.load_for_turn(
+            channel=channel, sender_id=sender_id, channel_message_id=message_id, now=now
+        )
         self._loaded[row.id] = row  # kept, so record_turn finds it in the session without a query
+        if message_id is not None:
+            self._handled[(channel, message_id)] = handled
         return ConversationRecord(row.id, row.channel, row.sender_id, DialogueState.from_json(row.state))
 
     async def already_handled(self, channel: ChannelName, message_id: str) -> bool:
-        """True when an inbound message with this channel message id was stored before."""
+        """True when an inbound message with this channel message id was stored before (known without a
+        query when load_conversation was given it)."""
+        known = self._handled.get((channel, message_id))
+        if known is not None:
+            return known
         return await self._conversations.has_message(channel=channel, channel_message_id=message_id)
 
     async def record_turn(
@@ -59,15 +78,17 @@ class SqlTurnStore:
     ) -> None:
         """Store the inbound message, the replies and the new state (raises DuplicateMessage on a race).
 
-        After whatever the desk left pending: one INSERT of all the messages (the inbound one first, so a
-        redelivery fails before the state is touched) and one UPDATE of the conversation."""
+        After whatever the desk left pending, one statement on PostgreSQL: the INSERT of all the messages
+        (the inbound one first) in a CTE of the conversation's UPDATE (SQLite: the two apart). The inbound
+        message is timed when its turn began, not when it arrived, so the history reads each message
+        followed by its own replies even when two arrived at once."""
         now = self._clock.now()
         messages = [
             NewMessage(
                 direction=MessageDirection.INBOUND,
                 channel=inbound.channel,
                 text=inbound.text,
-                at=inbound.received_at,
+                at=self._started or now,
                 channel_message_id=inbound.message_id,
                 meta=inbound.meta,
             ),
@@ -90,10 +111,16 @@ class SqlTurnStore:
             ),
         ]
         try:
-            await self._session.flush()
-            await self._conversations.insert_messages(conversation_id=conversation.id, messages=messages)
-            await self._conversations.save_state(
-                conversation_id=conversation.id, state=state.to_json(), now=now, thread_meta=inbound.meta
+            await self._session.flush()  # whatever the desk left pending (nothing on a question turn)
+            row = self._loaded.get(conversation.id) or await self._session.get(Conversation, conversation.id)
+            if row is None:
+                raise LookupError(f"no conversation {conversation.id}")
+            await self._conversations.write_turn(
+                conversation=row,
+                messages=messages,
+                state=state.to_json(),
+                now=now,
+                thread_meta=inbound.meta,
             )
         except IntegrityError as exc:
             if inbound.message_id and "channel_message_id" in str(exc.orig).lower():

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install what the test servers need: Debian's dovecot (IMAP) and chromium (browser tests), and the npm
-# package axe-core (the accessibility checks inject its axe.min.js) into var/node (ignored by git).
+# Install what the test servers need: Debian's dovecot (IMAP), chromium (browser tests) and haproxy (the
+# load balancer of `make cluster`, bench/cluster.py and the cluster tests), and the npm package axe-core (the
+# accessibility checks inject its axe.min.js) into var/node (ignored by git).
 # Idempotent and quick when everything is present; safe as root without a TTY (CI).
 set -euo pipefail
 
@@ -22,6 +23,7 @@ ensure_axe() {
 missing=()
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/haproxy ] || missing+=(haproxy)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 
 SUDO=""

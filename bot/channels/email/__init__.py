@@ -9,15 +9,17 @@ import ssl
 
 from bot.channels.base import HandleInbound
 from bot.channels.email.channel import EmailChannel
-from bot.channels.email.guards import ReplyLimiter
 from bot.channels.email.imap import ImapAccount
 from bot.channels.email.pending import PendingReplies
+from bot.cluster.ratelimit import Allowance, RateLimiter, limit_storage
 from bot.deliveries import Channel
 from bot.mail import MailSender
 from bot.settings import Settings
 from responses import Responses
 
-__all__ = ["EmailChannel", "EmailNotConfigured", "build_email_channel"]
+__all__ = ["EmailChannel", "EmailNotConfigured", "build_email_channel", "reply_cap"]
+
+HOUR = 3600
 
 
 class EmailNotConfigured(ValueError):
@@ -31,10 +33,12 @@ def build_email_channel(
     *,
     responses: Responses | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    limiter: RateLimiter | None = None,
 ) -> Channel:
     """The email channel for ``settings.imap_*``, answering through ``mail_sender``.
 
-    ``ssl_context`` replaces the system trust store for the IMAP connection (a private CA).
+    ``ssl_context`` replaces the system trust store for the IMAP connection (a private CA); ``limiter``
+    counts the replies per sender (see :func:`reply_cap`; default: in this process's memory).
     Raises EmailNotConfigured when ``settings.email_enabled`` is false.
     """
     if not (settings.imap_host and settings.imap_user and settings.imap_password):
@@ -57,7 +61,7 @@ def build_email_channel(
         mail_sender=mail_sender,
         pending=PendingReplies(settings.data_dir / "email-outbox", mail_sender),
         responses=responses or Responses(),
-        limiter=ReplyLimiter(settings.email_replies_per_hour),
+        limiter=limiter or RateLimiter(limit_storage(None), reply_cap(settings)),
         mail_from=settings.mail_from,
         own_addresses=(settings.mail_from, settings.imap_user),
         authserv_id=settings.imap_authserv_id,
@@ -67,3 +71,8 @@ def build_email_channel(
         mail_max_bytes=settings.mail_max_bytes,
         mail_max_parts=settings.mail_max_parts,
     )
+
+
+def reply_cap(settings: Settings) -> Allowance:
+    """At most ``email_replies_per_hour`` replies to one sender in any sliding hour."""
+    return Allowance("email-replies", settings.email_replies_per_hour, HOUR)

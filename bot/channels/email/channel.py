@@ -26,7 +26,7 @@ from bot.channels.email.compose import (
     thread_meta,
     thread_reference,
 )
-from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
+from bot.channels.email.guards import SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
 from bot.channels.email.outgoing import mail_outbound
 from bot.channels.email.parsing import (
@@ -41,6 +41,7 @@ from bot.channels.email.parsing import (
     sender_address,
 )
 from bot.channels.email.pending import PendingReplies
+from bot.cluster.ratelimit import RateLimiter
 from bot.conversation.engine import TurnResult
 from bot.domain.channels import ChannelName
 from bot.mail import MailSender
@@ -65,7 +66,7 @@ class EmailChannel:
         mail_sender: MailSender,
         pending: PendingReplies,
         responses: Responses,
-        limiter: ReplyLimiter,
+        limiter: RateLimiter,
         mail_from: str,
         own_addresses: tuple[str, ...],
         authserv_id: str | None,
@@ -185,7 +186,7 @@ class EmailChannel:
             await mailbox.quarantine(uid)
             return
         reason = skip_reason(mail.message, mail.sender, self._own_addresses)
-        if reason is None and not self._limiter.allows(mail.sender):
+        if reason is None and not await self._limiter.allows(hash_address(mail.sender)):
             reason = SkipReason.RATE_LIMITED
         if reason is not None:
             log.info("mail uid %s from %s not answered: %s", uid, hash_address(mail.sender), reason.value)
@@ -201,7 +202,7 @@ class EmailChannel:
             result.replies, sender=self._mail_from, responses=self._responses, seed=mail.message_id
         )
         path = self._pending.put(reply)
-        self._limiter.record(mail.sender)
+        await self._limiter.record(hash_address(mail.sender))
         await mailbox.mark_done(uid)
         await self._pending.send(path)
 
@@ -210,13 +211,13 @@ class EmailChannel:
         answer). The reply is pending (on disk) before the mail moves, and its Message-ID is derived from the
         mail's, so a crash in between still sends one reply."""
         log.warning("mail uid %s is over the %s cap: moved to quarantine", uid, reason)
-        reply = self._oversized_reply(raw, reason) if raw else None
+        reply = await self._oversized_reply(raw, reason) if raw else None
         path = self._pending.put(reply) if reply is not None else None
         await mailbox.quarantine(uid)
         if path is not None:
             await self._pending.send(path)
 
-    def _oversized_reply(self, raw: bytes, reason: str) -> EmailMessage | None:
+    async def _oversized_reply(self, raw: bytes, reason: str) -> EmailMessage | None:
         try:
             message = parse_bytes(raw)
             sender = sender_address(message)
@@ -224,7 +225,9 @@ class EmailChannel:
             ids = message_ids(str(message.get("Message-ID", "")))
         except (MalformedMail, *PARSE_ERRORS):
             return None
-        if skip_reason(message, sender, self._own_addresses) or not self._limiter.allows(sender):
+        if skip_reason(message, sender, self._own_addresses) or not await self._limiter.allows(
+            hash_address(sender)
+        ):
             return None
         text = self._responses.render(
             "email/mail_over_cap.txt.j2",
@@ -235,7 +238,7 @@ class EmailChannel:
         meta = thread_meta(message_id=ids[0] if ids else "", references=(), subject=subject)
         notice = OutboundMessage(channel=ChannelName.EMAIL, recipient_id=sender, text=text, meta=meta)
         seed = f"over-cap:{ids[0] if ids else hash_address(sender + subject)}"
-        self._limiter.record(sender)
+        await self._limiter.record(hash_address(sender))
         return compose_mail([notice], sender=self._mail_from, responses=self._responses, seed=seed)
 
     async def _handle_guarded(self, mailbox: Mailbox, uid: int, inbound: InboundMessage) -> TurnResult | None:

@@ -7,16 +7,13 @@ sender hashed, never in clear).
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from email.message import EmailMessage
 from email.utils import parseaddr
 from enum import StrEnum
 
 _BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
 _DAEMONS = frozenset({"mailer-daemon", "postmaster"})
-_HOUR = 3600.0
 
 
 class SkipReason(StrEnum):
@@ -69,29 +66,3 @@ def is_bounce(message: EmailMessage, sender: str) -> bool:
     if sender.partition("@")[0].lower() in _DAEMONS:
         return True
     return message.get_content_type() == "multipart/report"
-
-
-class ReplyLimiter:
-    """At most ``per_hour`` replies to one sender in any sliding hour (kept in memory, keyed by hash)."""
-
-    def __init__(self, per_hour: int, clock: Callable[[], float] = time.monotonic) -> None:
-        """Allow ``per_hour`` replies per sender; ``clock`` gives seconds (monotonic)."""
-        self._per_hour = per_hour
-        self._clock = clock
-        self._sent: dict[str, deque[float]] = {}
-
-    def allows(self, sender: str) -> bool:
-        """True when another reply to ``sender`` stays within the cap."""
-        return len(self._recent(sender)) < self._per_hour
-
-    def record(self, sender: str) -> None:
-        """Count one reply to ``sender``."""
-        self._recent(sender).append(self._clock())
-
-    def _recent(self, sender: str) -> deque[float]:
-        key = hash_address(sender)
-        sent = self._sent.setdefault(key, deque())
-        cutoff = self._clock() - _HOUR
-        while sent and sent[0] <= cutoff:
-            sent.popleft()
-        return sent

@@ -151,6 +151,15 @@ class ErrorResponse(BaseModel):
 
 
 class Health(BaseModel):
-    """The liveness answer."""
+    """The liveness answer: ``status`` is "ok" or "degraded" (a dependency does not answer); ``database``
+    and ``redis`` are "ok", "unreachable" or "not_configured"."""
 
     status: str = "ok"
+    database: str = "not_configured"
+    redis: str = "not_configured"
+
+
+class Readiness(BaseModel):
+    """Whether this worker may take traffic now (200) or not (503: starting, stopping or cut off)."""
+
+    ready: bool

@@ -21,8 +21,10 @@ from bot.channels.web.handlers import SERVICES_KEY, WebServices, build_openapi, 
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
 from bot.channels.web.pages import page_routes
-from bot.channels.web.ratelimit import ADDRESS_SHARE, SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds, load_session_key
+from bot.cluster.health import WorkerHealth
+from bot.cluster.ratelimit import Allowance
+from bot.cluster.shared import SharedState, local_state
 from bot.domain.channels import ChannelName
 from bot.http.clients import ClientAddresses, parse_networks
 from bot.messages import OutboundMessage
@@ -41,6 +43,9 @@ _CORS = {
 _CORS_PREFIXES = ("/api/", "/widget/")
 # The officer API carries bearer tokens for the privacy team: no other site's page may call it.
 _NO_CORS_PREFIXES = ("/api/officer",)
+MINUTE = 60
+# People behind one address (an office, a mobile carrier's NAT) share its allowance.
+ADDRESS_SHARE = 10
 
 
 class RouteAccessLogger(AbstractAccessLogger):
@@ -84,7 +89,13 @@ def _package_version() -> str:
 
 
 def build_web_app(
-    settings: Settings, handle: HandleInbound, history: WebHistory, responses: Responses, hub: WebSocketHub
+    settings: Settings,
+    handle: HandleInbound,
+    history: WebHistory,
+    responses: Responses,
+    hub: WebSocketHub,
+    shared: SharedState,
+    health: WorkerHealth,
 ) -> web.Application:
     """The Application with the chat API, page and widget; nothing listens until a runner starts it."""
     body_limit = settings.max_message_chars * 4 + 4096  # UTF-8 worst case plus the JSON around it
@@ -98,8 +109,13 @@ def build_web_app(
         session_ids=SessionIds(load_session_key(settings)),
         responses=responses,
         max_message_chars=settings.max_message_chars,
-        per_session=SlidingWindowLimiter(settings.rate_limit_per_minute),
-        per_address=SlidingWindowLimiter(settings.rate_limit_per_minute * ADDRESS_SHARE),
+        per_session=shared.limiter(Allowance("web-session", settings.rate_limit_per_minute, MINUTE)),
+        per_address=shared.limiter(
+            Allowance("web-address", settings.rate_limit_per_minute * ADDRESS_SHARE, MINUTE)
+        ),
+        shared=shared,
+        health=health,
+        trusted_proxies=frozenset(settings.trusted_proxies),
         openapi=build_openapi(version=_package_version(), server_url=settings.public_url),
         clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
         allowed_origins=allowed_origins(settings),
@@ -162,9 +178,19 @@ class WebChannel:
 
 
 def build_web_channel(
-    settings: Settings, handle: HandleInbound, history: WebHistory, responses: Responses
+    settings: Settings,
+    handle: HandleInbound,
+    history: WebHistory,
+    responses: Responses,
+    *,
+    shared: SharedState | None = None,
+    health: WorkerHealth | None = None,
 ) -> WebChannel:
-    """The web channel, ready for other channels to add routes to ``.app`` and then to ``start()``."""
-    hub = WebSocketHub(history)
-    app = build_web_app(settings, handle, history, responses, hub)
+    """The web channel, ready for other channels to add routes to ``.app`` and then to ``start()``.
+
+    ``shared`` is the cluster's push bus and rate-limit storage (default: this process's own); ``health``
+    probes what ``/healthz`` and ``/readyz`` report (default: Redis only, ready at once)."""
+    shared = shared or local_state()
+    hub = WebSocketHub(history, shared.bus)
+    app = build_web_app(settings, handle, history, responses, hub, shared, health or WorkerHealth(shared))
     return WebChannel(app, hub, host=settings.web_host, port=settings.web_port)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,14 +17,17 @@ from bot.channels.web.api import (
     HistoryMessage,
     HistoryResponse,
     QuickReplyChoice,
+    Readiness,
     SessionCreated,
 )
 from bot.channels.web.errors import ForbiddenOrigin, InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory, quote_of
 from bot.channels.web.hub import WebSocketHub
-from bot.channels.web.openapi import CHAT, CREATE_SESSION, HEALTH, HISTORY, PUSH, openapi_document
-from bot.channels.web.ratelimit import SlidingWindowLimiter
+from bot.channels.web.openapi import CHAT, CREATE_SESSION, HEALTH, HISTORY, PUSH, READY, openapi_document
 from bot.channels.web.sessions import SessionIds
+from bot.cluster.health import WorkerHealth
+from bot.cluster.ratelimit import RateLimiter
+from bot.cluster.shared import SharedState
 from bot.domain.channels import ChannelName
 from bot.http.clients import ClientAddresses
 from bot.http.json_body import InvalidJsonBody, read_json
@@ -47,16 +48,15 @@ class WebServices:
     session_ids: SessionIds
     responses: Responses
     max_message_chars: int
-    per_session: SlidingWindowLimiter
-    per_address: SlidingWindowLimiter
+    per_session: RateLimiter
+    per_address: RateLimiter
+    shared: SharedState
+    health: WorkerHealth
     openapi: dict[str, Any]
     clients: ClientAddresses = field(default_factory=ClientAddresses)
     # Origins besides the server's own whose pages may open the websocket.
     allowed_origins: frozenset[str] = frozenset()
-    # One turn at a time per session, so two tabs cannot interleave a dialogue's steps.
-    turn_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = field(
-        default_factory=weakref.WeakValueDictionary
-    )
+    trusted_proxies: frozenset[str] = frozenset()
 
 
 SERVICES_KEY = web.AppKey("web_services", WebServices)
@@ -75,14 +75,25 @@ def origin_allowed(origin: str, request: web.Request, allowed: frozenset[str]) -
     return given in allowed or given == f"{request.scheme}://{request.host}".lower()
 
 
-def _limit_address(services: WebServices, request: web.Request) -> None:
-    wait = services.per_address.hit(f"address:{services.clients.of(request)}")
+def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
+    """The client's address: the peer's, or, when the peer is a trusted load balancer, the address it
+    appended to X-Forwarded-For (the last one; earlier ones are the client's own claims)."""
+    peer = request.remote or "-"
+    if peer in trusted_proxies:
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded
+    return peer
+
+
+async def _limit_address(services: WebServices, request: web.Request) -> None:
+    wait = await services.per_address.hit(services.clients.of(request))
     if wait:
         raise RateLimited(limit=services.per_address.limit, retry_after=wait)
 
 
-def _limit_session(services: WebServices, session_id: str) -> None:
-    wait = services.per_session.hit(f"session:{session_id}")
+async def _limit_session(services: WebServices, session_id: str) -> None:
+    wait = await services.per_session.hit(session_id)
     if wait:
         raise RateLimited(limit=services.per_session.limit, retry_after=wait)
 
@@ -103,8 +114,17 @@ def _problems(exc: ValidationError) -> list[str]:
 
 @routes.get("/healthz", HEALTH)
 async def health_handler(request: web.Request) -> web.Response:
-    """Liveness: the process serves HTTP."""
-    return _json(Health())
+    """Liveness: the process serves HTTP; the database and Redis are reported (200 either way)."""
+    report = await request.app[SERVICES_KEY].health.report()
+    status = "ok" if report.healthy else "degraded"
+    return _json(Health(status=status, database=report.database.value, redis=report.redis.value))
+
+
+@routes.get("/readyz", READY)
+async def readiness_handler(request: web.Request) -> web.Response:
+    """Readiness: 200 when this worker may take traffic, else 503 (a load balancer sends it none)."""
+    report = await request.app[SERVICES_KEY].health.report()
+    return _json(Readiness(ready=report.ready), status=200 if report.ready else 503)
 
 
 @routes.get("/api/openapi.json", {})  # the document itself: not in it
@@ -117,7 +137,7 @@ async def openapi_handler(request: web.Request) -> web.Response:
 async def create_session_handler(request: web.Request) -> web.Response:
     """Issue a new session id."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     session = SessionCreated(
         session_id=services.session_ids.issue(), max_message_chars=services.max_message_chars
     )
@@ -128,14 +148,14 @@ async def create_session_handler(request: web.Request) -> web.Response:
 async def chat_handler(request: web.Request) -> web.Response:
     """Pass one message to the conversation and answer with its replies."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     payload = await _read_json(request)
     try:
         chat = ChatRequest.model_validate(payload)
     except ValidationError as exc:
         raise InvalidRequest(problems=_problems(exc)) from exc
     session_id = services.session_ids.check(chat.session_id)
-    _limit_session(services, session_id)
+    await _limit_session(services, session_id)
     if len(chat.text) > services.max_message_chars:
         raise MessageTooLong(limit=services.max_message_chars, length=len(chat.text))
     inbound = InboundMessage(
@@ -146,9 +166,7 @@ async def chat_handler(request: web.Request) -> web.Response:
         payload=chat.payload,
         lang=chat.lang.value if chat.lang else None,
     )
-    lock = services.turn_locks.setdefault(session_id, asyncio.Lock())
-    async with lock:
-        result = await services.handle(inbound)
+    result = await services.handle(inbound)  # the turn itself waits for an earlier one of this session
     quick = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
     reference = next((r.ticket_reference for r in result.replies if r.ticket_reference), None)
     return _json(
@@ -167,7 +185,7 @@ async def chat_handler(request: web.Request) -> web.Response:
 async def history_handler(request: web.Request) -> web.Response:
     """The session's stored messages, oldest first."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
     stored = await services.history.messages(session_id)
     return _json(
@@ -187,7 +205,7 @@ async def history_handler(request: web.Request) -> web.Response:
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     """Keep a page's websocket open; messages delivered later to its session are pushed on it."""
     services = request.app[SERVICES_KEY]
-    _limit_address(services, request)
+    await _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
     origin = request.headers.get("Origin")
     if origin is not None and not origin_allowed(origin, request, services.allowed_origins):

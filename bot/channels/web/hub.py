@@ -1,16 +1,20 @@
-"""Open web chat pages, by session, so later messages (an officer's reply) reach them live."""
+"""Open web chat pages, by session, so later messages (an officer's reply) reach them live, whichever
+worker holds the page's websocket: a delivery is stored, then published on the push bus, and every worker
+pushes it to the pages of that session it holds."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.web.api import PushedMessage, QuickReplyChoice
 from bot.channels.web.history import WebHistory, outbound_author
+from bot.cluster.bus import PushBus, Topic
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.messages import OutboundMessage
@@ -21,9 +25,12 @@ log = logging.getLogger(__name__)
 class WebSocketHub:
     """Tracks each session's open websockets; stores and pushes messages delivered later."""
 
-    def __init__(self, history: WebHistory) -> None:
+    def __init__(self, history: WebHistory, bus: PushBus) -> None:
+        """Store in ``history``; push through ``bus`` (subscribed here, before it starts)."""
         self._history = history
+        self._bus = bus
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
+        bus.subscribe(Topic.WEB_CHAT, self._push)
 
     def add(self, session_id: str, socket: web.WebSocketResponse) -> None:
         """Register an open page of ``session_id``."""
@@ -42,10 +49,11 @@ class WebSocketHub:
         return len(self._sockets.get(session_id, ()))
 
     async def deliver(self, message: OutboundMessage) -> None:
-        """Store ``message`` in the session's history, then push it to every open page of that session.
+        """Store ``message`` in the session's history, then publish it to every worker's open pages of
+        that session.
 
-        Raises DeliveryFailed only when it could not be stored; a page that is closed reads it on its next
-        visit.
+        Raises DeliveryFailed only when it could not be stored; a page that is closed (or missed the push)
+        reads it on its next visit.
         """
         try:
             await self._history.append(message)
@@ -58,12 +66,19 @@ class WebSocketHub:
             quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in message.quick_replies],
             ticket_reference=message.ticket_reference,
         ).model_dump(mode="json")
-        for socket in tuple(self._sockets.get(message.recipient_id, ())):
+        await self._bus.publish(Topic.WEB_CHAT, {"session_id": message.recipient_id, "message": payload})
+
+    async def _push(self, published: dict[str, Any]) -> None:
+        """Send a published message to this worker's open pages of its session."""
+        session_id = str(published["session_id"])
+        sockets = tuple(self._sockets.get(session_id, ()))
+        for socket in sockets:
             try:
-                await socket.send_json(payload)
+                await socket.send_json(published["message"])
             except (ConnectionError, RuntimeError):
-                self.remove(message.recipient_id, socket)
-        log.info("web message delivered to %d open page(s)", self.open_pages(message.recipient_id))
+                self.remove(session_id, socket)
+        if sockets:
+            log.info("web message pushed to %d open page(s)", self.open_pages(session_id))
 
     async def close_all(self) -> None:
         """Close every open websocket (at shutdown); pages reconnect and reload their history."""

@@ -13,6 +13,7 @@ from bot.channels.web.api import (
     Health,
     HistoryResponse,
     PushedMessage,
+    Readiness,
     SessionCreated,
 )
 from bot.http.openapi import component_schemas, json_answer, json_content
@@ -25,6 +26,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     PushedMessage,
     ErrorResponse,
     Health,
+    Readiness,
 )
 _SESSION_PARAMETER = {
     "name": "session_id",
@@ -43,7 +45,15 @@ _LIMITED = _error("Too many messages from this session or address; see Retry-Aft
 HEALTH: dict[str, Any] = {
     "operationId": "health",
     "summary": "Liveness check",
-    "responses": {"200": json_answer("The server is up.", Health)},
+    "responses": {"200": json_answer("The server is up; its database and Redis.", Health)},
+}
+READY: dict[str, Any] = {
+    "operationId": "readiness",
+    "summary": "Readiness check (may this worker take traffic)",
+    "responses": {
+        "200": json_answer("The worker takes traffic.", Readiness),
+        "503": json_answer("The worker is starting, stopping or cut off.", Readiness),
+    },
 }
 CREATE_SESSION: dict[str, Any] = {
     "operationId": "createSession",

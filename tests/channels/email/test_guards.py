@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 import pytest
 
-from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
+from bot.channels.email.guards import SkipReason, hash_address, skip_reason
 
 OWN = ("privacy-assistant@zynorlink.example", "privacy@zynorlink.example")
 
@@ -53,19 +53,6 @@ def test_mailer_daemon_and_dsn_are_bounces_and_own_address_is_skipped() -> None:
     dsn.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"; boundary="b"')
     assert skip_reason(dsn, "postmaster-notice@example.com", OWN) is SkipReason.BOUNCE
     assert skip_reason(_mail(), "Privacy@ZynorLink.example", OWN) is SkipReason.OWN_ADDRESS
-
-
-def test_reply_cap_is_per_sender_per_sliding_hour() -> None:
-    """After the cap, that sender waits an hour; others are unaffected."""
-    now = [0.0]
-    limiter = ReplyLimiter(2, clock=lambda: now[0])
-    for _ in range(2):
-        assert limiter.allows("a@example.com")
-        limiter.record("a@example.com")
-    assert not limiter.allows("a@example.com")
-    assert limiter.allows("b@example.com")
-    now[0] = 3601.0
-    assert limiter.allows("A@example.com")
 
 
 def test_address_hash_is_stable_and_not_the_address() -> None:

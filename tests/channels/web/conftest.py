@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import Core
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.history import SqlWebHistory
+from bot.cluster.health import WorkerHealth
+from bot.cluster.shared import local_state
 from bot.domain.clock import SystemClock
 from bot.mail.smtp import SmtpMailSender
 from bot.settings import Settings
@@ -77,10 +79,18 @@ async def running_chat_server(settings: Settings, core: Core) -> AsyncIterator[C
     stores = sql_turn_store_factory(
         sessionmaker, SystemClock(), SmtpMailSender.from_settings(settings), settings, core.responses
     )
+    shared = local_state()
+    health = WorkerHealth(shared, engine)
     channel = build_web_channel(
-        settings, core.conversation(stores).handle, SqlWebHistory(sessionmaker), core.responses
+        settings,
+        core.conversation(stores).handle,
+        SqlWebHistory(sessionmaker),
+        core.responses,
+        shared=shared,
+        health=health,
     )
     await channel.start()
+    health.mark_started()
     try:
         async with aiohttp.ClientSession() as http:
             yield ChatServer(channel, engine, http)

@@ -96,10 +96,13 @@ async def test_session_survives_a_server_restart(tmp_path: Path, core: Core, smt
 
 
 async def test_health_check_answers(chat_server: ChatServer) -> None:
-    """GET /healthz answers 200 {"status": "ok"}."""
+    """GET /healthz answers 200 with the database reachable and Redis not configured; /readyz says ready."""
     async with chat_server.http.get(f"{chat_server.url}/healthz") as response:
         assert response.status == 200
-        assert await response.json() == {"status": "ok"}
+        assert await response.json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
+    async with chat_server.http.get(f"{chat_server.url}/readyz") as response:
+        assert response.status == 200
+        assert await response.json() == {"ready": True}
 
 
 async def test_page_and_widget_are_served(chat_server: ChatServer) -> None:
@@ -196,3 +199,35 @@ async def test_an_azerbaijani_erasure_request_is_verified_and_opened_in_azerbaij
     _, opened = await chat_server.chat(session_id, extract_code(mail))
     assert opened["ticket_reference"] and opened["lang"] == "az"
     assert any("Sorğunuz açıldı" in reply for reply in opened["replies"])
+
+
+async def test_forwarded_address_counts_only_behind_a_trusted_proxy(tmp_path: Path, core: Core) -> None:
+    """Behind a trusted load balancer the per-address limit counts the last address of X-Forwarded-For
+    (the one the balancer appended): two clients behind it have their own allowances."""
+    settings = web_settings(tmp_path, rate_limit_per_minute=1, trusted_proxies="127.0.0.1")
+    async with running_chat_server(settings, core) as server:
+        for n in range(10):  # the address allowance is 10 x 1: spent by "client A"
+            headers = {"X-Forwarded-For": "203.0.113.9, 198.51.100.7"}
+            async with server.http.post(f"{server.url}/api/sessions", headers=headers) as response:
+                assert response.status == 201, n
+        async with server.http.post(
+            f"{server.url}/api/sessions", headers={"X-Forwarded-For": "198.51.100.7"}
+        ) as response:
+            assert response.status == 429
+        async with server.http.post(
+            f"{server.url}/api/sessions", headers={"X-Forwarded-For": "198.51.100.8"}
+        ) as response:
+            assert response.status == 201
+
+
+def test_forwarded_header_from_an_untrusted_peer_is_ignored() -> None:
+    """A client that is not a trusted proxy cannot choose its address by sending X-Forwarded-For."""
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.channels.web.handlers import client_address
+
+    request = make_mocked_request("POST", "/api/sessions", headers={"X-Forwarded-For": "198.51.100.7"})
+    peer = client_address(request, frozenset())  # the mocked request's peer ("-": no socket address)
+    assert peer != "198.51.100.7"
+    assert client_address(request, frozenset({"10.0.0.5"})) == peer
+    assert client_address(request, frozenset({peer})) == "198.51.100.7"

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from bot.channels.web.errors import MalformedSession, UnknownSession
-from bot.channels.web.ratelimit import SlidingWindowLimiter
 from bot.channels.web.sessions import KEY_FILE_NAME, SessionIds, load_session_key
 from tests.support.core import make_settings
 
@@ -38,16 +37,3 @@ def test_secret_key_setting_gives_the_same_ids_everywhere(tmp_path: Path) -> Non
     two = SessionIds(load_session_key(make_settings(tmp_path / "b", secret_key="s3cr3t-shared")))
     issued = one.issue()
     assert two.check(issued) == issued
-
-
-def test_limiter_slides_over_one_minute() -> None:
-    """The limit-th event in a minute passes, the next waits until the oldest leaves the window."""
-    now = [1000.0]
-    limiter = SlidingWindowLimiter(2, clock=lambda: now[0])
-    assert limiter.hit("a") == 0
-    now[0] += 10
-    assert limiter.hit("a") == 0
-    assert limiter.hit("a") == 50
-    assert limiter.hit("b") == 0
-    now[0] += 50
-    assert limiter.hit("a") == 0

@@ -4,7 +4,7 @@ message gets them back); on PostgreSQL, triggers refusing TRUNCATE on the audit 
 hangs from (``TRUNCATE tickets CASCADE`` emptied it: the append-only row triggers do not fire on TRUNCATE).
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-02 05:20:00
 """
 
@@ -23,7 +23,7 @@ AUDIT_TABLES = ("ticket_events", "tickets", "conversations", "accounts")
 _OPEN = "status IN ('new', 'awaiting_verification', 'open', 'in_progress', 'waiting_on_requester')"
 
 revision: str = "0003"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"  # after the leases (revision ids are names, not an order)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
