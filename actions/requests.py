@@ -15,7 +15,7 @@ from actions.context import (
     identity_method,
 )
 from bot.domain.dialogue import DialogueState, Step
-from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
     CodeResult,
     IdentityMethod,
@@ -33,6 +33,9 @@ _RESEND = re.compile(
     re.I,
 )
 _SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
+# Six digits, also typed with single spaces or dashes between them (``482 913``, ``48-29-13``).
+_ANY_CODE = re.compile(r"(?<!\d)\d(?:[ \t-]?\d){5}(?!\d)")
+CODE_MASK = "••••••"
 
 
 def mask_address(address: str) -> str:
@@ -49,6 +52,12 @@ def typed_code(turn: Turn) -> str | None:
     m = _SPACED_CODE.match(turn.parse.text.strip())
     digits = re.sub(r"\D", "", m.group(1)) if m else ""
     return digits if len(digits) == 6 else None
+
+
+def mask_typed_code(text: str) -> str:
+    """``text`` with every code-like run of six digits replaced by ``••••••``: what the transcript keeps of a
+    message typed while a code was awaited."""
+    return _ANY_CODE.sub(CODE_MASK, text)
 
 
 def _rights_quote(turn: Turn, services: ActionServices) -> PolicyAnswer | None:
@@ -145,6 +154,8 @@ async def send_code(
             quick_replies=CODE_CHOICES,
         )
         return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+    except CodeCoolingOff as exc:
+        return _cooling_off(replies, services, state, exc.retry_after_seconds)
     except CodeDeliveryFailed:
         replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
@@ -159,6 +170,18 @@ async def send_code(
         state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
         kind=state.pending_kind,
     )
+
+
+def _cooling_off(
+    replies: TurnReplies, services: ActionServices, state: DialogueState, seconds: int
+) -> Outcome:
+    """Too many wrong codes: say how long no code will be sent or checked, and whom to write meanwhile."""
+    replies.say(
+        "chat/code_cooling_off.txt.j2",
+        hours=max(1, -(-seconds // 3600)),
+        officer_email=services.terms.officer_email,
+    )
+    return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
 
 
 async def continue_with_email(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
@@ -202,6 +225,8 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
         replies.say("chat/code_expired.txt.j2", quick_replies=CODE_CHOICES)
     elif check.result is CodeResult.LOCKED:
         replies.say("chat/code_locked.txt.j2", quick_replies=CODE_CHOICES)
+    elif check.result is CodeResult.COOLING_OFF:
+        return _cooling_off(replies, services, state, check.retry_after_seconds)
     else:
         replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
         return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)

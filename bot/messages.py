@@ -41,7 +41,7 @@ class InboundMessage:
 
     ``sender_id`` is the person's id on that channel (Telegram chat id, web session id, email address).
     ``verified_address`` is set only when the channel itself proved the person controls that email address
-    (an email whose DMARC/aligned DKIM passed); the conversation then skips the one-time code.
+    (an email whose DMARC passed with aligned From); the conversation then skips the one-time code.
     ``claimed_address`` is an address the channel says the person wrote from without proof (an email's From):
     a one-time code goes there without asking. ``thread_reference`` is the ticket reference the channel's
     threading ties this message to (a reply in a ticket's email thread).

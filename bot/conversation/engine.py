@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from actions.context import (
     ActionKind,
@@ -18,6 +18,7 @@ from actions.context import (
     TurnReplies,
 )
 from actions.registry import CONFIDENT, respond
+from actions.requests import mask_typed_code
 from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
@@ -153,12 +154,14 @@ class Conversation:
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one message; everything it changes is stored in one transaction. A message handled
-        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and no replies."""
+        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and the replies its first
+        turn stored: a client retrying after a lost response still sees the answer."""
         try:
             return await self._handle_once(inbound)
-        except DuplicateMessage:
-            log.info("duplicate %s message ignored (raced)", inbound.channel.value)
-            return TurnResult(replies=(), duplicate=True)
+        except DuplicateMessage as exc:
+            log.info("duplicate %s message answered from the store (raced)", inbound.channel.value)
+            async with self.stores() as store:
+                return TurnResult(await store.replies_to(exc.channel, exc.message_id), duplicate=True)
 
     async def _handle_once(self, inbound: InboundMessage) -> TurnResult:
         async with self.stores() as store:
@@ -167,13 +170,17 @@ class Conversation:
                 inbound.channel, inbound.sender_id, inbound.message_id
             )
             if inbound.message_id and await store.already_handled(inbound.channel, inbound.message_id):
-                log.info("duplicate %s message ignored", inbound.channel.value)
-                return TurnResult(replies=(), duplicate=True)
+                log.info("duplicate %s message answered from the store", inbound.channel.value)
+                replies = await store.replies_to(inbound.channel, inbound.message_id)
+                return TurnResult(replies, duplicate=True)
             result = await self._respond(store, conversation, inbound)
             state = result.outcome.state if result.outcome else conversation.state
             offered = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
             state = state.evolve(lang=result.lang, offered=tuple(q.payload for q in offered))
-            await store.record_turn(conversation, inbound, result.replies, state)
+            stored = inbound
+            if conversation.state.step is Step.AWAIT_CODE:  # the transcript never keeps a typed code
+                stored = replace(inbound, text=mask_typed_code(inbound.text))
+            await store.record_turn(conversation, stored, result.replies, state)
             await store.commit()
             return result
 

@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
+from bot.http.clients import ClientAddresses, parse_networks
 from bot.mail import MailSender
 from bot.officer.accounts import OfficerAccounts
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
+from bot.officer.throttle import SignInThrottle
 from bot.officer.web import OfficerWebServices, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
@@ -117,7 +119,15 @@ def build_officer_workspace(
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-        mount_officer(web_app, OfficerWebServices(desk, accounts, responses, secure_cookies=secure))
+        officer_web = OfficerWebServices(
+            desk,
+            accounts,
+            responses,
+            SignInThrottle(sessionmaker, clock=clock),
+            secure_cookies=secure,
+            clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
+        )
+        mount_officer(web_app, officer_web)
     if openapi_document is not None:
         add_officer_paths(openapi_document)
     return OfficerWorkspace(desk, accounts, notifications, outbox, feed)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.db import dialect_insert
@@ -51,6 +51,4 @@ class AccountRepository:
 
     async def count(self) -> int:
         """How many entries the directory holds."""
-        from sqlalchemy import func
-
         return int(await self.session.scalar(select(func.count()).select_from(Account)) or 0)

@@ -9,7 +9,7 @@ from datetime import datetime
 from bot.domain.errors import ExtensionNotAllowed, TicketClosed
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, Requester, RequestKind, TicketStatus
 from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months, next_check_at
-from bot.store.models import Ticket, TicketEventKind
+from bot.store.models import Ticket, TicketEventKind, requester_key
 from bot.store.ticket_views import DeadlineExtension, view_of
 from bot.store.tickets import TicketRepository
 from bot.tickets.references import new_reference
@@ -29,10 +29,18 @@ def new_ticket(
     now: datetime,
     terms: SlaTerms,
 ) -> Ticket:
-    """A fresh ticket row (with a new reference) for ``requester``, its deadlines counted from ``now``."""
+    """A fresh ticket row (with a new reference) for ``requester``, its deadlines counted from ``now``.
+    ``address`` counts for the one-open-ticket rule only when verified."""
     first_due = terms.first_response_due(now)
+    reference = new_reference()
+    verified = identity is IdentityStatus.VERIFIED and address is not None
     return Ticket(
-        reference=new_reference(),
+        reference=reference,
+        requester_key=requester_key(
+            address=address if verified else None,
+            conversation_id=requester.conversation_id,
+            reference=reference,
+        ),
         kind=kind,
         priority=priority,
         status=TicketStatus.AWAITING_VERIFICATION
@@ -63,9 +71,15 @@ def verify(
     method: IdentityMethod,
     account_id: int | None,
     now: datetime,
+    claim_address: bool = True,
 ) -> None:
-    """The requester proved ``address``; a ticket awaiting verification becomes new."""
+    """The requester proved ``address``; a ticket awaiting verification becomes new. With ``claim_address``
+    the ticket becomes the address's open ticket of its kind (the caller checked there is no other)."""
     ticket.requester_address = address
+    if claim_address:
+        ticket.requester_key = requester_key(
+            address=address, conversation_id=ticket.conversation_id, reference=ticket.reference
+        )
     ticket.identity_status = IdentityStatus.VERIFIED
     ticket.identity_method = method
     ticket.account_id = account_id

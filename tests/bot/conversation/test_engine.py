@@ -155,12 +155,15 @@ async def test_conversation_state_carries_over_turns(say: Say) -> None:
 
 
 async def test_duplicate_message_id_is_answered_once(core: Core) -> None:
-    """A redelivered message (same channel message id) produces no second reply."""
-    conversation = core.conversation(MemoryTurnStore())
+    """A redelivered message (same channel message id) runs no second turn: it is marked duplicate and
+    carries the first turn's replies."""
+    store = MemoryTurnStore()
+    conversation = core.conversation(store)
     message = InboundMessage(ChannelName.WEB, "s1", "hello", message_id=uuid.uuid4().hex)
-    assert (await conversation.handle(message)).replies
+    first = await conversation.handle(message)
+    assert first.replies
     again = await conversation.handle(message)
-    assert again.duplicate and not again.replies
+    assert again.duplicate and again.replies == first.replies and again.outcome is None
 
 
 def test_commands_map_to_intents() -> None:
