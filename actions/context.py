@@ -9,6 +9,7 @@ from typing import Any
 
 from actions.desk import IdentityMethod, RequestDesk, Requester
 from bot.conversation.state import DialogueState
+from nlu.clauses import RequestsFound
 from nlu.intents import RequestKind
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer
@@ -72,7 +73,7 @@ class Outbox:
 class Turn:
     """One understood message and where the conversation stood before it.
 
-    ``other_kinds`` are further request kinds found in other sentences of the same message.
+    ``requests`` are the rights requests found in the message's clauses (wanted and declined).
     """
 
     parse: ParseResult
@@ -80,7 +81,7 @@ class Turn:
     requester: Requester
     verified_address: str | None = None
     claimed_address: str | None = None
-    other_kinds: tuple[RequestKind, ...] = ()
+    requests: RequestsFound = field(default_factory=RequestsFound)
 
 
 def identity_method(turn: Turn, address: str | None) -> IdentityMethod:
@@ -101,10 +102,20 @@ class Services:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an action did: its kind, the new state, and what it touched."""
+    """What an action did: its kind, the new state, and what it touched.
+
+    ``kinds`` are every request kind the turn is about, in order; ``kind`` is the first of them.
+    """
 
     action: ActionKind
     state: DialogueState
     kind: RequestKind | None = None
     section: str | None = None
     ticket_reference: str | None = None
+    kinds: tuple[RequestKind, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kinds and self.kind is not self.kinds[0]:
+            raise ValueError("an outcome's kind is the first of its kinds")
+        if self.kind is not None and not self.kinds:
+            object.__setattr__(self, "kinds", (self.kind,))

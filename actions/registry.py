@@ -13,6 +13,7 @@ from actions.requests import (
     cancel_request,
     continue_with_code,
     continue_with_email,
+    decline_requests,
     report_status,
     start_request,
     typed_code,
@@ -36,9 +37,28 @@ _CANCEL = re.compile(r"^\W*(/?cancel|stop|never ?mind|forget it|abort|quit)\b", 
 
 
 async def _request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """Start every request the message asks for; if it names requests only to refuse them, say so."""
+    if turn.requests.kinds:
+        return await start_request(turn, outbox, services, turn.requests.kinds)
+    if turn.requests.declined:
+        return await decline_requests(turn, outbox, services)
     kind = turn.parse.intent.intent.request_kind
     assert kind is not None  # the table routes only request intents here
-    return await start_request(turn, outbox, services, kind, turn.other_kinds)
+    return await start_request(turn, outbox, services, (kind,))
+
+
+def _requests_decide(turn: Turn) -> bool:
+    """The message's clauses tell more than its overall reading: several requests, a request the overall
+    reading missed (beside small talk, or an unsure guess), or requests named only to refuse them. A clear
+    policy question with one request-like clause stays a question."""
+    found, top = turn.requests, turn.parse.intent
+    if not found.kinds:
+        return top.intent.request_kind is not None and bool(found.declined)
+    if len(found.kinds) > 1:
+        return True
+    if found.kinds[0] is top.intent.request_kind:
+        return False  # the usual routing (which may still ask which of two readings was meant)
+    return not top.intent.is_policy_question or top.confidence < CONFIDENT
 
 
 ACTIONS: dict[Intent, Action] = {
@@ -77,8 +97,9 @@ async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -
     if not has_value and _is_cancel(turn):
         return await cancel_request(turn, outbox, services)
     top = turn.parse.intent.intent
-    switching = top.request_kind is not None and top.request_kind is not state.pending_kind
-    if not has_value and _confident(turn) and switching:
+    asked = turn.requests.kinds or ((top.request_kind,) if top.request_kind else ())
+    switching = bool(asked) and set(asked) != {state.pending_kind, *state.queued_kinds}
+    if not has_value and _confident(turn) and switching and top.request_kind is not None:
         return await _request(turn, outbox, services)
     if not has_value and _confident(turn) and top.is_policy_question:
         # Answer the side question, then remind what we are waiting for.
@@ -102,6 +123,8 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
             return await hand_off(turn, outbox, services, reason="not_covered")
         outbox.say("chat/handoff_declined.txt.j2")
         return Outcome(ActionKind.SMALLTALK, turn.state.evolve(offered_handoff=False))
+    if _requests_decide(turn):
+        return await _request(turn, outbox, services)
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
         return await _uncertain(turn, outbox, services)
     second = parse.ranking[1] if len(parse.ranking) > 1 else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
 from actions.desk import (
@@ -43,8 +44,10 @@ def typed_code(turn: Turn) -> str | None:
     return digits if len(digits) == 6 else None
 
 
-def _rights_quote(turn: Turn, services: Services) -> PolicyAnswer | None:
-    answer = services.answerer.answer(turn.parse.text, topic="ask_rights")
+def _rights_quote(turn: Turn, services: Services, kind: RequestKind) -> PolicyAnswer | None:
+    """What the policy says about the right asked for, read from the clause that asked for it."""
+    clause = turn.requests.clause_of(kind) or turn.parse.text
+    answer = services.answerer.answer(clause, topic="ask_rights")
     return answer if isinstance(answer, PolicyAnswer) else None
 
 
@@ -53,12 +56,50 @@ def _say_opened(ticket: TicketSummary, outbox: Outbox, services: Services) -> No
     outbox.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
 
 
+def _say_all_opened(tickets: list[TicketSummary], outbox: Outbox, services: Services) -> None:
+    """One reply for the tickets one verification opened: the ticket itself, or the list of them."""
+    if len(tickets) == 1:
+        _say_opened(tickets[0], outbox, services)
+    elif tickets:
+        outbox.say(
+            "chat/tickets_opened.txt.j2",
+            tickets=tickets,
+            terms=services.terms,
+            ticket_reference=tickets[0].reference,
+        )
+
+
+def _kinds_of(state: DialogueState) -> tuple[RequestKind, ...]:
+    """The requests ``state`` is pursuing, the pending one first."""
+    return tuple(dict.fromkeys(((state.pending_kind,) if state.pending_kind else ()) + state.queued_kinds))
+
+
+def _request_outcome(state: DialogueState, **values: Any) -> Outcome:
+    """An outcome about the request(s) ``state`` is pursuing."""
+    kinds = _kinds_of(state)
+    return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds, **values)
+
+
+async def decline_requests(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """The message names requests only to say they are not wanted ("do NOT delete my account")."""
+    outbox.say("chat/request_not_wanted.txt.j2", declined=[k.value for k in turn.requests.declined])
+    return Outcome(ActionKind.SMALLTALK, turn.state.evolve(misunderstood=0))
+
+
 async def start_request(
-    turn: Turn, outbox: Outbox, services: Services, kind: RequestKind, queued: tuple[RequestKind, ...] = ()
+    turn: Turn, outbox: Outbox, services: Services, kinds: tuple[RequestKind, ...]
 ) -> Outcome:
-    """Begin a rights request of ``kind`` (and any further kinds found in the same message)."""
-    quote = _rights_quote(turn, services)
-    outbox.say("chat/request_received.txt.j2", kind=kind.value, quote=quote, queued=[k.value for k in queued])
+    """Begin the rights requests ``kinds`` (in the order asked): one verification covers them all."""
+    kind, queued = kinds[0], tuple(k for k in dict.fromkeys(kinds[1:]) if k is not kinds[0])
+    quote = _rights_quote(turn, services, kind)
+    declined = [k.value for k in turn.requests.declined if k not in kinds]
+    outbox.say(
+        "chat/request_received.txt.j2",
+        kind=kind.value,
+        quote=quote,
+        queued=[k.value for k in queued],
+        declined=declined,
+    )
     state = turn.state.evolve(pending_kind=kind, queued_kinds=queued, misunderstood=0, pending_reference=None)
     desk = services.desk
     address = turn.verified_address or state.verified_address
@@ -90,16 +131,12 @@ async def start_request(
         _say_opened(ticket, outbox, services)
         state = state.evolve(pending_reference=ticket.reference)
         if address:
-            return await _open_queued(turn, outbox, services, state, address)
+            method = identity_method(turn, address)
+            return await _open_queued(turn, outbox, services, state, address, method, ticket.reference)
         if turn.claimed_address:
             return await send_code(turn, outbox, services, state, turn.claimed_address)
-        outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
-        return Outcome(
-            ActionKind.REQUEST,
-            state.evolve(step=Step.AWAIT_EMAIL),
-            kind=kind,
-            ticket_reference=ticket.reference,
-        )
+        outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms, requests=1)
+        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL), ticket_reference=ticket.reference)
     if address and desk is not None:
         return await open_pending(
             turn,
@@ -112,8 +149,10 @@ async def start_request(
     email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:
         return await send_code(turn, outbox, services, state, email)
-    outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
-    return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind)
+    outbox.say(
+        "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
+    )
+    return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
 
 
 async def send_code(
@@ -125,21 +164,17 @@ async def send_code(
         sent = await desk.send_code(turn.requester, address)
     except ResendTooSoon as exc:
         outbox.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
-        return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+        return _request_outcome(state)
     except CodeDeliveryFailed:
         outbox.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
-        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
+        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
     outbox.say(
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
         quick_replies=("Send a new code", "Cancel"),
     )
-    return Outcome(
-        ActionKind.REQUEST,
-        state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
-        kind=state.pending_kind,
-    )
+    return _request_outcome(state.evolve(step=Step.AWAIT_CODE, code_address=sent.address))
 
 
 async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
@@ -148,7 +183,7 @@ async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) ->
     if email and services.desk is not None:
         return await send_code(turn, outbox, services, turn.state, email)
     outbox.say("chat/ask_email_again.txt.j2", quick_replies=("Cancel",))
-    return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
+    return _request_outcome(turn.state)
 
 
 async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
@@ -167,7 +202,7 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
             address=mask_address(state.code_address or ""),
             quick_replies=("Send a new code", "Cancel"),
         )
-        return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+        return _request_outcome(state)
     check = await desk.check_code(turn.requester, code)
     if check.result is CodeResult.ACCEPTED and check.address:
         verified = state.evolve(verified_address=check.address)
@@ -183,9 +218,11 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
     elif check.result is CodeResult.LOCKED:
         outbox.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
     else:
-        outbox.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
-        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
-    return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+        outbox.say(
+            "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
+        )
+        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
+    return _request_outcome(state)
 
 
 async def open_pending(
@@ -217,32 +254,41 @@ async def _open_queued(
     reference: str | None = None,
 ) -> Outcome:
     desk = _desk(services)
-    kinds = ([state.pending_kind] if state.pending_kind else []) + list(state.queued_kinds)
-    first_kind = kinds[0] if kinds else None
-    for kind in dict.fromkeys(kinds):
+    kinds = _kinds_of(state)
+    tickets: list[TicketSummary] = []
+    for kind in kinds:
         if kind is RequestKind.SECURITY_INCIDENT and state.pending_reference:
             continue
-        ticket = await desk.open_request(
-            turn.requester,
-            TicketKind.of_request(kind),
-            address=address,
-            identity=IdentityStatus.VERIFIED,
-            method=method,
-            priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
+        tickets.append(
+            await desk.open_request(
+                turn.requester,
+                TicketKind.of_request(kind),
+                address=address,
+                identity=IdentityStatus.VERIFIED,
+                method=method,
+                priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
+            )
         )
-        _say_opened(ticket, outbox, services)
-        reference = reference or ticket.reference
+    _say_all_opened(tickets, outbox, services)
+    reference = reference or (tickets[0].reference if tickets else None)
     done = state.evolve(
         step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, pending_reference=None
     )
-    return Outcome(ActionKind.REQUEST, done, kind=first_kind, ticket_reference=reference)
+    return Outcome(
+        ActionKind.REQUEST,
+        done,
+        kind=kinds[0] if kinds else None,
+        kinds=kinds,
+        ticket_reference=reference,
+    )
 
 
 async def cancel_request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     """Leave the verification step; nothing is opened."""
     outbox.say("chat/request_cancelled.txt.j2")
     state = turn.state.evolve(step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None)
-    return Outcome(ActionKind.REQUEST, state, kind=turn.state.pending_kind)
+    kinds = _kinds_of(turn.state)
+    return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds)
 
 
 async def report_status(turn: Turn, outbox: Outbox, services: Services) -> Outcome:

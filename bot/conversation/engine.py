@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
 from actions.desk import Requester
-from actions.registry import CONFIDENT, respond
+from actions.registry import respond
 from bot.conversation.state import Step
 from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
 from bot.messages import InboundMessage, OutboundMessage
-from nlu.intents import EntityName, Intent, RequestKind
+from nlu.clauses import find_requests
+from nlu.intents import EntityName, Intent
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswerer
 from responses import Responses
@@ -22,8 +23,6 @@ log = logging.getLogger(__name__)
 
 # The classifier reads the start of a message; the whole text is still stored for the officer.
 NLU_MAX_CHARS = 2000
-_MAX_SENTENCES = 8
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 
@@ -172,26 +171,10 @@ class Conversation:
             requester=requester,
             verified_address=inbound.verified_address,
             claimed_address=inbound.claimed_address,
-            other_kinds=await self._other_kinds(parse),
+            requests=await find_requests(parse, self.nlu),
         )
         outcome = await respond(turn, outbox, services)
         return TurnResult(self._render(outbox.replies, inbound), parse, outcome)
-
-    async def _other_kinds(self, parse: ParseResult) -> tuple[RequestKind, ...]:
-        """Further request kinds in other sentences of a long message (an email may hold several)."""
-        main = parse.intent.intent.request_kind
-        if main is None or parse.intent.confidence < CONFIDENT:
-            return ()
-        sentences = [s for s in _SENTENCE_SPLIT.split(parse.text) if len(s.split()) >= 3][:_MAX_SENTENCES]
-        if len(sentences) < 2:
-            return ()
-        kinds: list[RequestKind] = []
-        for sentence in sentences:
-            part = await self.nlu.parse(sentence)
-            kind = part.intent.intent.request_kind
-            if kind is not None and kind is not main and part.intent.confidence >= 0.6 and kind not in kinds:
-                kinds.append(kind)
-        return tuple(kinds)
 
     def _render(self, replies: list[Reply], inbound: InboundMessage) -> tuple[OutboundMessage, ...]:
         return tuple(
