@@ -18,7 +18,7 @@ from nlu.intents import RequestKind
 from nlu.result import NluEngine, ParseResult
 
 # A clause counts as a request only when the engine is this sure of it on its own.
-CLAUSE_CONFIDENT = 0.6
+CLAUSE_CONFIDENT = 0.5
 # A one- or two-word fragment ("please", "all my data") needs more.
 SHORT_CLAUSE_CONFIDENT = 0.8
 # The whole message's parse starts a request from this confidence (the actions' own threshold).
@@ -38,7 +38,8 @@ _LINES = re.compile(r"\s*\n\s*")
 # "1. …", "2) …", "- …", "* …", "• …" at the start of a line or inline after a space.
 _LIST_MARK = re.compile(r"(?:^|\s)(?:\(?\d{1,2}[.)]|[-*•·–—])\s+")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
-_JOIN = re.compile(rf"\s*[,;:]\s*(?:(?:{_JOINER})\s+)?|\s+(?:{_JOINER})\s+|^(?:{_JOINER})\s+", re.I)
+_JOIN = re.compile(rf"\s*[,;:]\s*(?:(?:{_JOINER})\s+)*|\s+(?:(?:{_JOINER})\s+)+", re.I)
+_LEADING_JOINERS = re.compile(rf"^(?:(?:{_JOINER})\s+)+", re.I)
 _WORD = re.compile(r"\w+(?:'\w+)?")
 
 
@@ -49,7 +50,7 @@ def split_clauses(text: str) -> tuple[str, ...]:
         for item in _LIST_MARK.split(line):
             for sentence in _SENTENCE.split(item):
                 for part in _JOIN.split(sentence):
-                    part = part.strip(" \t.!?;:,-")
+                    part = _LEADING_JOINERS.sub("", part.strip(" \t.!?;:,-"))
                     if _WORD.search(part):
                         clauses.append(part)
     return tuple(clauses)

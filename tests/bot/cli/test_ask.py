@@ -12,12 +12,19 @@ from bot.settings import PROJECT_ROOT
 from tests.support.core import MODEL_CACHE
 
 EXE = str(Path(sys.executable).with_name("privacybot"))
-KEYS = {"text", "intent", "confidence", "action", "kind", "section", "replies"}
+KEYS = {"text", "intent", "confidence", "action", "kind", "kinds", "section", "replies"}
 
 
-def run_ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the command with the test model cache and no tickets."""
-    env = {**os.environ, "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE), "PRIVACYBOT_TESTING": "1"}
+def run_ask(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run the command with the test model cache and no tickets (and ``env`` on top)."""
+    env = {
+        **os.environ,
+        "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
+        "PRIVACYBOT_TESTING": "1",
+        **(env or {}),
+    }
     return subprocess.run(
         [EXE, "ask", *args],
         input=stdin,
@@ -25,7 +32,7 @@ def run_ask(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
         text=True,
         env=env,
         cwd=PROJECT_ROOT,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
@@ -43,8 +50,14 @@ def test_ask_json_has_the_contract_keys() -> None:
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
     assert set(obj) == KEYS
-    assert obj["action"] == "request" and obj["kind"] == "erasure"
+    assert obj["action"] == "request" and obj["kind"] == "erasure" and obj["kinds"] == ["erasure"]
     assert isinstance(obj["replies"], list) and obj["replies"]
+
+
+def test_ask_json_kinds_is_empty_without_a_request() -> None:
+    """A policy question has no request kind: `kind` is null and `kinds` an empty list."""
+    obj = json.loads(run_ask("--json", "How long is my IP address kept?").stdout)
+    assert obj["kind"] is None and obj["kinds"] == []
 
 
 def test_ask_jsonl_one_object_per_line_and_bad_lines_reported() -> None:
@@ -62,7 +75,7 @@ def test_ask_jsonl_one_object_per_line_and_bad_lines_reported() -> None:
     objs = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(objs) == 4
     assert objs[0]["section"] == "Retention Periods" and objs[0]["action"] == "answer"
-    assert "error" in objs[1] and "line 2" in objs[1]["error"]
+    assert "error" in objs[1] and "line 2" in objs[1]["error"] and objs[1]["kinds"] == []
     assert objs[2]["kind"] == "marketing_opt_out"
     assert "error" in objs[3]
     assert all(KEYS <= set(o) for o in objs)
@@ -84,3 +97,30 @@ def test_invalid_setting_is_one_clear_line() -> None:
     assert out.returncode == 1
     assert "invalid settings: PRIVACYBOT_WEB_PORT" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_ask_honours_the_engine_setting_and_fails_clearly_when_rasa_cannot_start(tmp_path: Path) -> None:
+    """PRIVACYBOT_NLU_ENGINE=rasa is used by `ask` (no silent embedded answer when Rasa is missing: one
+    clear error); `--engine embedded` overrides the setting."""
+    missing = {"PRIVACYBOT_NLU_ENGINE": "rasa", "PRIVACYBOT_RASA_VENV": str(tmp_path / "no-rasa-here")}
+    failed = run_ask("--json", "please delete my account", env=missing)
+    assert failed.returncode == 1
+    assert "Rasa could not start" in failed.stderr and "Traceback" not in failed.stderr
+    assert failed.stdout == ""
+    chosen = run_ask(
+        "--jsonl",
+        "--engine",
+        "rasa",
+        stdin='{"text": "hi"}\n',
+        env={**missing, "PRIVACYBOT_NLU_ENGINE": "embedded"},
+    )
+    assert chosen.returncode == 1 and "Rasa could not start" in chosen.stderr
+    embedded = run_ask("--json", "--engine", "embedded", "please delete my account", env=missing)
+    assert embedded.returncode == 0, embedded.stderr
+    assert json.loads(embedded.stdout)["kinds"] == ["erasure"]
+
+
+def test_ask_rejects_an_unknown_engine() -> None:
+    """`--engine` takes only the engines there are."""
+    out = run_ask("--engine", "spacy", "hi")
+    assert out.returncode == 2 and "embedded" in out.stderr and "rasa" in out.stderr
