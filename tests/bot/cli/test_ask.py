@@ -8,7 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+import pytest
+
 from bot.settings import PROJECT_ROOT
+from nlu.engines.rasa_env import find_rasa_env
 from tests.support.core import MODEL_CACHE
 
 EXE = str(Path(sys.executable).with_name("privacybot"))
@@ -124,3 +128,42 @@ def test_ask_rejects_an_unknown_engine() -> None:
     """`--engine` takes only the engines there are."""
     out = run_ask("--engine", "spacy", "hi")
     assert out.returncode == 2 and "embedded" in out.stderr and "rasa" in out.stderr
+
+
+def _rasa_servers() -> set[int]:
+    """Process ids of every `rasa run` server on this machine."""
+    found = set()
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        command = process.info["cmdline"] or []
+        if "run" in command and "--enable-api" in command and any(c.endswith("/rasa") for c in command):
+            found.add(process.info["pid"])
+    return found
+
+
+@pytest.mark.rasa
+def test_ask_on_rasa_serves_from_a_server_of_its_own_and_stops_it() -> None:
+    """`ask --jsonl --engine rasa` answers through a Rasa server trained on the project's data (no fallback
+    to the embedded engine; other confidences than it), finds several requests, leaves no server behind."""
+    if find_rasa_env() is None:
+        pytest.skip("Rasa env not built: run `make rasa`")
+    questions = [
+        "How long do you keep my payment records?",
+        "please delete my account",
+        "delete my data and stop sending me the newsletter",
+        "stop the marketing emails but do NOT delete my account",
+    ]
+    stdin = "".join(json.dumps({"text": q}) + "\n" for q in questions)
+    before = _rasa_servers()
+    rasa = run_ask("--jsonl", "--engine", "rasa", stdin=stdin, timeout=1500)
+    assert rasa.returncode == 0, rasa.stderr[-3000:]
+    assert "unavailable" not in rasa.stderr
+    assert _rasa_servers() <= before
+    answers = [json.loads(line) for line in rasa.stdout.splitlines()]
+    assert [a["text"] for a in answers] == questions
+    assert answers[0]["action"] == "answer" and answers[0]["section"] == "Retention Periods"
+    assert answers[1]["kinds"] == ["erasure"]
+    assert answers[2]["kinds"] == ["erasure", "marketing_opt_out"]
+    assert answers[3]["kinds"] == ["marketing_opt_out"]
+    embedded = run_ask("--jsonl", "--engine", "embedded", stdin=stdin)
+    confidences = [json.loads(line)["confidence"] for line in embedded.stdout.splitlines()]
+    assert confidences != [a["confidence"] for a in answers]
