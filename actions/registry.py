@@ -15,6 +15,7 @@ from actions.requests import (
     continue_with_email,
     decline_requests,
     report_status,
+    revise_requests,
     start_request,
     typed_code,
 )
@@ -32,6 +33,8 @@ AMBIGUOUS_MARGIN = 0.05
 PLAUSIBLE = 0.25
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
+# A message this long that names other requests while a code is awaited revises them rather than cancels.
+_REVISION_WORDS = 3
 
 _CANCEL = re.compile(r"^\W*(/?cancel|stop|never ?mind|forget it|abort|quit)\b", re.I)
 
@@ -94,13 +97,14 @@ async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -
     if state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE):
         return None
     has_value = turn.parse.entity(EntityName.EMAIL) or (state.step is Step.AWAIT_CODE and typed_code(turn))
+    pursued = {state.pending_kind, *state.queued_kinds}
+    revising = not set(turn.requests.kinds) <= pursued or bool(set(turn.requests.declined) & pursued)
+    # "stop" alone cancels; "please also stop the newsletter" adds a request to the same verification.
+    if not has_value and revising and len(turn.parse.text.split()) >= _REVISION_WORDS:
+        return await revise_requests(turn, outbox, services)
     if not has_value and _is_cancel(turn):
         return await cancel_request(turn, outbox, services)
     top = turn.parse.intent.intent
-    asked = turn.requests.kinds or ((top.request_kind,) if top.request_kind else ())
-    switching = bool(asked) and set(asked) != {state.pending_kind, *state.queued_kinds}
-    if not has_value and _confident(turn) and switching and top.request_kind is not None:
-        return await _request(turn, outbox, services)
     if not has_value and _confident(turn) and top.is_policy_question:
         # Answer the side question, then remind what we are waiting for.
         outcome = await answer_question(turn, outbox, services)

@@ -155,6 +155,32 @@ async def start_request(
     return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
 
 
+async def revise_requests(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """While the person is being verified they add requests ("also stop the newsletter") or withdraw one
+    ("actually, don't delete it"): the same verification then covers the revised list."""
+    state = turn.state
+    found = turn.requests
+    kept = [
+        k
+        for k in _kinds_of(state)
+        if k not in found.declined or (k is RequestKind.SECURITY_INCIDENT and state.pending_reference)
+    ]
+    kinds = tuple(dict.fromkeys(kept + list(found.kinds)))
+    if not kinds:
+        return await cancel_request(turn, outbox, services)
+    withdrawn = [k.value for k in _kinds_of(state) if k not in kinds]
+    outbox.say(
+        "chat/request_received.txt.j2",
+        kind=kinds[0].value,
+        quote=None,
+        queued=[k.value for k in kinds[1:]],
+        declined=withdrawn,
+    )
+    state = state.evolve(pending_kind=kinds[0], queued_kinds=kinds[1:], misunderstood=0)
+    outbox.say("chat/still_waiting.txt.j2", step=state.step.value)
+    return _request_outcome(state)
+
+
 async def send_code(
     turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str
 ) -> Outcome:

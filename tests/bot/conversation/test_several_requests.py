@@ -111,3 +111,22 @@ async def test_a_message_that_only_refuses_a_request_opens_nothing(
     assert "email address" not in result.replies[0].text
     assert person.mail.sent == []
     assert await TicketService(sessionmaker, clock=clock, terms=TERMS).list_tickets() == []
+
+
+async def test_requests_added_or_withdrawn_while_verifying_share_the_one_code(
+    person: Person, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """Waiting for the code, "please also stop the newsletter" adds a request and "actually do not erase my
+    account" withdraws one; the code then opens exactly what is left."""
+    await person.say("please erase my account")
+    await person.say("my address is lena.m@example.com")
+    added = await person.say("please also stop sending me the newsletter")
+    assert added.outcome is not None
+    assert added.outcome.kinds == (K.ERASURE, K.MARKETING_OPT_OUT)
+    assert "type the 6-digit code" in added.replies[-1].text
+    withdrawn = await person.say("actually do not erase my account after all")
+    assert withdrawn.outcome is not None and withdrawn.outcome.kinds == (K.MARKETING_OPT_OUT,)
+    done = await person.say(extract_code(person.mail.sent[-1]))
+    assert done.outcome is not None and done.outcome.kinds == (K.MARKETING_OPT_OUT,)
+    assert len(person.mail.sent) == 1
+    assert list((await _tickets(sessionmaker, clock)).values()) == [TicketKind.MARKETING_OPT_OUT]
