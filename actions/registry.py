@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Services, Turn
 from actions.handoff import hand_off
@@ -21,6 +22,7 @@ from actions.requests import (
 )
 from actions.smalltalk import small_talk
 from bot.conversation.state import Step
+from nlu.clauses import split_clauses
 from nlu.intents import EntityName, Intent
 from policy.answers import PolicyAnswer
 
@@ -62,6 +64,17 @@ def _requests_decide(turn: Turn) -> bool:
     if found.kinds[0] is top.intent.request_kind:
         return False  # the usual routing (which may still ask which of two readings was meant)
     return not top.intent.is_policy_question or top.confidence < CONFIDENT
+
+
+async def _answer_then_request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+    """A policy question and a request in one message ("What do you collect? Also, delete my account."):
+    answer the question from its own clauses, then start the requests."""
+    asked = {m.clause for m in turn.requests.mentions}
+    question = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
+    question_turn = replace(turn, parse=replace(turn.parse, text=question))
+    answered = await answer_question(question_turn, outbox, services)
+    started = await start_request(replace(turn, state=answered.state), outbox, services, turn.requests.kinds)
+    return replace(started, section=answered.section)
 
 
 ACTIONS: dict[Intent, Action] = {
@@ -129,6 +142,8 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
         return Outcome(ActionKind.SMALLTALK, turn.state.evolve(offered_handoff=False))
     if _requests_decide(turn):
         return await _request(turn, outbox, services)
+    if turn.requests.kinds and top.intent.is_policy_question and top.confidence >= PLAUSIBLE:
+        return await _answer_then_request(turn, outbox, services)
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
         return await _uncertain(turn, outbox, services)
     second = parse.ranking[1] if len(parse.ranking) > 1 else None

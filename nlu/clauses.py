@@ -39,17 +39,36 @@ _LINES = re.compile(r"\s*\n\s*")
 _LIST_MARK = re.compile(r"(?:^|\s)(?:\(?\d{1,2}[.)]|[-*•·–—])\s+")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 _JOIN = re.compile(rf"\s*[,;:]\s*(?:(?:{_JOINER})\s+)*|\s+(?:(?:{_JOINER})\s+)+", re.I)
-_LEADING_JOINERS = re.compile(rf"^(?:(?:{_JOINER})\s+)+", re.I)
+_LEADING_JOINERS = re.compile(rf"^(?:(?:{_JOINER})(?:\s+|$))+", re.I)
 _WORD = re.compile(r"\w+(?:'\w+)?")
+# A question keeps its parts together: "does another company make it and will they have access to my data"
+# asks one thing. A request put as a question ("can you delete my account and stop the emails?") does not.
+_QUESTION = re.compile(
+    r"^(?:do|does|did|is|are|was|were|will|would|can|could|should|shall|may|might|have|has|what|what's|how|who"
+    r"|whom|whose|why|where|when|which|is there|are there"
+    r"|как|что|где|когда|почему|зачем|кто|какие|какой|какая|сколько|есть ли"
+    r"|necə|nə|niyə|harada|haradan|kim|hansı|nə vaxt|nə qədər)\b|\?\s*$",
+    re.I,
+)
+_POLITE_REQUEST = re.compile(
+    r"^(?:can|could|would|will) (?:you|u|i (?:get|have|ask))\b|\bplease\b|\bpls\b"
+    r"|^(?:не могли бы|можете ли|можно ли|прошу)|пожалуйста|\bzəhmət\b|\bxahiş\b|bilərsiniz",
+    re.I,
+)
+
+
+def _is_question(sentence: str) -> bool:
+    return bool(_QUESTION.search(sentence.strip())) and not _POLITE_REQUEST.search(sentence.strip())
 
 
 def split_clauses(text: str) -> tuple[str, ...]:
-    """The clauses of ``text``, in order: each line, list item, sentence and joined part on its own."""
+    """The clauses of ``text``, in order: each line, list item, sentence and joined part on its own (a
+    question's parts stay together)."""
     clauses: list[str] = []
     for line in _LINES.split(text.replace("’", "'")):
         for item in _LIST_MARK.split(line):
             for sentence in _SENTENCE.split(item):
-                for part in _JOIN.split(sentence):
+                for part in [sentence] if _is_question(sentence) else _JOIN.split(sentence):
                     part = _LEADING_JOINERS.sub("", part.strip(" \t.!?;:,-"))
                     if _WORD.search(part):
                         clauses.append(part)

@@ -85,6 +85,38 @@ def test_ask_jsonl_one_object_per_line_and_bad_lines_reported() -> None:
     assert all(KEYS <= set(o) for o in objs)
 
 
+def test_ask_jsonl_lists_every_request_kind_in_order() -> None:
+    """`kinds` holds every request of a message in the order written, without the ones it refuses; `kind`
+    is the first; a question beside a request is answered too."""
+    cases = {
+        "delete my data and stop sending me the newsletter": ["erasure", "marketing_opt_out"],
+        "stop the marketing emails but do NOT delete my account": ["marketing_opt_out"],
+        "I want a copy of my data, and please fix my phone number": ["access", "rectification"],
+        "Hello!\n1. please correct my address\n2. stop all promotional texts": [
+            "rectification",
+            "marketing_opt_out",
+        ],
+        "Erase my profile. Also send me my data first.": ["erasure", "access"],
+        "Please don't delete my account.": [],
+    }
+    stdin = "".join(json.dumps({"text": text}) + "\n" for text in cases)
+    out = run_ask("--jsonl", stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [o["kinds"] for o in objs] == list(cases.values())
+    assert [o["kind"] for o in objs] == [kinds[0] if kinds else None for kinds in cases.values()]
+    assert all(o["action"] == "request" for o in objs[:-1]) and objs[-1]["action"] == "smalltalk"
+
+
+def test_ask_answers_a_question_and_starts_the_request_beside_it() -> None:
+    """ "What data do you collect? Also, please delete my account." quotes the collection section and starts
+    the erasure."""
+    obj = json.loads(run_ask("--json", "What data do you collect? Also, please delete my account.").stdout)
+    assert obj["action"] == "request" and obj["kinds"] == ["erasure"]
+    assert obj["section"] is not None and "Collect" in obj["replies"][0]
+    assert "email address" in obj["replies"][-1]
+
+
 def test_ask_without_text_is_a_usage_error() -> None:
     """`ask` with neither TEXT nor --jsonl explains how to call it."""
     out = run_ask()
