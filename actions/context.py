@@ -48,6 +48,7 @@ class Reply:
     values: Mapping[str, Any] = field(default_factory=dict)
     quick_replies: tuple[str, ...] = ()
     ticket_reference: str | None = None
+    other_references: tuple[str, ...] = ()
 
 
 class Outbox:
@@ -63,10 +64,11 @@ class Outbox:
         *,
         quick_replies: tuple[str, ...] = (),
         ticket_reference: str | None = None,
+        other_references: tuple[str, ...] = (),
         **values: Any,
     ) -> None:
         """Queue the reply rendered from ``template`` with ``values``."""
-        self.replies.append(Reply(template, values, quick_replies, ticket_reference))
+        self.replies.append(Reply(template, values, quick_replies, ticket_reference, other_references))
 
 
 @dataclass(frozen=True)

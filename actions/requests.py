@@ -66,6 +66,7 @@ def _say_all_opened(tickets: list[TicketSummary], outbox: Outbox, services: Serv
             tickets=tickets,
             terms=services.terms,
             ticket_reference=tickets[0].reference,
+            other_references=tuple(t.reference for t in tickets[1:]),
         )
 
 

@@ -55,7 +55,11 @@ class InboundMessage:
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """A message for a person, as plain text plus optional quick-reply choices."""
+    """A message for a person, as plain text plus optional quick-reply choices.
+
+    ``ticket_reference`` is the ticket the message is about; ``other_references`` are further tickets it
+    lists (one reply for the tickets one verification opened), so that an email subject names them all.
+    """
 
     channel: ChannelName
     recipient_id: str
@@ -63,3 +67,4 @@ class OutboundMessage:
     quick_replies: tuple[str, ...] = ()
     ticket_reference: str | None = None
     meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    other_references: tuple[str, ...] = ()

@@ -184,6 +184,7 @@ class Conversation:
                 text=self.responses.render(reply.template, **reply.values),
                 quick_replies=tuple(self._choice(q) for q in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
+                other_references=reply.other_references,
                 meta=inbound.meta,
             )
             for reply in replies
