@@ -156,6 +156,35 @@ def test_ask_honours_the_engine_setting_and_fails_clearly_when_rasa_cannot_start
     assert json.loads(embedded.stdout)["kinds"] == ["erasure"]
 
 
+def test_chat_takes_the_engine_option(tmp_path: Path) -> None:
+    """`chat --engine rasa` without a Rasa env stops with one clear line; `chat --engine embedded` talks."""
+    env = {
+        **os.environ,
+        "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
+        "PRIVACYBOT_TESTING": "1",
+        "PRIVACYBOT_DATA_DIR": str(tmp_path),
+        "PRIVACYBOT_RASA_VENV": str(tmp_path / "no-rasa-here"),
+    }
+
+    def chat(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [EXE, "chat", *args],
+            input="delete my data and stop sending me the newsletter\nquit\n",
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=PROJECT_ROOT,
+            timeout=120,
+            check=False,
+        )
+
+    failed = chat("--engine", "rasa")
+    assert failed.returncode == 1 and "Rasa could not start" in failed.stderr
+    talked = chat("--engine", "embedded")
+    assert talked.returncode == 0, talked.stderr
+    assert "deleting your account" in talked.stdout and "stopping marketing messages" in talked.stdout
+
+
 def test_ask_rejects_an_unknown_engine() -> None:
     """`--engine` takes only the engines there are."""
     out = run_ask("--engine", "spacy", "hi")
