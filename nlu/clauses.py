@@ -75,38 +75,43 @@ def split_clauses(text: str) -> tuple[str, ...]:
     return tuple(clauses)
 
 
+# Azerbaijani is often typed without its letters ("silmeyin" for "silməyin"): negation reads it folded.
+_AZ_FOLD = str.maketrans("əığçşöü", "eigcsou")
+
+
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.replace("’", "'").lower())
+    return _WORD.findall(text.replace("’", "'").lower().translate(_AZ_FOLD))
 
 
-# The action each request asks for: word forms in English, Azerbaijani and Russian (matched as whole words).
+# The action each request asks for: word forms in English, Azerbaijani (folded, see _AZ_FOLD) and Russian,
+# matched as whole words.
 _ACTIONS: dict[RequestKind, re.Pattern[str]] = {
     kind: re.compile(pattern)
     for kind, pattern in {
         RequestKind.ACCESS: r"send|sent|give|copy|show|see|access\w*|provide|get|receive"
-        r"|göndər\w*|göstər\w*|surət\w*|əldə"
+        r"|gonder\w*|goster\w*|suret\w*|elde"
         r"|пришл\w*|присл\w*|отправ\w*|предостав\w*|покаж\w*|показ\w*|дай\w*|выда\w*|доступ\w*|копи\w*",
         RequestKind.RECTIFICATION: r"fix\w*|correct\w*|chang\w*|updat\w*|amend\w*|edit\w*|rectif\w*"
-        r"|düzəlt\w*|düzəld\w*|düzəliş\w*|dəyiş\w*|yenilə\w*"
+        r"|duzelt\w*|duzeld\w*|duzelis\w*|deyis\w*|yenile\w*"
         r"|исправ\w*|измен\w*|обнов\w*|поправ\w*|замен\w*|корректир\w*",
         RequestKind.ERASURE: r"delet\w*|remov\w*|eras\w*|wip\w*|clos\w*|deactivat\w*|destroy\w*|forget|forgot"
         r"|terminat\w*|purg\w*|cancel\w*"
-        r"|sil\w*|ləğv|bağla\w*|məhv"
+        r"|sil\w*|legv|bagla\w*|mehv"
         r"|удал\w*|стер\w*|стир\w*|уничтож\w*|закр\w*|забуд\w*",
         RequestKind.PORTABILITY: r"export\w*|transfer\w*|download\w*|port|move|moving"
-        r"|ixrac\w*|köçür\w*|yüklə\w*"
+        r"|ixrac\w*|kocur\w*|yukle\w*"
         r"|экспорт\w*|выгруз\w*|перенес\w*|перенос\w*|переда\w*|скача\w*",
         RequestKind.RESTRICTION: r"restrict\w*|limit\w*|paus\w*|freez\w*|froze\w*|suspend\w*"
-        r"|məhdud\w*|dondur\w*|dayandır\w*"
+        r"|mehdud\w*|dondur\w*|dayandir\w*"
         r"|огранич\w*|приостан\w*|замороз\w*",
         RequestKind.OBJECTION: r"object\w*|opt\w*|oppos\w*"
         r"|etiraz\w*|imtina\w*"
         r"|возраж\w*|против",
         RequestKind.MARKETING_OPT_OUT: r"unsubscrib\w*|opt\w*|stop\w*|remov\w*|cancel\w*|end"
-        r"|abunə\w*|dayandır\w*|imtina\w*|çıxar\w*"
+        r"|abune\w*|dayandir\w*|imtina\w*|cixar\w*"
         r"|отпис\w*|прекрат\w*|перестан\w*|останов\w*|отмен\w*",
         RequestKind.SECURITY_INCIDENT: r"hack\w*|compromis\w*|breach\w*|stol\w*|steal\w*|access\w*"
-        r"|sındır\w*|oğurla\w*|ələ"
+        r"|sindir\w*|ogurla\w*|ele"
         r"|взлом\w*|взлам\w*|укра\w*|похи\w*",
         RequestKind.POLICY_ARCHIVE: r"send|give|get|archiv\w*|version\w*"
         r"|arxiv\w*|versiya\w*|архив\w*|верси\w*",
@@ -128,14 +133,16 @@ _BETWEEN = frozenset(
 )
 # Russian negation after the verb: "удалять не надо", "удалять аккаунт не нужно".
 _AFTER_VERB = frozenset("надо нужно стоит хочу хотим требуется прошу нужен нужна".split())
-# Azerbaijani negates inside the verb: imperatives (silməyin, bağlamayın, silinməsin), present (silmirəm,
-# istəmirəm), future and past (silməyəcəyik, silmədim), the bare imperative (silmə, but not the noun silinmə);
-# and the negating words deyil / yox / yoxdur after the verb ("silmək lazım deyil").
+# Azerbaijani negates inside the verb (read folded): imperatives (silmeyin, baglamayin, silinmesin), present
+# (silmirem, istemirem), future and past (silmeyeceyik, silmedim); and the negating words deyil / yox / yoxdur
+# after the verb ("silmek lazim deyil"). The bare imperative (silme, but not the noun silinme) counts only on
+# the request's own verb: "-me" ends too many other words.
 _AZ_NEGATIVE = re.compile(
-    r"\w+m[aə](?:y[ıi]n(?:[ıi]z)?|s[ıi]n(?:l[aə]r)?|y[aə]c[aə][kqy]\w*|d[ıi]\w*|y[ıi]b\w*)"
-    r"|\w+m[ıiuü]r(?:[aə]m|[ıiuü]k|s[ıiuü]n(?:[ıiuü]z)?|l[aə]r)?"
-    r"|\w+(?<!in|ın|un|ün|an|ən)m[aə]|deyil\w*|yox|yoxdur"
+    r"\w+m[ae](?:yin(?:iz)?|sin(?:ler|lar)?|y[ae]c[ae][kqy]\w*|di\w*|yib\w*)"
+    r"|\w+m[iu]r(?:[ae]m|[iu]k|s[iu]n(?:[iu]z)?|l[ae]r)?"
+    r"|deyil\w*|yox|yoxdur"
 )
+_AZ_BARE_NEGATIVE = re.compile(r"\w+(?<!in|un|an|en)m[ae]")
 
 
 def _negated_before(words: list[str], at: int) -> bool:
@@ -170,7 +177,12 @@ def is_negated(text: str, kind: RequestKind) -> bool:
     action = _ACTIONS[kind]
     return any(
         action.fullmatch(word)
-        and (_AZ_NEGATIVE.fullmatch(word) or _negated_before(words, at) or _negated_after(words, at))
+        and (
+            _AZ_NEGATIVE.fullmatch(word)
+            or _AZ_BARE_NEGATIVE.fullmatch(word)
+            or _negated_before(words, at)
+            or _negated_after(words, at)
+        )
         for at, word in enumerate(words)
     )
 
