@@ -111,7 +111,9 @@ async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -
         return None
     has_value = turn.parse.entity(EntityName.EMAIL) or (state.step is Step.AWAIT_CODE and typed_code(turn))
     pursued = {state.pending_kind, *state.queued_kinds}
-    revising = not set(turn.requests.kinds) <= pursued or bool(set(turn.requests.declined) & pursued)
+    # Adding a request needs a sure clause; withdrawing one has the negation as evidence besides.
+    added = set(turn.requests.sure().kinds) - pursued
+    revising = bool(added) or bool(set(turn.requests.declined) & pursued)
     # "stop" alone cancels; "please also stop the newsletter" adds a request to the same verification.
     if not has_value and revising and len(turn.parse.text.split()) >= _REVISION_WORDS:
         return await revise_requests(turn, outbox, services)

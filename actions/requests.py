@@ -166,7 +166,7 @@ async def revise_requests(turn: Turn, outbox: Outbox, services: Services) -> Out
         for k in _kinds_of(state)
         if k not in found.declined or (k is RequestKind.SECURITY_INCIDENT and state.pending_reference)
     ]
-    kinds = tuple(dict.fromkeys(kept + list(found.kinds)))
+    kinds = tuple(dict.fromkeys(kept + list(found.sure().kinds)))
     if not kinds:
         return await cancel_request(turn, outbox, services)
     withdrawn = [k.value for k in _kinds_of(state) if k not in kinds]

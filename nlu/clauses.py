@@ -189,11 +189,13 @@ def is_negated(text: str, kind: RequestKind) -> bool:
 
 @dataclass(frozen=True)
 class RequestMention:
-    """One request kind a clause speaks of; ``negated`` when the person says they do not want it."""
+    """One request kind a clause speaks of, with the engine's confidence; ``negated`` when the person says
+    they do not want it."""
 
     kind: RequestKind
     clause: str
     negated: bool = False
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,10 @@ class RequestsFound:
         wanted = set(self.kinds)
         return tuple(dict.fromkeys(m.kind for m in self.mentions if m.negated and m.kind not in wanted))
 
+    def sure(self, threshold: float = CLAUSE_CONFIDENT) -> RequestsFound:
+        """Only the mentions the engine was at least ``threshold`` sure of."""
+        return RequestsFound(tuple(m for m in self.mentions if m.confidence >= threshold))
+
     def clause_of(self, kind: RequestKind) -> str | None:
         """The clause that asked for ``kind``."""
         return next((m.clause for m in self.mentions if m.kind is kind and not m.negated), None)
@@ -222,7 +228,7 @@ def _mention(parse: ParseResult, clause: str, threshold: float) -> RequestMentio
     kind = parse.intent.intent.request_kind
     if kind is None or parse.intent.confidence < threshold:
         return None
-    return RequestMention(kind, clause, is_negated(clause, kind))
+    return RequestMention(kind, clause, is_negated(clause, kind), parse.intent.confidence)
 
 
 async def find_requests(parse: ParseResult, engine: NluEngine) -> RequestsFound:
