@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from actions.desk import IdentityMethod, RequestDesk, Requester
-from bot.conversation.state import DialogueState
+from bot.domain.dialogue import DialogueState
+from bot.domain.tickets import IdentityMethod, RequestDesk, Requester, RequestKind
 from nlu.clauses import RequestsFound
-from nlu.intents import RequestKind
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer
 
@@ -38,6 +37,8 @@ class ServiceTerms:
 
 # A quick reply written as this prefix + an intent name is shown as that intent's label (chat/_labels.j2).
 INTENT_CHOICE = "@label:"
+# A quick reply written as this prefix + a button id is shown as that button's label (chat/_labels.j2).
+BUTTON = "@button:"
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class Reply:
     other_references: tuple[str, ...] = ()
 
 
-class Outbox:
+class TurnReplies:
     """Collects the replies of one turn, in order."""
 
     def __init__(self) -> None:
@@ -94,7 +95,7 @@ def identity_method(turn: Turn, address: str | None) -> IdentityMethod:
 
 
 @dataclass(frozen=True)
-class Services:
+class ActionServices:
     """What actions may use. ``desk`` is None where no ticket may open (`privacybot ask`)."""
 
     answerer: PolicyAnswerer

@@ -3,28 +3,30 @@ go to the officer until the officer hands back."""
 
 from __future__ import annotations
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
-from actions.desk import IdentityStatus, TicketKind
-from bot.conversation.state import Step
+from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from bot.domain.dialogue import Step
+from bot.domain.tickets import HandoffReason, IdentityStatus, RequestKind
 
 
-async def hand_off(turn: Turn, outbox: Outbox, services: Services, *, reason: str = "asked") -> Outcome:
+async def hand_off(
+    turn: Turn, replies: TurnReplies, services: ActionServices, *, reason: HandoffReason = HandoffReason.ASKED
+) -> Outcome:
     """Open a handoff ticket and tell the person when to expect a person's answer."""
     desk = services.desk
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
     if desk is None:
-        outbox.say("chat/handoff_offline.txt.j2", terms=services.terms)
+        replies.say("chat/handoff_offline.txt.j2", terms=services.terms)
         return Outcome(ActionKind.HANDOFF, state)
     address = turn.verified_address or state.verified_address
     ticket = await desk.open_request(
         turn.requester,
-        TicketKind.HANDOFF,
+        RequestKind.HANDOFF,
         address=address,
         # A conversation with a person needs no proof of identity; a request made in it will.
         identity=IdentityStatus.VERIFIED if address else IdentityStatus.NOT_REQUIRED,
         method=identity_method(turn, address),
     )
-    outbox.say(
+    replies.say(
         "chat/handoff_started.txt.j2",
         ticket=ticket,
         reason=reason,

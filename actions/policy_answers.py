@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from policy.answers import NoAnswer, PolicyAnswer
 
 
-def quote_answer(answer: PolicyAnswer, outbox: Outbox, services: Services) -> None:
+def quote_answer(answer: PolicyAnswer, replies: TurnReplies, services: ActionServices) -> None:
     """Queue the reply quoting ``answer``."""
-    outbox.say(
+    replies.say(
         "chat/policy_answer.txt.j2",
         quote=answer.quote,
         section=answer.section_path,
@@ -17,26 +17,26 @@ def quote_answer(answer: PolicyAnswer, outbox: Outbox, services: Services) -> No
     )
 
 
-def say_not_covered(missing: tuple[str, ...], outbox: Outbox, services: Services) -> None:
+def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: ActionServices) -> None:
     """Queue the reply that the policy does not answer this, offering the privacy officer."""
-    outbox.say(
+    replies.say(
         "chat/not_covered.txt.j2",
         missing=missing,
         can_hand_off=services.desk is not None,
         officer_email=services.terms.officer_email,
         first_response_hours=services.terms.first_response_hours,
-        quick_replies=("Talk to the privacy officer",),
+        quick_replies=(BUTTON + "talk_to_the_officer",),
     )
 
 
-async def answer_question(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Quote the passage that answers the question, or say the policy does not cover it."""
     intent = turn.parse.intent.intent
     topic = intent.value if intent.is_policy_question else None
     result = services.answerer.answer(turn.parse.text, topic=topic)
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
     if isinstance(result, NoAnswer):
-        say_not_covered(result.missing, outbox, services)
+        say_not_covered(result.missing, replies, services)
         return Outcome(ActionKind.ANSWER, state.evolve(offered_handoff=True))
-    quote_answer(result, outbox, services)
+    quote_answer(result, replies, services)
     return Outcome(ActionKind.ANSWER, state, section=result.section)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import BUTTON, INTENT_CHOICE, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from actions.handoff import hand_off
 from actions.policy_answers import answer_question, quote_answer
 from actions.requests import (
@@ -21,12 +21,13 @@ from actions.requests import (
     typed_code,
 )
 from actions.smalltalk import small_talk
-from bot.conversation.state import Step
+from bot.domain.dialogue import Step
+from bot.domain.tickets import HandoffReason
 from nlu.clauses import split_clauses
 from nlu.intents import EntityName, Intent
 from policy.answers import PolicyAnswer
 
-Action = Callable[[Turn, Outbox, Services], Awaitable[Outcome]]
+Action = Callable[[Turn, TurnReplies, ActionServices], Awaitable[Outcome]]
 
 # Below this the NLU's best guess is only a guess.
 CONFIDENT = 0.35
@@ -41,15 +42,15 @@ _REVISION_WORDS = 3
 _CANCEL = re.compile(r"^\W*(/?cancel|stop|never ?mind|forget it|abort|quit)\b", re.I)
 
 
-async def _request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def _request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Start every request the message asks for; if it names requests only to refuse them, say so."""
     if turn.requests.kinds:
-        return await start_request(turn, outbox, services, turn.requests.kinds)
+        return await start_request(turn, replies, services, turn.requests.kinds)
     if turn.requests.declined:
-        return await decline_requests(turn, outbox, services)
+        return await decline_requests(turn, replies, services)
     kind = turn.parse.intent.intent.request_kind
     assert kind is not None  # the table routes only request intents here
-    return await start_request(turn, outbox, services, (kind,))
+    return await start_request(turn, replies, services, (kind,))
 
 
 def _requests_decide(turn: Turn) -> bool:
@@ -66,14 +67,14 @@ def _requests_decide(turn: Turn) -> bool:
     return not top.intent.is_policy_question or top.confidence < CONFIDENT
 
 
-async def _answer_then_request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def _answer_then_request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """A policy question and a request in one message ("What do you collect? Also, delete my account."):
     answer the question from its own clauses, then start the requests."""
     asked = {m.clause for m in turn.requests.mentions}
     question = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
     question_turn = replace(turn, parse=replace(turn.parse, text=question))
-    answered = await answer_question(question_turn, outbox, services)
-    started = await start_request(replace(turn, state=answered.state), outbox, services, turn.requests.kinds)
+    answered = await answer_question(question_turn, replies, services)
+    started = await start_request(replace(turn, state=answered.state), replies, services, turn.requests.kinds)
     return replace(started, section=answered.section)
 
 
@@ -104,7 +105,7 @@ def _confident(turn: Turn, *intents: Intent) -> bool:
     return top.confidence >= CONFIDENT and (not intents or top.intent in intents)
 
 
-async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -> Outcome | None:
+async def _within_verification(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome | None:
     """Steps that wait for an address or a code read the message in that light first."""
     state = turn.state
     if state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE):
@@ -116,38 +117,38 @@ async def _within_verification(turn: Turn, outbox: Outbox, services: Services) -
     revising = bool(added) or bool(set(turn.requests.declined) & pursued)
     # "stop" alone cancels; "please also stop the newsletter" adds a request to the same verification.
     if not has_value and revising and len(turn.parse.text.split()) >= _REVISION_WORDS:
-        return await revise_requests(turn, outbox, services)
+        return await revise_requests(turn, replies, services)
     if not has_value and _is_cancel(turn):
-        return await cancel_request(turn, outbox, services)
+        return await cancel_request(turn, replies, services)
     top = turn.parse.intent.intent
     if not has_value and _confident(turn) and top.is_policy_question:
         # Answer the side question, then remind what we are waiting for.
-        outcome = await answer_question(turn, outbox, services)
-        outbox.say("chat/still_waiting.txt.j2", step=state.step.value)
+        outcome = await answer_question(turn, replies, services)
+        replies.say("chat/still_waiting.txt.j2", step=state.step.value)
         return Outcome(outcome.action, state, section=outcome.section)
     if state.step is Step.AWAIT_EMAIL:
-        return await continue_with_email(turn, outbox, services)
-    return await continue_with_code(turn, outbox, services)
+        return await continue_with_email(turn, replies, services)
+    return await continue_with_code(turn, replies, services)
 
 
-async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def respond(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Run the action for this turn and return what it did."""
-    within = await _within_verification(turn, outbox, services)
+    within = await _within_verification(turn, replies, services)
     if within is not None:
         return within
     parse = turn.parse
     top = parse.intent
     if turn.state.offered_handoff and top.intent in (Intent.AFFIRM, Intent.DENY) and _confident(turn):
         if top.intent is Intent.AFFIRM:
-            return await hand_off(turn, outbox, services, reason="not_covered")
-        outbox.say("chat/handoff_declined.txt.j2")
+            return await hand_off(turn, replies, services, reason=HandoffReason.NOT_COVERED)
+        replies.say("chat/handoff_declined.txt.j2")
         return Outcome(ActionKind.SMALLTALK, turn.state.evolve(offered_handoff=False))
     if _requests_decide(turn):
-        return await _request(turn, outbox, services)
+        return await _request(turn, replies, services)
     if turn.requests.kinds and top.intent.is_policy_question and top.confidence >= PLAUSIBLE:
-        return await _answer_then_request(turn, outbox, services)
+        return await _answer_then_request(turn, replies, services)
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
-        return await _uncertain(turn, outbox, services)
+        return await _uncertain(turn, replies, services)
     second = parse.ranking[1] if len(parse.ranking) > 1 else None
     if (
         second is not None
@@ -155,21 +156,21 @@ async def respond(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
         and top.confidence - second.confidence < AMBIGUOUS_MARGIN
         and not (top.intent.is_policy_question and second.intent.is_policy_question)
     ):
-        return await _clarify(turn, outbox, services, (top.intent, second.intent))
-    return await ACTIONS[top.intent](turn, outbox, services)
+        return await _clarify(turn, replies, services, (top.intent, second.intent))
+    return await ACTIONS[top.intent](turn, replies, services)
 
 
-async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Not sure what the person wants: a policy question is searched anyway; otherwise the policy may
     still answer it plainly; else ask which reading was meant, and after repeated failures hand off."""
     parse = turn.parse
     top = parse.intent.intent
     if top.is_policy_question and parse.intent.confidence >= PLAUSIBLE:
-        return await answer_question(turn, outbox, services)
+        return await answer_question(turn, replies, services)
     if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
         answer = services.answerer.answer(parse.text)
         if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
-            quote_answer(answer, outbox, services)
+            quote_answer(answer, replies, services)
             return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
     candidates = tuple(
         s.intent
@@ -179,22 +180,24 @@ async def _uncertain(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
     if top is not Intent.OUT_OF_SCOPE and candidates:
         if len(candidates) == 1:
             candidates += (Intent.HUMAN_HANDOFF,) if candidates[0] is not Intent.HUMAN_HANDOFF else ()
-        return await _clarify(turn, outbox, services, candidates)
+        return await _clarify(turn, replies, services, candidates)
     misunderstood = turn.state.misunderstood + 1
     if misunderstood >= MISUNDERSTOOD_LIMIT and services.desk is not None:
-        return await hand_off(turn, outbox, services, reason="not_understood")
-    outbox.say(
+        return await hand_off(turn, replies, services, reason=HandoffReason.NOT_UNDERSTOOD)
+    replies.say(
         "chat/fallback.txt.j2",
         terms=services.terms,
-        quick_replies=("What data do you collect?", "Delete my account", "Talk to a person"),
+        quick_replies=(BUTTON + "what_data", BUTTON + "delete_my_account", BUTTON + "talk_to_a_person"),
     )
     return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
 
 
-async def _clarify(turn: Turn, outbox: Outbox, services: Services, options: tuple[Intent, ...]) -> Outcome:
+async def _clarify(
+    turn: Turn, replies: TurnReplies, services: ActionServices, options: tuple[Intent, ...]
+) -> Outcome:
     """Ask which of two readings the person meant, with a button for each."""
     values = [o.value for o in options]
-    outbox.say(
+    replies.say(
         "chat/clarify.txt.j2", options=values, quick_replies=tuple(f"{INTENT_CHOICE}{v}" for v in values)
     )
     return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

@@ -5,20 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn, identity_method
-from actions.desk import (
-    CodeDeliveryFailed,
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from bot.domain.dialogue import DialogueState, Step
+from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.tickets import (
     CodeResult,
     IdentityMethod,
     IdentityStatus,
     Priority,
     RequestDesk,
-    ResendTooSoon,
-    TicketKind,
+    RequestKind,
     TicketSummary,
 )
-from bot.conversation.state import DialogueState, Step
-from nlu.intents import EntityName, RequestKind
+from nlu.intents import EntityName
 from policy.answers import PolicyAnswer
 
 _RESEND = re.compile(
@@ -44,24 +43,24 @@ def typed_code(turn: Turn) -> str | None:
     return digits if len(digits) == 6 else None
 
 
-def _rights_quote(turn: Turn, services: Services, kind: RequestKind) -> PolicyAnswer | None:
+def _rights_quote(turn: Turn, services: ActionServices, kind: RequestKind) -> PolicyAnswer | None:
     """What the policy says about the right asked for, read from the clause that asked for it."""
     clause = turn.requests.clause_of(kind) or turn.parse.text
     answer = services.answerer.answer(clause, topic="ask_rights")
     return answer if isinstance(answer, PolicyAnswer) else None
 
 
-def _say_opened(ticket: TicketSummary, outbox: Outbox, services: Services) -> None:
+def _say_opened(ticket: TicketSummary, replies: TurnReplies, services: ActionServices) -> None:
     template = "chat/ticket_already_open.txt.j2" if ticket.already_open else "chat/ticket_opened.txt.j2"
-    outbox.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
+    replies.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
 
 
-def _say_all_opened(tickets: list[TicketSummary], outbox: Outbox, services: Services) -> None:
+def _say_all_opened(tickets: list[TicketSummary], replies: TurnReplies, services: ActionServices) -> None:
     """One reply for the tickets one verification opened: the ticket itself, or the list of them."""
     if len(tickets) == 1:
-        _say_opened(tickets[0], outbox, services)
+        _say_opened(tickets[0], replies, services)
     elif tickets:
-        outbox.say(
+        replies.say(
             "chat/tickets_opened.txt.j2",
             tickets=tickets,
             terms=services.terms,
@@ -81,20 +80,20 @@ def _request_outcome(state: DialogueState, **values: Any) -> Outcome:
     return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds, **values)
 
 
-async def decline_requests(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def decline_requests(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """The message names requests only to say they are not wanted ("do NOT delete my account")."""
-    outbox.say("chat/request_not_wanted.txt.j2", declined=[k.value for k in turn.requests.declined])
+    replies.say("chat/request_not_wanted.txt.j2", declined=[k.value for k in turn.requests.declined])
     return Outcome(ActionKind.SMALLTALK, turn.state.evolve(misunderstood=0))
 
 
 async def start_request(
-    turn: Turn, outbox: Outbox, services: Services, kinds: tuple[RequestKind, ...]
+    turn: Turn, replies: TurnReplies, services: ActionServices, kinds: tuple[RequestKind, ...]
 ) -> Outcome:
     """Begin the rights requests ``kinds`` (in the order asked): one verification covers them all."""
     kind, queued = kinds[0], tuple(k for k in dict.fromkeys(kinds[1:]) if k is not kinds[0])
     quote = _rights_quote(turn, services, kind)
     declined = [k.value for k in turn.requests.declined if k not in kinds]
-    outbox.say(
+    replies.say(
         "chat/request_received.txt.j2",
         kind=kind.value,
         quote=quote,
@@ -106,16 +105,16 @@ async def start_request(
     address = turn.verified_address or state.verified_address
     if kind is RequestKind.POLICY_ARCHIVE and not queued:
         if desk is None:
-            outbox.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
+            replies.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
             return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind)
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.POLICY_ARCHIVE,
+            RequestKind.POLICY_ARCHIVE,
             address=address,
             identity=IdentityStatus.NOT_REQUIRED,
             method=IdentityMethod.NONE,
         )
-        _say_opened(ticket, outbox, services)
+        _say_opened(ticket, replies, services)
         return Outcome(
             ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind, ticket_reference=ticket.reference
         )
@@ -123,25 +122,25 @@ async def start_request(
         # A suspected compromise cannot wait for verification: open now, urgent, verify after.
         ticket = await desk.open_request(
             turn.requester,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=address,
             identity=IdentityStatus.VERIFIED if address else IdentityStatus.UNVERIFIED,
             method=identity_method(turn, address),
             priority=Priority.URGENT,
         )
-        _say_opened(ticket, outbox, services)
+        _say_opened(ticket, replies, services)
         state = state.evolve(pending_reference=ticket.reference)
         if address:
             method = identity_method(turn, address)
-            return await _open_queued(turn, outbox, services, state, address, method, ticket.reference)
+            return await _open_queued(turn, replies, services, state, address, method, ticket.reference)
         if turn.claimed_address:
-            return await send_code(turn, outbox, services, state, turn.claimed_address)
-        outbox.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms, requests=1)
+            return await send_code(turn, replies, services, state, turn.claimed_address)
+        replies.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms, requests=1)
         return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL), ticket_reference=ticket.reference)
     if address and desk is not None:
         return await open_pending(
             turn,
-            outbox,
+            replies,
             services,
             state.evolve(verified_address=address),
             address,
@@ -149,14 +148,14 @@ async def start_request(
         )
     email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:
-        return await send_code(turn, outbox, services, state, email)
-    outbox.say(
+        return await send_code(turn, replies, services, state, email)
+    replies.say(
         "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
     )
     return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
 
 
-async def revise_requests(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def revise_requests(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """While the person is being verified they add requests ("also stop the newsletter") or withdraw one
     ("actually, don't delete it"): the same verification then covers the revised list."""
     state = turn.state
@@ -168,9 +167,9 @@ async def revise_requests(turn: Turn, outbox: Outbox, services: Services) -> Out
     ]
     kinds = tuple(dict.fromkeys(kept + list(found.sure().kinds)))
     if not kinds:
-        return await cancel_request(turn, outbox, services)
+        return await cancel_request(turn, replies, services)
     withdrawn = [k.value for k in _kinds_of(state) if k not in kinds]
-    outbox.say(
+    replies.say(
         "chat/request_received.txt.j2",
         kind=kinds[0].value,
         quote=None,
@@ -178,74 +177,74 @@ async def revise_requests(turn: Turn, outbox: Outbox, services: Services) -> Out
         declined=withdrawn,
     )
     state = state.evolve(pending_kind=kinds[0], queued_kinds=kinds[1:], misunderstood=0)
-    outbox.say("chat/still_waiting.txt.j2", step=state.step.value)
+    replies.say("chat/still_waiting.txt.j2", step=state.step.value)
     return _request_outcome(state)
 
 
 async def send_code(
-    turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str
+    turn: Turn, replies: TurnReplies, services: ActionServices, state: DialogueState, address: str
 ) -> Outcome:
     """Mail a one-time code to ``address`` and wait for it."""
     desk = _desk(services)
     try:
         sent = await desk.send_code(turn.requester, address)
     except ResendTooSoon as exc:
-        outbox.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
+        replies.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
         return _request_outcome(state)
     except CodeDeliveryFailed:
-        outbox.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
+        replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
         return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
-    outbox.say(
+    replies.say(
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
-        quick_replies=("Send a new code", "Cancel"),
+        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
     )
     return _request_outcome(state.evolve(step=Step.AWAIT_CODE, code_address=sent.address))
 
 
-async def continue_with_email(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def continue_with_email(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """While waiting for an address: take it and send the code, or ask again."""
     email = turn.parse.entity(EntityName.EMAIL)
     if email and services.desk is not None:
-        return await send_code(turn, outbox, services, turn.state, email)
-    outbox.say("chat/ask_email_again.txt.j2", quick_replies=("Cancel",))
+        return await send_code(turn, replies, services, turn.state, email)
+    replies.say("chat/ask_email_again.txt.j2", quick_replies=(BUTTON + "cancel",))
     return _request_outcome(turn.state)
 
 
-async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """While waiting for the code: check it, resend it, or take a corrected address."""
     state = turn.state
     desk = _desk(services)
     email = turn.parse.entity(EntityName.EMAIL)
     if email and email.lower() != (state.code_address or "").lower():
-        return await send_code(turn, outbox, services, state, email)
+        return await send_code(turn, replies, services, state, email)
     if _RESEND.search(turn.parse.text) and state.code_address:
-        return await send_code(turn, outbox, services, state, state.code_address)
+        return await send_code(turn, replies, services, state, state.code_address)
     code = typed_code(turn)
     if code is None:
-        outbox.say(
+        replies.say(
             "chat/ask_code_again.txt.j2",
             address=mask_address(state.code_address or ""),
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
         )
         return _request_outcome(state)
     check = await desk.check_code(turn.requester, code)
     if check.result is CodeResult.ACCEPTED and check.address:
         verified = state.evolve(verified_address=check.address)
-        return await open_pending(turn, outbox, services, verified, check.address, IdentityMethod.EMAIL_CODE)
+        return await open_pending(turn, replies, services, verified, check.address, IdentityMethod.EMAIL_CODE)
     if check.result is CodeResult.WRONG:
-        outbox.say(
+        replies.say(
             "chat/code_wrong.txt.j2",
             attempts_left=check.attempts_left,
-            quick_replies=("Send a new code", "Cancel"),
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
         )
     elif check.result is CodeResult.EXPIRED:
-        outbox.say("chat/code_expired.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        replies.say("chat/code_expired.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
     elif check.result is CodeResult.LOCKED:
-        outbox.say("chat/code_locked.txt.j2", quick_replies=("Send a new code", "Cancel"))
+        replies.say("chat/code_locked.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
     else:
-        outbox.say(
+        replies.say(
             "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
         )
         return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
@@ -253,7 +252,12 @@ async def continue_with_code(turn: Turn, outbox: Outbox, services: Services) -> 
 
 
 async def open_pending(
-    turn: Turn, outbox: Outbox, services: Services, state: DialogueState, address: str, method: IdentityMethod
+    turn: Turn,
+    replies: TurnReplies,
+    services: ActionServices,
+    state: DialogueState,
+    address: str,
+    method: IdentityMethod,
 ) -> Outcome:
     """The person is verified: open every pending request (or confirm an incident ticket)."""
     desk = _desk(services)
@@ -263,18 +267,18 @@ async def open_pending(
             turn.requester, state.pending_reference, address=address, method=method
         )
         if ticket is not None:
-            outbox.say("chat/identity_confirmed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+            replies.say("chat/identity_confirmed.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
             reference = ticket.reference
         state = state.evolve(pending_reference=None)
         if state.pending_kind is RequestKind.SECURITY_INCIDENT:
             state = state.evolve(pending_kind=None)
-    return await _open_queued(turn, outbox, services, state, address, method, reference)
+    return await _open_queued(turn, replies, services, state, address, method, reference)
 
 
 async def _open_queued(
     turn: Turn,
-    outbox: Outbox,
-    services: Services,
+    replies: TurnReplies,
+    services: ActionServices,
     state: DialogueState,
     address: str,
     method: IdentityMethod = IdentityMethod.EMAIL_CODE,
@@ -289,14 +293,14 @@ async def _open_queued(
         tickets.append(
             await desk.open_request(
                 turn.requester,
-                TicketKind.of_request(kind),
+                kind,
                 address=address,
                 identity=IdentityStatus.VERIFIED,
                 method=method,
                 priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
             )
         )
-    _say_all_opened(tickets, outbox, services)
+    _say_all_opened(tickets, replies, services)
     reference = reference or (tickets[0].reference if tickets else None)
     done = state.evolve(
         step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, pending_reference=None
@@ -310,35 +314,35 @@ async def _open_queued(
     )
 
 
-async def cancel_request(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def cancel_request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Leave the verification step; nothing is opened."""
-    outbox.say("chat/request_cancelled.txt.j2")
+    replies.say("chat/request_cancelled.txt.j2")
     state = turn.state.evolve(step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None)
     kinds = _kinds_of(turn.state)
     return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds)
 
 
-async def report_status(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def report_status(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Tell the owner where their ticket stands; never confirm that someone else's ticket exists."""
     desk = services.desk
     state = turn.state.evolve(misunderstood=0)
     reference = turn.parse.entity(EntityName.TICKET_REF)
     if desk is None:
-        outbox.say("chat/status_unavailable.txt.j2", reference=reference)
+        replies.say("chat/status_unavailable.txt.j2", reference=reference)
         return Outcome(ActionKind.REQUEST, state)
     if reference:
         ticket = await desk.ticket_status(turn.requester, reference)
         if ticket is None:
-            outbox.say("chat/ticket_not_found.txt.j2", reference=reference)
+            replies.say("chat/ticket_not_found.txt.j2", reference=reference)
             return Outcome(ActionKind.REQUEST, state)
-        outbox.say("chat/ticket_status.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
+        replies.say("chat/ticket_status.txt.j2", ticket=ticket, ticket_reference=ticket.reference)
         return Outcome(ActionKind.REQUEST, state, ticket_reference=ticket.reference)
     tickets = await desk.tickets_of(turn.requester)
-    outbox.say("chat/ticket_list.txt.j2", tickets=tickets)
+    replies.say("chat/ticket_list.txt.j2", tickets=tickets)
     return Outcome(ActionKind.REQUEST, state)
 
 
-def _desk(services: Services) -> RequestDesk:
+def _desk(services: ActionServices) -> RequestDesk:
     if services.desk is None:
         raise RuntimeError("this action needs the ticket desk")
     return services.desk

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.context import ActionKind, Outbox, Outcome, Services, Turn
+from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
 
 _TEMPLATES = {
@@ -16,16 +16,16 @@ _TEMPLATES = {
 }
 
 STARTER_CHOICES = (
-    "What data do you collect?",
-    "Get a copy of my data",
-    "Delete my account",
-    "Talk to a person",
+    BUTTON + "what_data",
+    BUTTON + "copy_of_my_data",
+    BUTTON + "delete_my_account",
+    BUTTON + "talk_to_a_person",
 )
 
 
-async def small_talk(turn: Turn, outbox: Outbox, services: Services) -> Outcome:
+async def small_talk(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Reply in kind, and say what the assistant can do where that helps."""
     intent = turn.parse.intent.intent
     choices = STARTER_CHOICES if intent in (Intent.GREET, Intent.AFFIRM, Intent.INFORM) else ()
-    outbox.say(_TEMPLATES[intent], terms=services.terms, quick_replies=choices)
+    replies.say(_TEMPLATES[intent], terms=services.terms, quick_replies=choices)
     return Outcome(ActionKind.SMALLTALK, turn.state.evolve(misunderstood=0, offered_handoff=False))

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from bot.app import build_core
 from bot.conversation.memory import MemoryTurnStore
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import InboundMessage
 from bot.settings import PROJECT_ROOT, Settings
 from nlu.engines.embedded import train
 from nlu.training_data import load_training_data

@@ -27,16 +27,9 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import (
-    IdentityMethod,
-    IdentityStatus,
-    Priority,
-    Requester,
-    TicketKind,
-    TicketStatus,
-)
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, Requester, RequestKind, TicketStatus
 from bot.identity.verification import IdentityVerifier
-from bot.messages import ChannelName
 from bot.sla.deadlines import SlaTerms, next_check_at
 from bot.sla.notifier import SlaEvent
 from bot.sla.sweeper import SlaSweeper
@@ -90,7 +83,7 @@ def ticket_rows(count: int) -> list[dict[str, Any]]:
         rows.append(
             {
                 "reference": new_reference(),
-                "kind": rng.choice(list(TicketKind)),
+                "kind": rng.choice(list(RequestKind)),
                 "status": rng.choice(statuses),
                 "priority": Priority.NORMAL,
                 "channel": ChannelName.WEB,
@@ -169,7 +162,7 @@ async def measure_opening(name: str, maker: async_sessionmaker[AsyncSession], co
             )
             await desk.open_request(
                 Requester(ChannelName.WEB, f"bench-{n}", conversation.id),
-                TicketKind.ACCESS,
+                RequestKind.ACCESS,
                 address=f"bench-{n}@example.com",
                 identity=IdentityStatus.VERIFIED,
                 method=IdentityMethod.EMAIL_CODE,

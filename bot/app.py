@@ -14,6 +14,7 @@ from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, load_or_train
 from nlu.result import NluEngine
 from policy.answers import PolicyAnswerer
 from policy.document import load_policy
+from policy.organisation import organisation_name
 from policy.search import PolicyIndex
 from responses import Responses
 
@@ -61,11 +62,13 @@ def build_core(settings: Settings, *, progress: ProgressCallback | None = None) 
     """Load the policy and the NLU model (training it if the data changed) and the templates."""
     model = load_or_train(settings.model_dir, progress=progress)
     profiles = {intent.value: p for intent, p in model.profiles.items() if intent.is_policy_question}
-    answerer = PolicyAnswerer(PolicyIndex(load_policy(settings.policy)), profiles)
+    document = load_policy(settings.policy)
+    answerer = PolicyAnswerer(PolicyIndex(document), profiles)
+    organisation = settings.organisation or organisation_name(document)
     engine = EmbeddedEngine(model)
     terms = ServiceTerms(
         first_response_hours=settings.first_response_hours,
         resolution_days=settings.resolution_days,
         officer_email=settings.officer_email,
     )
-    return Core(settings, engine, answerer, Responses(), terms)
+    return Core(settings, engine, answerer, Responses(organisation=organisation), terms)

@@ -5,17 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from types import MappingProxyType
 
-
-class ChannelName(StrEnum):
-    """Where a person wrote from; replies go back the same way."""
-
-    WEB = "web"
-    TELEGRAM = "telegram"
-    EMAIL = "email"
-    CLI = "cli"
+from bot.domain.channels import ChannelName
 
 
 def _now() -> datetime:

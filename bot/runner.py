@@ -17,22 +17,23 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import Core, build_core, build_mail_sender
-from bot.channels.base import Channel, Deliveries, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
 from bot.conversation.engine import Conversation, TurnResult
+from bot.deliveries import Channel, Deliveries
+from bot.domain.clock import SystemClock
 from bot.mail import MailSender
 from bot.messages import InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
-from bot.officer.workspace import OfficerWorkspace, build_officer_workspace, telegram_endpoint
+from bot.officer.workspace import OfficerWorkspace, TelegramEndpoint, build_officer_workspace
 from bot.settings import Settings
-from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -92,18 +93,22 @@ def one_turn_at_a_time(handle: HandleInbound) -> HandleInbound:
 
 def _optional_channels(
     settings: Settings, handle: HandleInbound, web: WebChannel, mail_sender: MailSender, responses: Responses
-) -> list[Channel]:
-    """Telegram and email, each only when its settings are present (imported only then)."""
+) -> tuple[list[Channel], TelegramEndpoint | None]:
+    """Telegram and email, each only when its settings are present (imported only then, aiogram too);
+    the Telegram channel also comes back on its own, for the officer chat."""
     channels: list[Channel] = []
+    telegram: TelegramEndpoint | None = None
     if settings.telegram_enabled:
         from bot.channels.telegram import build_telegram_channel
 
-        channels.append(build_telegram_channel(settings, handle, web.app, responses=responses))
+        telegram_channel = build_telegram_channel(settings, handle, web.app, responses=responses)
+        channels.append(telegram_channel)
+        telegram = telegram_channel
     if settings.email_enabled:
         from bot.channels.email import build_email_channel
 
         channels.append(build_email_channel(settings, handle, mail_sender, responses=responses))
-    return channels
+    return channels, telegram
 
 
 async def start_application(settings: Settings) -> RunningApplication:
@@ -122,7 +127,8 @@ async def start_application(settings: Settings) -> RunningApplication:
     if engine.dialect.name == "sqlite":
         handle = one_turn_at_a_time(handle)
     web = build_web_channel(settings, handle, SqlWebHistory(sessionmaker), core.responses)
-    channels: list[Channel] = [web, *_optional_channels(settings, handle, web, mail_sender, core.responses)]
+    optional, telegram = _optional_channels(settings, handle, web, mail_sender, core.responses)
+    channels: list[Channel] = [web, *optional]
     deliveries = Deliveries()
     for channel in channels:
         deliveries.register(channel)
@@ -135,7 +141,7 @@ async def start_application(settings: Settings) -> RunningApplication:
         mail_sender=mail_sender,
         web_app=web.app,
         openapi_document=web.app[WEB_SERVICES_KEY].openapi,
-        telegram=telegram_endpoint(channels),
+        telegram=telegram,
     )
     sweeper = SlaSweeper(
         sessionmaker,

@@ -14,6 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY = PROJECT_ROOT / "policy" / "zynorlink-privacy-policy.txt"
+# The service-level defaults, here only (bot.sla.deadlines.SlaTerms uses them too).
+DEFAULT_FIRST_RESPONSE_HOURS = 48
+DEFAULT_RESOLUTION_DAYS = 30
 
 _PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "password", "xxx", "todo"})
 
@@ -47,6 +50,7 @@ class Settings(BaseSettings):
 
     # Core
     policy: Path = DEFAULT_POLICY
+    organisation: str | None = None  # unset: the name the policy uses for itself
     officer_email: str = "privacy@zynorlink.example"
     data_dir: Path = PROJECT_ROOT / "var"
     model_cache_dir: Path | None = None
@@ -57,8 +61,8 @@ class Settings(BaseSettings):
 
     # Store and SLA
     database_url: str | None = None
-    first_response_hours: int = Field(48, ge=1)
-    resolution_days: int = Field(30, ge=1)
+    first_response_hours: int = Field(DEFAULT_FIRST_RESPONSE_HOURS, ge=1)
+    resolution_days: int = Field(DEFAULT_RESOLUTION_DAYS, ge=1)
     reminder_hours: Annotated[tuple[int, ...], NoDecode] = (24, 4)
     sweep_interval_seconds: float = Field(60.0, gt=0)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nlu.intents import RequestKind
+from bot.domain.tickets import RequestKind
 from nlu.result import NluEngine, ParseResult
 
 # A clause counts as a request only when the engine is this sure of it on its own.

@@ -1,4 +1,4 @@
-"""The intents the assistant understands and the request kinds they start.
+"""The intents the assistant understands and the request kinds (`bot.domain`) they start.
 
 The string values are the intent names in the Rasa training data (`nlu/data/*.yml`).
 """
@@ -6,6 +6,8 @@ The string values are the intent names in the Rasa training data (`nlu/data/*.ym
 from __future__ import annotations
 
 from enum import StrEnum
+
+from bot.domain.tickets import RequestKind
 
 
 class Intent(StrEnum):
@@ -55,20 +57,6 @@ class Intent(StrEnum):
         if not self.value.startswith("request_"):
             return None
         return RequestKind(self.value.removeprefix("request_"))
-
-
-class RequestKind(StrEnum):
-    """Rights requests a person can make. The names are a contract shared with other tools."""
-
-    ACCESS = "access"
-    RECTIFICATION = "rectification"
-    ERASURE = "erasure"
-    PORTABILITY = "portability"
-    RESTRICTION = "restriction"
-    OBJECTION = "objection"
-    MARKETING_OPT_OUT = "marketing_opt_out"
-    SECURITY_INCIDENT = "security_incident"
-    POLICY_ARCHIVE = "policy_archive"
 
 
 class EntityName(StrEnum):

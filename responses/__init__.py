@@ -12,6 +12,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from policy.organisation import bundled_organisation
+
 TEMPLATE_DIR = Path(__file__).resolve().parent
 
 
@@ -28,7 +30,9 @@ def format_datetime(value: datetime) -> str:
 class Responses:
     """Renders templates by name. Build one at start-up and pass it down."""
 
-    def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
+    def __init__(self, directory: Path = TEMPLATE_DIR, *, organisation: str | None = None) -> None:
+        """``organisation`` is the name templates give the organisation (``{{ organisation }}``); unset, the
+        name the project's own policy copy uses for itself."""
         self.env = Environment(
             loader=FileSystemLoader(str(directory)),
             undefined=StrictUndefined,
@@ -39,6 +43,7 @@ class Responses:
         )
         self.env.filters["date"] = format_date
         self.env.filters["datetime"] = format_datetime
+        self.env.globals["organisation"] = organisation or bundled_organisation()
 
     def render(self, name: str, /, **values: Any) -> str:
         """Render template ``name`` with ``values``; a missing value is an error, never an empty string."""

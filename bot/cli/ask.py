@@ -14,7 +14,8 @@ import click
 from bot.app import Core, build_core
 from bot.conversation.engine import TurnResult
 from bot.conversation.memory import MemoryTurnStore
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import InboundMessage
 from bot.nlu_engine import NluEngineFailed, running_nlu_engine
 from bot.settings import NluEngineName, Settings
 from nlu.result import NluEngine

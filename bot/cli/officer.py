@@ -9,10 +9,10 @@ from typing import TypeVar
 
 import click
 
+from bot.domain.clock import SystemClock
 from bot.identity.codes import InvalidAddress
 from bot.officer.accounts import AccountError, OfficerAccounts
 from bot.settings import Settings
-from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
 

@@ -11,10 +11,10 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
+from bot.domain.clock import SystemClock
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.identity.directory import MissingColumn, import_directory
 from bot.settings import Settings
-from bot.sla.clock import SystemClock
 from bot.sla.deadlines import SlaTerms
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import current_revision, upgrade_database
@@ -118,7 +118,7 @@ def _service(maker: async_sessionmaker[AsyncSession], settings: Settings) -> Tic
     "--kind",
     "kinds",
     multiple=True,
-    type=click.Choice([k.value for k in TicketKind]),
+    type=click.Choice([k.value for k in RequestKind]),
     help="Only these kinds (repeatable).",
 )
 @click.option("--limit", default=200, show_default=True)
@@ -129,7 +129,7 @@ def list_tickets(statuses: tuple[str, ...], kinds: tuple[str, ...], limit: int) 
         settings,
         lambda maker: _service(maker, settings).list_tickets(
             statuses=[TicketStatus(s) for s in statuses] or None,
-            kinds=[TicketKind(k) for k in kinds],
+            kinds=[RequestKind(k) for k in kinds],
             limit=limit,
         ),
     )

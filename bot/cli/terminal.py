@@ -9,13 +9,14 @@ import click
 
 from bot.app import build_core, build_mail_sender
 from bot.conversation.engine import Conversation
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.clock import SystemClock
+from bot.messages import InboundMessage
 from bot.nlu_engine import running_nlu_engine
 from bot.settings import Settings
-from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 
 _QUIT = frozenset({"quit", "exit", ":q"})
 

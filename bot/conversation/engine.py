@@ -7,11 +7,22 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from actions.context import INTENT_CHOICE, ActionKind, Outbox, Outcome, Reply, Services, ServiceTerms, Turn
-from actions.desk import Requester
+from actions.context import (
+    BUTTON,
+    INTENT_CHOICE,
+    ActionKind,
+    ActionServices,
+    Outcome,
+    Reply,
+    ServiceTerms,
+    Turn,
+    TurnReplies,
+)
 from actions.registry import respond
-from bot.conversation.state import Step
-from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStore, TurnStoreFactory
+from bot.conversation.turns import TurnStore, TurnStoreFactory
+from bot.domain.dialogue import ConversationRecord, Step
+from bot.domain.errors import DuplicateMessage
+from bot.domain.tickets import Requester
 from bot.messages import InboundMessage, OutboundMessage
 from nlu.clauses import find_requests
 from nlu.intents import EntityName, Intent
@@ -134,8 +145,8 @@ class Conversation:
         text = clean_text(inbound.text)
         state = conversation.state
         requester = Requester(inbound.channel, inbound.sender_id, conversation.id)
-        services = Services(self.answerer, self.terms, store.desk)
-        outbox = Outbox()
+        services = ActionServices(self.answerer, self.terms, store.desk)
+        replies = TurnReplies()
         if state.step is Step.HANDOFF and store.desk is not None and state.handoff_reference:
             await store.desk.relay_to_officer(requester, state.handoff_reference, text)
             return TurnResult(
@@ -152,18 +163,18 @@ class Conversation:
             if ticket is not None and not ticket.status.is_closed:
                 # A message in an open ticket's thread belongs to that ticket, not to a new conversation.
                 await store.desk.relay_to_officer(requester, ticket.reference, text)
-                outbox.say(
+                replies.say(
                     "chat/follow_up_added.txt.j2",
                     ticket=ticket,
                     terms=self.terms,
                     ticket_reference=ticket.reference,
                 )
                 outcome = Outcome(ActionKind.HANDOFF, state, ticket_reference=ticket.reference)
-                return TurnResult(self._render(outbox.replies, inbound), None, outcome)
+                return TurnResult(self._render(replies.replies, inbound), None, outcome)
         if not text or looks_unreadable(text):
-            outbox.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
+            replies.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
             outcome = Outcome(ActionKind.FALLBACK, state)
-            return TurnResult(self._render(outbox.replies, inbound), None, outcome)
+            return TurnResult(self._render(replies.replies, inbound), None, outcome)
         parse = command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
         turn = Turn(
             parse=parse,
@@ -173,8 +184,8 @@ class Conversation:
             claimed_address=inbound.claimed_address,
             requests=await find_requests(parse, self.nlu),
         )
-        outcome = await respond(turn, outbox, services)
-        return TurnResult(self._render(outbox.replies, inbound), parse, outcome)
+        outcome = await respond(turn, replies, services)
+        return TurnResult(self._render(replies.replies, inbound), parse, outcome)
 
     def _render(self, replies: list[Reply], inbound: InboundMessage) -> tuple[OutboundMessage, ...]:
         return tuple(
@@ -194,4 +205,6 @@ class Conversation:
         if quick_reply.startswith(INTENT_CHOICE):
             intent = quick_reply.removeprefix(INTENT_CHOICE)
             return self.responses.render("chat/choice_label.txt.j2", intent=intent)
+        if quick_reply.startswith(BUTTON):
+            return self.responses.render("chat/button_label.txt.j2", button=quick_reply.removeprefix(BUTTON))
         return quick_reply

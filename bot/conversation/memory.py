@@ -6,10 +6,10 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from actions.desk import RequestDesk
-from bot.conversation.state import DialogueState
-from bot.conversation.turns import ConversationRecord
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import ConversationRecord, DialogueState
+from bot.domain.tickets import RequestDesk
+from bot.messages import InboundMessage, OutboundMessage
 
 
 class MemoryTurnStore:

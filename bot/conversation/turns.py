@@ -4,31 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import Protocol
 
-from actions.desk import RequestDesk
-from bot.conversation.state import DialogueState
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
-
-
-class DuplicateMessage(Exception):
-    """An inbound message with this channel message id was stored meanwhile (a redelivery raced us)."""
-
-    def __init__(self, channel: ChannelName, message_id: str) -> None:
-        super().__init__(f"{channel.value} message already stored")
-        self.channel = channel
-        self.message_id = message_id
-
-
-@dataclass(frozen=True)
-class ConversationRecord:
-    """A stored conversation: its id and the state it was left in."""
-
-    id: str
-    channel: ChannelName
-    sender_id: str
-    state: DialogueState
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import ConversationRecord, DialogueState
+from bot.domain.tickets import RequestDesk
+from bot.messages import InboundMessage, OutboundMessage
 
 
 class TurnStore(Protocol):

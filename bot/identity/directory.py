@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.clock import Clock
 from bot.identity.codes import InvalidAddress, normalise_address
-from bot.sla.clock import Clock
 from bot.store.accounts import AccountRepository, AccountRow
 
 REQUIRED_COLUMNS = ("email",)

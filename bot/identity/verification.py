@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import CodeCheck, CodeDeliveryFailed, CodeResult, CodeSent, ResendTooSoon
+from bot.domain.clock import Clock
+from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.tickets import CodeCheck, CodeResult, CodeSent
 from bot.identity.codes import (
     CodePolicy,
     HashedCode,
@@ -20,14 +22,13 @@ from bot.identity.codes import (
     resend_wait_seconds,
 )
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.sla.clock import Clock
 from bot.store.codes import CodeRepository
 from responses import Responses
 
 log = logging.getLogger(__name__)
 
 CODE_TEMPLATE = "email/verification_code.txt.j2"
-CODE_SUBJECT = "Your ZynorLink verification code"
+CODE_SUBJECT_TEMPLATE = "email/verification_subject.txt.j2"
 
 
 class IdentityVerifier:
@@ -88,7 +89,12 @@ class IdentityVerifier:
         body = self._responses.render(CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
         try:
             await self._mail.send(
-                plain_message(sender=self._mail_from, to=address, subject=CODE_SUBJECT, body=body)
+                plain_message(
+                    sender=self._mail_from,
+                    to=address,
+                    subject=self._responses.render(CODE_SUBJECT_TEMPLATE),
+                    body=body,
+                )
             )
         except MailDeliveryError as exc:
             await self._codes.remove(code=row)

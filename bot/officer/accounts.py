@@ -19,9 +19,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.clock import Clock
 from bot.identity.codes import normalise_address
-from bot.officer.models import Officer, OfficerApiToken, OfficerSession
-from bot.sla.clock import Clock
+from bot.store.officer_models import Officer, OfficerApiToken, OfficerSession
 
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_PREFIX = "pbo_"

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import exists, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.clock import Clock
 from bot.officer.handoff import handed_over
-from bot.officer.models import AlertKind, OfficerAlert
 from bot.officer.notifications import PartlyNotified, TicketAlert
-from bot.sla.clock import Clock
 from bot.sla.notifier import NotificationFailed
-from bot.store.db import dialect_insert, is_postgres
+from bot.store.claims import lease, run_periodically
+from bot.store.db import dialect_insert
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
+from bot.store.officer_models import AlertKind, OfficerAlert
 
 log = logging.getLogger(__name__)
 
@@ -80,17 +80,15 @@ class AlertFeed:
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Poll every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged."""
-        while not stop_event.is_set():
-            try:
-                report = await self.poll_once()
-                if report.failed:
-                    log.warning("officer alerts: %d sent, %d failed", report.sent, report.failed)
-            except (SQLAlchemyError, OSError):
-                log.exception("officer alert poll failed; retrying in %.0f s", self._interval)
-            try:
-                await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
+
+        async def poll() -> None:
+            report = await self.poll_once()
+            if report.failed:
+                log.warning("officer alerts: %d sent, %d failed", report.sent, report.failed)
+
+        await run_periodically(
+            poll, stop_event, interval_seconds=self._interval, failure="officer alert poll failed"
+        )
 
     async def poll_once(self) -> FeedReport:
         """Claim new events, then send every unsent, unleased alert."""
@@ -141,21 +139,14 @@ class AlertFeed:
 
     async def _lease_batch(self) -> list[int]:
         now = self._clock.now()
-        available = (
-            OfficerAlert.sent_at.is_(None),
-            or_(OfficerAlert.lease_until.is_(None), OfficerAlert.lease_until <= now),
-        )
         async with self._sessionmaker() as session, session.begin():
-            candidates = select(OfficerAlert.id).where(*available).order_by(OfficerAlert.id)
-            candidates = candidates.limit(self._batch)
-            if is_postgres(session):
-                candidates = candidates.with_for_update(skip_locked=True)
-            result = await session.execute(
-                update(OfficerAlert)
-                .where(OfficerAlert.id.in_(candidates.scalar_subquery()), *available)
-                .values(lease_until=now + self._lease, attempts=OfficerAlert.attempts + 1)
-                .returning(OfficerAlert.id)
-                .execution_options(synchronize_session=False)
+            result = await lease(
+                session,
+                OfficerAlert,
+                unsent=OfficerAlert.sent_at.is_(None),
+                now=now,
+                lease_for=self._lease,
+                limit=self._batch,
             )
             return sorted(result.scalars().all())
 

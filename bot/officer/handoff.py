@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation.state import DialogueState, Step
+from bot.domain.dialogue import DialogueState, Step
 from bot.store.models import Conversation, Ticket
 
 HANDOFF_ENDED_TEMPLATE = "officer/handoff_ended.txt.j2"

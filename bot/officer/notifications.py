@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from actions.desk import IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.messages import ChannelName
-from bot.officer.models import AlertKind
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent
+from bot.store.officer_models import AlertKind
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class TicketAlert:
 
     kind: AlertKind
     reference: str
-    ticket_kind: TicketKind
+    ticket_kind: RequestKind
     channel: ChannelName
     priority: Priority
     status: TicketStatus

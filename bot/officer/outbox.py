@@ -14,15 +14,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Deliveries, DeliveryFailed
+from bot.deliveries import Deliveries
+from bot.domain.clock import Clock
+from bot.domain.errors import DeliveryFailed
 from bot.messages import OutboundMessage
-from bot.officer.models import PendingDelivery
-from bot.sla.clock import Clock
-from bot.store.db import is_postgres
+from bot.store.claims import lease, run_periodically
+from bot.store.officer_models import PendingDelivery
 
 log = logging.getLogger(__name__)
 
@@ -119,43 +119,29 @@ class DeliveryOutbox:
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Flush every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged."""
-        while not stop_event.is_set():
-            try:
-                report = await self.flush()
-                if report.delivered or report.failed:
-                    log.info("outbox: %d delivered, %d kept for retry", report.delivered, report.failed)
-            except (SQLAlchemyError, OSError):
-                log.exception("outbox flush failed; retrying in %.0f s", self._interval)
-            try:
-                await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
+
+        async def flush_due() -> None:
+            report = await self.flush()
+            if report.delivered or report.failed:
+                log.info("outbox: %d delivered, %d kept for retry", report.delivered, report.failed)
+
+        await run_periodically(
+            flush_due, stop_event, interval_seconds=self._interval, failure="outbox flush failed"
+        )
 
     async def _lease_rows(self, condition: ColumnElement[bool]) -> list[PendingDelivery]:
         now = self._clock.now()
-        available = (
-            PendingDelivery.delivered_at.is_(None),
-            or_(PendingDelivery.lease_until.is_(None), PendingDelivery.lease_until <= now),
-            condition,
-        )
         async with self._sessionmaker() as session, session.begin():
-            candidates = select(PendingDelivery.id).where(*available).order_by(PendingDelivery.id)
-            candidates = candidates.limit(self._batch)
-            if is_postgres(session):
-                candidates = candidates.with_for_update(skip_locked=True)
-            ids = (
-                (
-                    await session.execute(
-                        update(PendingDelivery)
-                        .where(PendingDelivery.id.in_(candidates.scalar_subquery()), *available[:2])
-                        .values(lease_until=now + self._lease, attempts=PendingDelivery.attempts + 1)
-                        .returning(PendingDelivery.id)
-                        .execution_options(synchronize_session=False)
-                    )
-                )
-                .scalars()
-                .all()
+            leased = await lease(
+                session,
+                PendingDelivery,
+                unsent=PendingDelivery.delivered_at.is_(None),
+                now=now,
+                lease_for=self._lease,
+                limit=self._batch,
+                also=(condition,),
             )
+            ids = leased.scalars().all()
             if not ids:
                 return []
             rows = await session.scalars(

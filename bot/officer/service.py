@@ -7,34 +7,38 @@ Every write is one transaction holding the ticket change, its audit entry and th
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from enum import StrEnum
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
-from bot.messages import ChannelName, OutboundMessage
-from bot.officer.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
+from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
+from bot.domain.tickets import RequestKind, TicketStatus
+from bot.messages import OutboundMessage
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
-from bot.officer.models import PendingDelivery
 from bot.officer.outbox import DeliveryOutbox, enqueue
-from bot.sla.clock import Clock
+from bot.officer.queue import (
+    EVERY_OPEN_TICKET,
+    QueueFilter,
+    QueueItem,
+    ReplySent,
+    TicketPage,
+    queue_csv,
+    sla_item,
+)
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.models import Conversation, MessageDirection, Ticket
-from bot.store.tickets import OPEN_STATUSES, time_left_order
+from bot.store.officer_models import PendingDelivery
+from bot.store.tickets import OPEN_STATUSES
 from bot.tickets.book import TicketBook
-from bot.tickets.references import parse_reference
+from bot.tickets.references import canonical_reference as canonical
 from bot.tickets.service import TicketService
-from bot.tickets.views import TicketDetail, TicketView, view_of
+from bot.tickets.views import TicketView, view_of
 from responses import Responses
 
-DUE_SOON = timedelta(hours=24)
 REPLY_TEMPLATE = "officer/reply.txt.j2"
 EXTENDED_TEMPLATE = "officer/deadline_extended.txt.j2"
 CLOSED_TEMPLATES = {
@@ -42,74 +46,6 @@ CLOSED_TEMPLATES = {
     TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
 }
 OFFICER_META = "author"
-
-
-class SlaMark(StrEnum):
-    """How a ticket stands against its next deadline."""
-
-    BREACHED = "breached"
-    DUE_SOON = "due_soon"
-    ON_TRACK = "on_track"
-    CLOSED = "closed"
-
-
-@dataclass(frozen=True)
-class QueueFilter:
-    """Which tickets the queue shows; empty tuples mean any (statuses: every open one)."""
-
-    kinds: tuple[TicketKind, ...] = ()
-    statuses: tuple[TicketStatus, ...] = ()
-    channels: tuple[ChannelName, ...] = ()
-    limit: int = 500
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """One line of the queue."""
-
-    ticket: TicketView
-    deadline: datetime
-    time_left: timedelta
-    mark: SlaMark
-
-
-@dataclass(frozen=True)
-class TicketPage:
-    """Everything the ticket page shows."""
-
-    item: QueueItem
-    detail: TicketDetail
-    handoff_active: bool
-    undelivered: int
-
-
-@dataclass(frozen=True)
-class ReplySent:
-    """The reply was recorded; ``delivered`` is False when its channel refused it (it stays queued)."""
-
-    ticket: TicketView
-    first_response: bool
-    delivered: bool
-
-
-def sla_item(ticket: TicketView, now: datetime) -> QueueItem:
-    """The queue line of ``ticket`` at ``now``."""
-    deadline = ticket.next_deadline
-    left = deadline - now
-    if ticket.status.is_closed:
-        mark = SlaMark.CLOSED
-    elif left <= timedelta(0):
-        mark = SlaMark.BREACHED
-    elif left <= DUE_SOON:
-        mark = SlaMark.DUE_SOON
-    else:
-        mark = SlaMark.ON_TRACK
-    return QueueItem(ticket, deadline, left, mark)
-
-
-def canonical(reference: str) -> str:
-    """The canonical form of a reference as typed."""
-    return parse_reference(reference) or reference.strip().upper()
 
 
 class OfficerDesk:
@@ -142,17 +78,16 @@ class OfficerDesk:
         """The desk's clock."""
         return self._clock.now()
 
-    async def queue(self, filters: QueueFilter = QueueFilter()) -> list[QueueItem]:
+    async def queue(self, filters: QueueFilter = EVERY_OPEN_TICKET) -> list[QueueItem]:
         """Tickets matching ``filters``, the least time left first."""
-        query = select(Ticket).where(Ticket.status.in_(list(filters.statuses or OPEN_STATUSES)))
-        if filters.kinds:
-            query = query.where(Ticket.kind.in_(list(filters.kinds)))
-        if filters.channels:
-            query = query.where(Ticket.channel.in_(list(filters.channels)))
-        query = query.order_by(time_left_order(), Ticket.id).limit(filters.limit)
         now = self._clock.now()
         async with self._sessionmaker() as session:
-            rows = (await session.scalars(query)).all()
+            rows = await self._book(session).tickets.listing(
+                statuses=filters.statuses or OPEN_STATUSES,
+                kinds=filters.kinds,
+                channels=filters.channels,
+                limit=filters.limit,
+            )
             return [sla_item(view_of(ticket), now) for ticket in rows]
 
     async def page(self, reference: str) -> TicketPage | None:
@@ -251,7 +186,7 @@ class OfficerDesk:
             if conversation is None:
                 raise HandoffNotActive(ticket.reference)
             hand_back(conversation, now=self._clock.now())
-            if ticket.kind is TicketKind.HANDOFF and not ticket.status.is_closed:
+            if ticket.kind is RequestKind.HANDOFF and not ticket.status.is_closed:
                 await book.set_status(ticket, status=TicketStatus.RESOLVED, by=officer, note="handoff ended")
             text = self._responses.render(HANDOFF_ENDED_TEMPLATE, reference=ticket.reference)
             row = await self._queue_message(session, ticket, text)
@@ -262,13 +197,7 @@ class OfficerDesk:
     async def export_csv(self, filters: QueueFilter) -> str:
         """The tickets matching ``filters`` as CSV, for record keeping (cells that a spreadsheet would run
         as formulas are quoted with a leading apostrophe)."""
-        items = await self.queue(filters)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(EXPORT_COLUMNS)
-        for item in items:
-            writer.writerow([_cell(value) for value in _export_row(item)])
-        return buffer.getvalue()
+        return queue_csv(await self.queue(filters))
 
     async def _queue_message(self, session: AsyncSession, ticket: Ticket, text: str) -> PendingDelivery:
         """Queue ``text`` for the requester (threaded like the ticket) and keep it in the conversation."""
@@ -302,61 +231,3 @@ class OfficerDesk:
             conversation = await session.get(Conversation, ticket.conversation_id)
             stored = conversation.thread_meta if conversation else None
         return {key: str(value) for key, value in (stored or {}).items() if isinstance(value, str | int)}
-
-
-EXPORT_COLUMNS = (
-    "reference",
-    "kind",
-    "status",
-    "priority",
-    "channel",
-    "identity_status",
-    "identity_method",
-    "requester_address",
-    "account_known",
-    "created_at",
-    "first_response_due",
-    "first_response_at",
-    "due_at",
-    "extended_until",
-    "extension_months",
-    "extension_reason",
-    "assignee",
-    "closed_at",
-    "sla",
-)
-
-
-def _export_row(item: QueueItem) -> Sequence[object]:
-    t = item.ticket
-    return (
-        t.reference,
-        t.kind.value,
-        t.status.value,
-        t.priority.value,
-        t.channel.value,
-        t.identity_status.value,
-        t.identity_method.value,
-        t.requester_address or "",
-        "yes" if t.account_known else "no",
-        _iso(t.created_at),
-        _iso(t.first_response_due),
-        _iso(t.first_response_at),
-        _iso(t.due_at),
-        _iso(t.extended_until),
-        t.extension_months,
-        t.extension_reason or "",
-        t.assignee or "",
-        _iso(t.closed_at),
-        item.mark.value,
-    )
-
-
-def _iso(value: datetime | None) -> str:
-    return value.isoformat() if value else ""
-
-
-def _cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value

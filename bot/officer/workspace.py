@@ -1,34 +1,35 @@
 """Building the officer workspace from the settings: called by the wiring point (bot/runner.py) with what it
 already built — the database, the deliveries, the web Application and, when Telegram runs, the channel's
-bot and dispatcher. Nothing here imports a channel; the Telegram pieces arrive through a Protocol."""
+bot and dispatcher. The officer's Telegram handlers live in the Telegram channel
+(`bot/channels/telegram/officer_router.py`) and are imported only when Telegram runs, so aiogram is too."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import Deliveries
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
 from bot.mail import MailSender
-from bot.messages import ChannelName
 from bot.officer.accounts import OfficerAccounts
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
-from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
-from bot.officer.web import OfficerWeb, add_officer_paths, mount_officer
+from bot.officer.web import OfficerWebServices, add_officer_paths, mount_officer
 from bot.settings import Settings
-from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from responses import Responses
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,8 @@ def build_officer_workspace(
     chat: OfficerChat | None = None
     chat_id = settings.officer_telegram_chat_id
     if telegram is not None and chat_id is not None:
+        from bot.channels.telegram.officer_router import AiogramOfficerChat, register_officer_chat
+
         chat = AiogramOfficerChat(telegram.bot, chat_id)
         register_officer_chat(telegram.dispatcher, chat_id=chat_id, desk=desk, responses=responses)
     elif chat_id is not None:
@@ -113,19 +116,7 @@ def build_officer_workspace(
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
     if web_app is not None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
-        mount_officer(web_app, OfficerWeb(desk, accounts, responses, secure_cookies=secure))
+        mount_officer(web_app, OfficerWebServices(desk, accounts, responses, secure_cookies=secure))
     if openapi_document is not None:
         add_officer_paths(openapi_document)
     return OfficerWorkspace(desk, accounts, notifications, outbox, feed)
-
-
-def telegram_endpoint(channels: Iterable[object]) -> TelegramEndpoint | None:
-    """The running Telegram channel among ``channels`` (it exposes ``bot`` and ``dispatcher``), if any."""
-    for channel in channels:
-        if (
-            getattr(channel, "name", None) is ChannelName.TELEGRAM
-            and isinstance(getattr(channel, "bot", None), Bot)
-            and isinstance(getattr(channel, "dispatcher", None), Dispatcher)
-        ):
-            return cast(TelegramEndpoint, channel)
-    return None

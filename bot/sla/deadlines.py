@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot.settings import Settings
-from bot.sla.clock import ensure_utc
+from bot.domain.clock import ensure_utc
+from bot.settings import DEFAULT_FIRST_RESPONSE_HOURS, DEFAULT_RESOLUTION_DAYS, Settings
 
 MAX_EXTENSION_MONTHS = 2
 
@@ -24,8 +24,8 @@ class SlaEventKind(StrEnum):
 class SlaTerms:
     """The promises: hours to a first response, days to resolve, hours-before reminders."""
 
-    first_response_hours: int = 48
-    resolution_days: int = 30
+    first_response_hours: int = DEFAULT_FIRST_RESPONSE_HOURS
+    resolution_days: int = DEFAULT_RESOLUTION_DAYS
     reminder_hours: tuple[int, ...] = (24, 4)
 
     @classmethod

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from actions.desk import Priority, TicketKind, TicketStatus
+from bot.domain.tickets import Priority, RequestKind, TicketStatus
 from bot.mail import MailDeliveryError, MailSender, plain_message
 from bot.sla.deadlines import SlaEventKind
 from responses import Responses
@@ -25,7 +25,7 @@ class SlaEvent:
     key: str
     ticket_id: int
     reference: str
-    ticket_kind: TicketKind
+    ticket_kind: RequestKind
     priority: Priority
     status: TicketStatus
     created_at: datetime

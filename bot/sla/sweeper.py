@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
 from bot.sla.deadlines import SlaEventKind, SlaTerms, latest_passed, next_check_at
 from bot.sla.notifier import NotificationFailed, OfficerNotifier, SlaEvent
+from bot.store.claims import lease, run_periodically
 from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import SlaNotification, Ticket, TicketEvent, TicketEventKind
 
@@ -73,22 +73,18 @@ class SlaSweeper:
     async def run(self, stop_event: asyncio.Event) -> None:
         """Sweep every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged and
         the next sweep tries again."""
-        while not stop_event.is_set():
-            try:
-                report = await self.sweep_once()
-                if report.claimed or report.sent or report.failed:
-                    log.info(
-                        "SLA sweep: %d claimed, %d sent, %d failed",
-                        report.claimed,
-                        report.sent,
-                        report.failed,
-                    )
-            except (SQLAlchemyError, OSError):
-                log.exception("SLA sweep failed; retrying in %.0f s", self._interval)
-            try:
-                await asyncio.wait_for(stop_event.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
+
+        async def sweep() -> None:
+            report = await self.sweep_once()
+            if report.claimed or report.sent or report.failed:
+                log.info(
+                    "SLA sweep: %d claimed, %d sent, %d failed",
+                    report.claimed,
+                    report.sent,
+                    report.failed,
+                )
+
+        await run_periodically(sweep, stop_event, interval_seconds=self._interval, failure="SLA sweep failed")
 
     async def sweep_once(self) -> SweepReport:
         """Claim every milestone due now, then send every unsent, unleased notification."""
@@ -157,21 +153,15 @@ class SlaSweeper:
         to send (notifications of answered or closed tickets are closed here, unsent) and whether the batch
         was full."""
         now = self._clock.now()
-        available = (
-            SlaNotification.sent_at.is_(None),
-            or_(SlaNotification.lease_until.is_(None), SlaNotification.lease_until <= now),
-        )
         async with self._sessionmaker() as session, session.begin():
-            candidates = select(SlaNotification.id).where(*available).order_by(SlaNotification.id)
-            candidates = candidates.limit(self._batch)
-            if is_postgres(session):
-                candidates = candidates.with_for_update(skip_locked=True)
-            result = await session.execute(
-                update(SlaNotification)
-                .where(SlaNotification.id.in_(candidates.scalar_subquery()), *available)
-                .values(lease_until=now + self._lease, attempts=SlaNotification.attempts + 1)
-                .returning(SlaNotification.id, SlaNotification.kind, SlaNotification.ticket_id)
-                .execution_options(synchronize_session=False)
+            result = await lease(
+                session,
+                SlaNotification,
+                unsent=SlaNotification.sent_at.is_(None),
+                now=now,
+                lease_for=self._lease,
+                limit=self._batch,
+                returning=(SlaNotification.id, SlaNotification.kind, SlaNotification.ticket_id),
             )
             leased = {row.id: (row.kind, row.ticket_id) for row in result}
             if not leased:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
 from bot.store.db import dialect_insert
 from bot.store.models import Conversation, Message, MessageDirection
 

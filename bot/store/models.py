@@ -12,8 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -145,7 +145,7 @@ class Ticket(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
-    kind: Mapped[TicketKind] = mapped_column(str_enum(TicketKind))
+    kind: Mapped[RequestKind] = mapped_column(str_enum(RequestKind))
     status: Mapped[TicketStatus] = mapped_column(str_enum(TicketStatus))
     priority: Mapped[Priority] = mapped_column(str_enum(Priority, 16))
     channel: Mapped[ChannelName] = mapped_column(str_enum(ChannelName, 16))

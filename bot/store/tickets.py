@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, case, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import IdentityStatus, TicketKind, TicketStatus
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityStatus, RequestKind, TicketStatus
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
 
 OPEN_STATUSES = tuple(status for status in TicketStatus if not status.is_closed)
@@ -56,7 +56,7 @@ class TicketRepository:
         return (await self.session.scalars(query)).one_or_none()
 
     async def find_open(
-        self, *, kind: TicketKind, address: str | None = None, conversation_id: str | None = None
+        self, *, kind: RequestKind, address: str | None = None, conversation_id: str | None = None
     ) -> Ticket | None:
         """The oldest open ticket of ``kind`` for this verified address (else for this conversation)."""
         query = select(Ticket).where(Ticket.kind == kind, Ticket.status.in_(OPEN_STATUSES))
@@ -116,12 +116,19 @@ class TicketRepository:
         return {address for address in rows.all() if address}
 
     async def listing(
-        self, *, statuses: Collection[TicketStatus], kinds: Collection[TicketKind] = (), limit: int = 200
+        self,
+        *,
+        statuses: Collection[TicketStatus],
+        kinds: Collection[RequestKind] = (),
+        channels: Collection[ChannelName] = (),
+        limit: int = 200,
     ) -> list[Ticket]:
-        """Tickets in ``statuses`` (and ``kinds``), the least time left first."""
+        """Tickets in ``statuses`` (and ``kinds``, ``channels``), the least time left first."""
         query = select(Ticket).where(Ticket.status.in_(list(statuses)))
         if kinds:
             query = query.where(Ticket.kind.in_(list(kinds)))
+        if channels:
+            query = query.where(Ticket.channel.in_(list(channels)))
         rows = await self.session.scalars(query.order_by(time_left_order(), Ticket.id).limit(limit))
         return list(rows.all())
 

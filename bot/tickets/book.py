@@ -8,14 +8,14 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, Requester, TicketKind, TicketStatus
+from bot.domain.clock import Clock, ensure_utc
+from bot.domain.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, Requester, RequestKind, TicketStatus
 from bot.identity.codes import normalise_address
-from bot.sla.clock import Clock, ensure_utc
 from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months, next_check_at
 from bot.store.accounts import AccountRepository
 from bot.store.models import Ticket, TicketEventKind
 from bot.store.tickets import ReferenceTaken, TicketRepository
-from bot.tickets.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
 from bot.tickets.references import new_reference
 from bot.tickets.views import DeadlineExtension, view_of
 
@@ -47,7 +47,7 @@ class TicketBook:
     async def open(
         self,
         requester: Requester,
-        kind: TicketKind,
+        kind: RequestKind,
         *,
         address: str | None,
         identity: IdentityStatus,

@@ -1,28 +1,39 @@
-"""The RequestDesk actions use, over the turn's session: the turn store commits it with the turn."""
+"""The RequestDesk actions use, over the turn's session, and the turn-store factory that builds both per turn:
+the turn store commits the desk's work with the turn."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import (
+from bot.domain.clock import Clock
+from bot.domain.errors import TicketNotFound
+from bot.domain.tickets import (
     CodeCheck,
     CodeSent,
     IdentityMethod,
     IdentityStatus,
     Priority,
     Requester,
-    TicketKind,
+    RequestKind,
     TicketSummary,
 )
+from bot.identity.codes import CodePolicy
 from bot.identity.verification import IdentityVerifier
+from bot.mail import MailSender
+from bot.settings import Settings
+from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
+from bot.store.db import begin_writing
 from bot.store.models import Ticket, TicketEventKind
+from bot.store.turns import SqlTurnStore
 from bot.tickets.book import REQUESTER, TicketBook
-from bot.tickets.errors import TicketNotFound
 from bot.tickets.references import parse_reference
 from bot.tickets.views import view_of
+from responses import Responses
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +44,7 @@ def summary_of(ticket: Ticket, *, already_open: bool = False) -> TicketSummary:
 
 
 class SqlRequestDesk:
-    """Tickets and verification for one turn (implements ``actions.desk.RequestDesk``)."""
+    """Tickets and verification for one turn (implements ``bot.domain.tickets.RequestDesk``)."""
 
     def __init__(self, session: AsyncSession, *, book: TicketBook, verifier: IdentityVerifier) -> None:
         """Bind to the turn's session."""
@@ -52,7 +63,7 @@ class SqlRequestDesk:
     async def open_request(
         self,
         requester: Requester,
-        kind: TicketKind,
+        kind: RequestKind,
         *,
         address: str | None,
         identity: IdentityStatus,
@@ -128,3 +139,42 @@ class SqlRequestDesk:
             if isinstance(remembered, str) and remembered:
                 addresses.add(remembered.strip().lower())
         return addresses
+
+
+def sql_turn_store_factory(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    mail_sender: MailSender,
+    settings: Settings,
+    responses: Responses,
+    *,
+    code_policy: CodePolicy | None = None,
+) -> Callable[[], AbstractAsyncContextManager[SqlTurnStore]]:
+    """Open one SqlTurnStore per turn; leaving it without ``commit()`` rolls back."""
+    terms = SlaTerms.from_settings(settings)
+    policy = code_policy or CodePolicy()
+
+    @asynccontextmanager
+    async def open_turn() -> AsyncIterator[SqlTurnStore]:
+        async with sessionmaker() as session:
+            await begin_writing(session)
+            verifier = IdentityVerifier(
+                session,
+                clock=clock,
+                mail_sender=mail_sender,
+                responses=responses,
+                mail_from=settings.mail_from,
+                policy=policy,
+            )
+            book = TicketBook(session, clock=clock, terms=terms)
+            desk = SqlRequestDesk(session, book=book, verifier=verifier)
+            try:
+                yield SqlTurnStore(session, clock=clock, desk=desk)
+            finally:
+                if session.in_transaction():
+                    await session.rollback()
+
+    def factory() -> AbstractAsyncContextManager[SqlTurnStore]:
+        return open_turn()
+
+    return factory

@@ -31,3 +31,8 @@ def parse_reference(text: str) -> str | None:
     if any(char not in ALPHABET for char in body):
         return None
     return f"{PREFIX}-{body[:4]}-{body[4:]}"
+
+
+def canonical_reference(reference: str) -> str:
+    """The canonical form of a reference typed by a person (unparseable text is kept, to be not found)."""
+    return parse_reference(reference) or reference.strip().upper()

@@ -11,13 +11,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
-from bot.sla.clock import Clock
+from bot.domain.clock import Clock
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.tickets import OPEN_STATUSES
 from bot.tickets.book import TicketBook
-from bot.tickets.references import parse_reference
+from bot.tickets.references import canonical_reference
 from bot.tickets.views import (
     DeadlineExtension,
     TicketDetail,
@@ -49,7 +49,7 @@ class TicketService:
         the first-response reminders. Raises TicketNotFound."""
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
-            ticket = await book.get(_canonical(reference), for_update=True)
+            ticket = await book.get(canonical_reference(reference), for_update=True)
             await book.record_officer_reply(ticket, officer=officer, at=at)
             return view_of(ticket)
 
@@ -59,7 +59,7 @@ class TicketService:
         TicketClosed, ExtensionNotAllowed."""
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
-            ticket = await book.get(_canonical(reference), for_update=True)
+            ticket = await book.get(canonical_reference(reference), for_update=True)
             return await book.extend_deadline(ticket, months=months, reason=reason, by=by)
 
     async def set_status(
@@ -68,7 +68,7 @@ class TicketService:
         """Move a ticket to ``status`` (closing stops its SLA reminders). Raises TicketNotFound."""
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
-            ticket = await book.get(_canonical(reference), for_update=True)
+            ticket = await book.get(canonical_reference(reference), for_update=True)
             await book.set_status(ticket, status=status, by=by, note=note)
             return view_of(ticket)
 
@@ -76,28 +76,28 @@ class TicketService:
         """Give a ticket to ``assignee`` (None to unassign). Raises TicketNotFound."""
         async with self._sessionmaker() as session, session.begin():
             book = self._book(session)
-            ticket = await book.get(_canonical(reference), for_update=True)
+            ticket = await book.get(canonical_reference(reference), for_update=True)
             await book.assign(ticket, assignee=assignee, by=by)
             return view_of(ticket)
 
     async def update_thread_meta(self, reference: str, meta: Mapping[str, str]) -> TicketView:
         """Merge channel thread details (an email Message-ID, a Telegram chat id) into the ticket."""
         async with self._sessionmaker() as session, session.begin():
-            ticket = await self._book(session).get(_canonical(reference), for_update=True)
+            ticket = await self._book(session).get(canonical_reference(reference), for_update=True)
             ticket.thread_meta = {**(ticket.thread_meta or {}), **meta}
             return view_of(ticket)
 
     async def get(self, reference: str) -> TicketView | None:
         """The ticket, or None."""
         async with self._sessionmaker() as session:
-            ticket = await self._book(session).tickets.by_reference(reference=_canonical(reference))
+            ticket = await self._book(session).tickets.by_reference(reference=canonical_reference(reference))
             return view_of(ticket) if ticket else None
 
     async def detail(self, reference: str, *, transcript_limit: int = 500) -> TicketDetail | None:
         """The ticket with its audit trail and its conversation's transcript, or None."""
         async with self._sessionmaker() as session:
             book = self._book(session)
-            ticket = await book.tickets.by_reference(reference=_canonical(reference))
+            ticket = await book.tickets.by_reference(reference=canonical_reference(reference))
             if ticket is None:
                 return None
             events = await book.tickets.events(ticket_id=ticket.id)
@@ -116,7 +116,7 @@ class TicketService:
         self,
         *,
         statuses: Collection[TicketStatus] | None = None,
-        kinds: Collection[TicketKind] = (),
+        kinds: Collection[RequestKind] = (),
         limit: int = 200,
     ) -> list[TicketView]:
         """Tickets in ``statuses`` (default: every open status) and ``kinds``, the least time left first."""
@@ -125,8 +125,3 @@ class TicketService:
                 statuses=statuses or OPEN_STATUSES, kinds=kinds, limit=limit
             )
             return [view_of(ticket) for ticket in rows]
-
-
-def _canonical(reference: str) -> str:
-    """The canonical form of a reference typed by a person (unparseable text is kept, to be not found)."""
-    return parse_reference(reference) or reference.strip().upper()

@@ -6,8 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus, TicketSummary
-from bot.messages import ATTACHMENTS_META, ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import (
+    IdentityMethod,
+    IdentityStatus,
+    Priority,
+    RequestKind,
+    TicketStatus,
+    TicketSummary,
+)
+from bot.messages import ATTACHMENTS_META
 from bot.store.models import Message, MessageDirection, Ticket, TicketEvent, TicketEventKind
 
 
@@ -16,7 +24,7 @@ class TicketView:
     """Everything the officer sees about a ticket."""
 
     reference: str
-    kind: TicketKind
+    kind: RequestKind
     status: TicketStatus
     priority: Priority
     channel: ChannelName

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import CodeCheck, CodeDeliveryFailed, CodeResult, ResendTooSoon
+from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.tickets import CodeCheck, CodeResult
 from bot.mail.smtp import SmtpMailSender
 from bot.store.models import VerificationCode
 from tests.support.database import FrozenClock

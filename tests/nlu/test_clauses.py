@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import Core
+from bot.domain.tickets import RequestKind
 from nlu.clauses import find_requests, is_negated, split_clauses
 from nlu.engines.embedded import EmbeddedEngine, train
-from nlu.intents import RequestKind
 from nlu.training_data import load_training_data
 
 K = RequestKind

@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.base import Deliveries, DeliveryFailed
 from bot.conversation.engine import Conversation, TurnResult
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import InboundMessage, OutboundMessage
 from bot.officer.outbox import DeliveryOutbox
 from bot.officer.service import OfficerDesk
 from bot.sla.deadlines import SlaTerms
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import RecordingMailSender, make_settings
 

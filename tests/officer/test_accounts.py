@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import main
 from bot.officer.accounts import OfficerAccounts, OfficerExists, WeakPassword, digest
-from bot.officer.models import Officer, OfficerApiToken, OfficerSession
+from bot.store.officer_models import Officer, OfficerApiToken, OfficerSession
 from tests.support.database import FrozenClock
 
 PASSWORD = "a long enough passphrase"

@@ -9,14 +9,14 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.base import Deliveries
 from bot.channels.email import build_email_channel
 from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SUBJECT
 from bot.channels.telegram import build_telegram_channel
 from bot.channels.web import build_web_channel
 from bot.channels.web.history import SqlWebHistory
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
 from bot.mail.smtp import SmtpMailSender
-from bot.messages import ChannelName
 from tests.officer.conftest import build_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from actions.desk import TicketKind, TicketStatus
-from bot.conversation.state import DialogueState, Step
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import DialogueState, Step
+from bot.domain.errors import HandoffNotActive
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.officer.alerts import AlertFeed
-from bot.officer.errors import HandoffNotActive
-from bot.officer.models import AlertKind
 from bot.officer.notifications import TicketAlert
 from bot.store.models import Conversation, TicketEventKind
+from bot.store.officer_models import AlertKind
 from tests.officer.conftest import Workspace
 
 
@@ -57,7 +57,7 @@ async def test_handoff_start_relay_reply_and_end(workspace: Workspace) -> None:
         (AlertKind.NEW_TICKET, reference),
         (AlertKind.REQUESTER_MESSAGE, reference),
     ]
-    assert sink.alerts[0].ticket_kind is TicketKind.HANDOFF
+    assert sink.alerts[0].ticket_kind is RequestKind.HANDOFF
     assert sink.alerts[1].text == "My account was hacked, please help" and sink.alerts[1].handoff
 
     await workspace.desk.reply(reference, "I'm looking into it now.", officer="o@x.test")

@@ -10,15 +10,15 @@ import pytest
 import pytest_asyncio
 from aiogram import Bot
 
-from actions.desk import IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.channels.telegram.officer_router import AiogramOfficerChat
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.mail.smtp import SmtpMailSender
-from bot.messages import ChannelName
 from bot.officer.alerts import AlertFeed
-from bot.officer.models import AlertKind
 from bot.officer.notifications import OfficerNotifications, TicketAlert
-from bot.officer.telegram import AiogramOfficerChat
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import NotificationFailed, SlaEvent
+from bot.store.officer_models import AlertKind
 from responses import Responses
 from tests.officer.conftest import Workspace
 from tests.support.database import START
@@ -36,7 +36,7 @@ def alert(
     return TicketAlert(
         kind=kind,
         reference=REFERENCE,
-        ticket_kind=TicketKind.ERASURE,
+        ticket_kind=RequestKind.ERASURE,
         channel=ChannelName.WEB,
         priority=Priority.URGENT,
         status=TicketStatus.NEW,
@@ -55,7 +55,7 @@ def sla_event(kind: SlaEventKind) -> SlaEvent:
         key="breach" if kind is SlaEventKind.BREACH else "reminder_4h",
         ticket_id=1,
         reference=REFERENCE,
-        ticket_kind=TicketKind.ACCESS,
+        ticket_kind=RequestKind.ACCESS,
         priority=Priority.NORMAL,
         status=TicketStatus.NEW,
         created_at=START,

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import TicketKind, TicketStatus
 from bot.app import Core
-from bot.messages import ChannelName
-from bot.officer.errors import EmptyReply, RejectionNeedsReason
-from bot.officer.service import QueueFilter, SlaMark
+from bot.domain.channels import ChannelName
+from bot.domain.errors import EmptyReply, RejectionNeedsReason
+from bot.domain.tickets import RequestKind, TicketStatus
+from bot.officer.queue import QueueFilter, SlaMark
 from bot.store.models import Message, MessageDirection, TicketEventKind
 from tests.officer.conftest import Workspace, build_workspace
 from tests.support.database import FrozenClock
@@ -49,7 +49,7 @@ async def test_queue_filters_by_kind_status_and_channel(workspace: Workspace) ->
     telegram = await open_handoff(workspace, "42", ChannelName.TELEGRAM)
     by_channel = await workspace.desk.queue(QueueFilter(channels=(ChannelName.TELEGRAM,)))
     assert [i.ticket.reference for i in by_channel] == [telegram]
-    assert await workspace.desk.queue(QueueFilter(kinds=(TicketKind.ERASURE,))) == []
+    assert await workspace.desk.queue(QueueFilter(kinds=(RequestKind.ERASURE,))) == []
     await workspace.desk.set_status(web, TicketStatus.RESOLVED, officer="o@x.test")
     assert [i.ticket.reference for i in await workspace.desk.queue()] == [telegram]
     closed = await workspace.desk.queue(QueueFilter(statuses=(TicketStatus.RESOLVED,)))

@@ -14,11 +14,11 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
-from bot.channels.base import Deliveries
 from bot.channels.telegram import TelegramChannel, build_telegram_channel
+from bot.channels.telegram.officer_router import AiogramOfficerChat, register_officer_chat
+from bot.deliveries import Deliveries
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerNotifications
-from bot.officer.telegram import AiogramOfficerChat, register_officer_chat
 from tests.officer.conftest import Workspace, build_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock

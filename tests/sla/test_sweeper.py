@@ -8,7 +8,14 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus, TicketSummary
+from bot.domain.tickets import (
+    IdentityMethod,
+    IdentityStatus,
+    Priority,
+    RequestKind,
+    TicketStatus,
+    TicketSummary,
+)
 from bot.mail.smtp import SmtpMailSender
 from bot.sla.deadlines import SlaEventKind
 from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent
@@ -58,7 +65,7 @@ async def open_ticket(
     async with desk_session(sessionmaker, clock) as (desk, _):
         return await desk.open_request(
             person,
-            TicketKind.ACCESS,
+            RequestKind.ACCESS,
             address=f"{sender}@example.com",
             identity=IdentityStatus.VERIFIED,
             method=IdentityMethod.EMAIL_CODE,
@@ -247,7 +254,7 @@ async def test_officer_is_mailed(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             person,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=None,
             identity=IdentityStatus.UNVERIFIED,
             method=IdentityMethod.NONE,

@@ -10,8 +10,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.store.db import UnsupportedDatabase, create_engine, engine_from_settings, normalise_url
 from bot.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from bot.store.models import Conversation, Ticket, TicketEvent, TicketEventKind
@@ -125,7 +125,7 @@ async def test_audit_trail_is_append_only(sessionmaker: async_sessionmaker[Async
     async with sessionmaker() as session, session.begin():
         ticket = Ticket(
             reference="PRV-2222-3333",
-            kind=TicketKind.ACCESS,
+            kind=RequestKind.ACCESS,
             status=TicketStatus.NEW,
             priority=Priority.NORMAL,
             channel=ChannelName.WEB,

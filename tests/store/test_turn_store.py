@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversation.state import DialogueState, Step
-from bot.conversation.turns import DuplicateMessage, TurnStoreFactory
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.conversation.turns import TurnStoreFactory
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import DialogueState, Step
+from bot.domain.errors import DuplicateMessage
+from bot.domain.tickets import RequestKind
+from bot.messages import InboundMessage, OutboundMessage
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Message, MessageDirection
-from bot.tickets.turn_store import sql_turn_store_factory
-from nlu.intents import RequestKind
+from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import RecordingMailSender, make_settings

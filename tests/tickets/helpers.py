@@ -8,12 +8,12 @@ from email.message import EmailMessage
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import Requester
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
+from bot.domain.tickets import Requester
 from bot.identity.verification import IdentityVerifier
 from bot.mail import MailDeliveryError, MailSender
-from bot.messages import ChannelName
 from bot.settings import Settings
-from bot.sla.clock import Clock
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.tickets.book import TicketBook

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketSummary
 from bot.cli import main
-from bot.sla.clock import SystemClock
+from bot.domain.clock import SystemClock
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketSummary
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.migrate import upgrade_database
 from tests.tickets.helpers import desk_session, new_conversation
@@ -27,7 +27,7 @@ async def seed(url: str) -> list[TicketSummary]:
         async with desk_session(maker, clock) as (desk, _):
             incident = await desk.open_request(
                 person,
-                TicketKind.SECURITY_INCIDENT,
+                RequestKind.SECURITY_INCIDENT,
                 address=None,
                 identity=IdentityStatus.UNVERIFIED,
                 method=IdentityMethod.NONE,
@@ -35,7 +35,7 @@ async def seed(url: str) -> list[TicketSummary]:
             )
             access = await desk.open_request(
                 person,
-                TicketKind.ACCESS,
+                RequestKind.ACCESS,
                 address="anna@example.com",
                 identity=IdentityStatus.VERIFIED,
                 method=IdentityMethod.EMAIL_CODE,

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.identity.directory import import_directory
-from bot.messages import ChannelName
 from bot.store.models import TicketEvent, TicketEventKind
 from bot.tickets.references import parse_reference
 from tests.support.database import FrozenClock
@@ -25,7 +25,7 @@ async def test_open_request_sets_the_sla_from_the_clock(
     """A verified request opens as new, first response due in 48 hours, resolution in 30 days."""
     person = await new_conversation(sessionmaker, clock)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        ticket = await desk.open_request(person, TicketKind.ERASURE, address="Anna@Example.com", **VERIFIED)
+        ticket = await desk.open_request(person, RequestKind.ERASURE, address="Anna@Example.com", **VERIFIED)
     assert parse_reference(ticket.reference) == ticket.reference
     assert ticket.status is TicketStatus.NEW
     assert ticket.identity_status is IdentityStatus.VERIFIED
@@ -43,7 +43,7 @@ async def test_known_account_is_marked(
     await import_directory(sessionmaker, "email,name,account_id\nanna@example.com,Anna,A-1\n", clock=clock)
     person = await new_conversation(sessionmaker, clock)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        ticket = await desk.open_request(person, TicketKind.ACCESS, address="anna@example.com", **VERIFIED)
+        ticket = await desk.open_request(person, RequestKind.ACCESS, address="anna@example.com", **VERIFIED)
     assert ticket.account_known is True
 
 
@@ -54,12 +54,12 @@ async def test_same_person_same_kind_gets_the_open_ticket(
     web = await new_conversation(sessionmaker, clock)
     telegram = await new_conversation(sessionmaker, clock, "tg-9", ChannelName.TELEGRAM)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        first = await desk.open_request(web, TicketKind.ERASURE, address="anna@example.com", **VERIFIED)
+        first = await desk.open_request(web, RequestKind.ERASURE, address="anna@example.com", **VERIFIED)
     clock.advance(hours=3)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        again = await desk.open_request(telegram, TicketKind.ERASURE, address="ANNA@example.com", **VERIFIED)
+        again = await desk.open_request(telegram, RequestKind.ERASURE, address="ANNA@example.com", **VERIFIED)
         other_kind = await desk.open_request(
-            telegram, TicketKind.ACCESS, address="anna@example.com", **VERIFIED
+            telegram, RequestKind.ACCESS, address="anna@example.com", **VERIFIED
         )
     assert again.reference == first.reference
     assert again.already_open is True
@@ -80,12 +80,12 @@ async def test_closed_ticket_does_not_block_a_new_request(
 
     person = await new_conversation(sessionmaker, clock)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        first = await desk.open_request(person, TicketKind.ERASURE, address="anna@example.com", **VERIFIED)
+        first = await desk.open_request(person, RequestKind.ERASURE, address="anna@example.com", **VERIFIED)
     await TicketService(sessionmaker, clock=clock, terms=TERMS).set_status(
         first.reference, TicketStatus.RESOLVED, by="officer:kim"
     )
     async with desk_session(sessionmaker, clock) as (desk, _):
-        second = await desk.open_request(person, TicketKind.ERASURE, address="anna@example.com", **VERIFIED)
+        second = await desk.open_request(person, RequestKind.ERASURE, address="anna@example.com", **VERIFIED)
     assert second.reference != first.reference
     assert second.already_open is False
 
@@ -98,14 +98,14 @@ async def test_policy_archive_needs_no_verification(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             person,
-            TicketKind.POLICY_ARCHIVE,
+            RequestKind.POLICY_ARCHIVE,
             address=None,
             identity=IdentityStatus.NOT_REQUIRED,
             method=IdentityMethod.NONE,
         )
         again = await desk.open_request(
             person,
-            TicketKind.POLICY_ARCHIVE,
+            RequestKind.POLICY_ARCHIVE,
             address=None,
             identity=IdentityStatus.NOT_REQUIRED,
             method=IdentityMethod.NONE,
@@ -123,7 +123,7 @@ async def test_security_incident_opens_urgent_then_verification_attaches(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             person,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=None,
             identity=IdentityStatus.UNVERIFIED,
             method=IdentityMethod.NONE,
@@ -152,7 +152,7 @@ async def test_attach_verification_to_someone_elses_ticket_does_nothing(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             owner,
-            TicketKind.SECURITY_INCIDENT,
+            RequestKind.SECURITY_INCIDENT,
             address=None,
             identity=IdentityStatus.UNVERIFIED,
             method=IdentityMethod.NONE,
@@ -173,7 +173,7 @@ async def test_status_only_to_the_owner(
     owner = await new_conversation(sessionmaker, clock)
     stranger = await new_conversation(sessionmaker, clock, "web-2")
     async with desk_session(sessionmaker, clock) as (desk, _):
-        ticket = await desk.open_request(owner, TicketKind.ACCESS, address="anna@example.com", **VERIFIED)
+        ticket = await desk.open_request(owner, RequestKind.ACCESS, address="anna@example.com", **VERIFIED)
     async with desk_session(sessionmaker, clock) as (desk, _):
         mine = await desk.ticket_status(owner, ticket.reference.lower())
         assert mine is not None and mine.reference == ticket.reference
@@ -192,7 +192,7 @@ async def test_status_to_the_same_verified_address_elsewhere(
     web = await new_conversation(sessionmaker, clock)
     telegram = await new_conversation(sessionmaker, clock, "tg-7", ChannelName.TELEGRAM)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        ticket = await desk.open_request(web, TicketKind.ACCESS, address="anna@example.com", **VERIFIED)
+        ticket = await desk.open_request(web, RequestKind.ACCESS, address="anna@example.com", **VERIFIED)
     mail = RecordingMailSender()
     async with desk_session(sessionmaker, clock, mail) as (desk, _):
         assert await desk.ticket_status(telegram, ticket.reference) is None
@@ -214,7 +214,7 @@ async def test_status_to_the_same_sender_on_the_same_channel(
 
     person = await new_conversation(sessionmaker, clock, "owner@example.com", ChannelName.EMAIL)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        ticket = await desk.open_request(person, TicketKind.ACCESS, address="owner@example.com", **VERIFIED)
+        ticket = await desk.open_request(person, RequestKind.ACCESS, address="owner@example.com", **VERIFIED)
     other_conversation = replace(person, conversation_id="not-the-same")
     async with desk_session(sessionmaker, clock) as (desk, _):
         assert await desk.ticket_status(other_conversation, ticket.reference) is not None
@@ -226,10 +226,10 @@ async def test_tickets_of_lists_newest_first(
     """A person's tickets come newest first."""
     person = await new_conversation(sessionmaker, clock)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        older = await desk.open_request(person, TicketKind.ACCESS, address="anna@example.com", **VERIFIED)
+        older = await desk.open_request(person, RequestKind.ACCESS, address="anna@example.com", **VERIFIED)
     clock.advance(hours=1)
     async with desk_session(sessionmaker, clock) as (desk, _):
-        newer = await desk.open_request(person, TicketKind.ERASURE, address="anna@example.com", **VERIFIED)
+        newer = await desk.open_request(person, RequestKind.ERASURE, address="anna@example.com", **VERIFIED)
         listed = await desk.tickets_of(person)
     assert [t.reference for t in listed] == [newer.reference, older.reference]
 
@@ -242,7 +242,7 @@ async def test_relay_to_officer_lands_on_the_audit_trail(
     async with desk_session(sessionmaker, clock) as (desk, _):
         ticket = await desk.open_request(
             person,
-            TicketKind.HANDOFF,
+            RequestKind.HANDOFF,
             address=None,
             identity=IdentityStatus.NOT_REQUIRED,
             method=IdentityMethod.NONE,

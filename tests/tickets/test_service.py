@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind, TicketStatus, TicketSummary
-from bot.conversation.state import DialogueState
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import DialogueState
+from bot.domain.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
+from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind, TicketStatus, TicketSummary
+from bot.messages import InboundMessage, OutboundMessage
 from bot.store.models import TicketEventKind
-from bot.tickets.errors import ExtensionNotAllowed, TicketClosed, TicketNotFound
+from bot.tickets.desk import sql_turn_store_factory
 from bot.tickets.service import TicketService
-from bot.tickets.turn_store import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import TERMS, RecordingMailSender, desk_session, make_settings, new_conversation
@@ -25,7 +26,7 @@ VERIFIED: dict[str, Any] = {"identity": IdentityStatus.VERIFIED, "method": Ident
 async def open_ticket(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: FrozenClock,
-    kind: TicketKind = TicketKind.ACCESS,
+    kind: RequestKind = RequestKind.ACCESS,
     sender: str = "web-1",
 ) -> TicketSummary:
     """Open a verified ticket for ``sender``."""
@@ -104,15 +105,15 @@ async def test_listing_sorted_by_time_left_and_filtered(
 ) -> None:
     """The least time left comes first; answered tickets count toward their resolution deadline."""
     service = TicketService(sessionmaker, clock=clock, terms=TERMS)
-    a = await open_ticket(sessionmaker, clock, TicketKind.ACCESS, "a")
+    a = await open_ticket(sessionmaker, clock, RequestKind.ACCESS, "a")
     clock.advance(hours=1)
-    b = await open_ticket(sessionmaker, clock, TicketKind.ERASURE, "b")
+    b = await open_ticket(sessionmaker, clock, RequestKind.ERASURE, "b")
     clock.advance(hours=1)
-    c = await open_ticket(sessionmaker, clock, TicketKind.ERASURE, "c")
+    c = await open_ticket(sessionmaker, clock, RequestKind.ERASURE, "c")
     await service.record_officer_reply(a.reference, "officer:kim")
     listed = await service.list_tickets()
     assert [t.reference for t in listed] == [b.reference, c.reference, a.reference]
-    erasures = await service.list_tickets(kinds=[TicketKind.ERASURE])
+    erasures = await service.list_tickets(kinds=[RequestKind.ERASURE])
     assert {t.reference for t in erasures} == {b.reference, c.reference}
     in_progress = await service.list_tickets(statuses=[TicketStatus.IN_PROGRESS])
     assert [t.reference for t in in_progress] == [a.reference]
@@ -126,10 +127,12 @@ async def test_detail_has_audit_and_transcript(
     async with stores() as store:
         conversation = await store.load_conversation(ChannelName.WEB, "web-1")
         assert store.desk is not None
-        from actions.desk import Requester
+        from bot.domain.tickets import Requester
 
         person = Requester(ChannelName.WEB, "web-1", conversation.id)
-        ticket = await store.desk.open_request(person, TicketKind.ACCESS, address="a@example.com", **VERIFIED)
+        ticket = await store.desk.open_request(
+            person, RequestKind.ACCESS, address="a@example.com", **VERIFIED
+        )
         await store.record_turn(
             conversation,
             InboundMessage(ChannelName.WEB, "web-1", "send me my data", received_at=clock.now()),

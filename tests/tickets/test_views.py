@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.messages import ATTACHMENTS_META, ChannelName
+from bot.domain.channels import ChannelName
+from bot.messages import ATTACHMENTS_META
 from bot.store.models import Message, MessageDirection
 from bot.tickets.views import transcript_line
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import ssl
 
-from bot.channels.base import Channel, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.guards import ReplyLimiter
 from bot.channels.email.imap import ImapAccount
-from bot.channels.email.outbox import Outbox
+from bot.channels.email.pending import PendingReplies
+from bot.deliveries import Channel
 from bot.mail import MailSender
 from bot.settings import Settings
 from responses import Responses
@@ -54,7 +55,7 @@ def build_email_channel(
         account=account,
         handle=handle,
         mail_sender=mail_sender,
-        outbox=Outbox(settings.data_dir / "email-outbox", mail_sender),
+        pending=PendingReplies(settings.data_dir / "email-outbox", mail_sender),
         responses=responses or Responses(),
         limiter=ReplyLimiter(settings.email_replies_per_hour),
         mail_from=settings.mail_from,

@@ -2,7 +2,7 @@
 
 Order per mail, so that a crash never loses a mail nor handles it twice: fetch → parse (malformed: quarantine)
 → guards (no answer: mark done) → ``handle`` (the conversation stores the turn, deduplicated by Message-ID)
-→ the reply is written to the outbox → the mail is marked done → the reply is sent and leaves the outbox.
+→ the reply is written to the pending replies → the mail is marked done → the reply is sent and leaves them.
 A crash before the turn is stored leaves the mail unmarked, so it is handled on restart; after it, the
 conversation recognises the Message-ID and does nothing twice.
 """
@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.channels.base import DeliveryFailed, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.email.authentication import verify_sender
 from bot.channels.email.compose import (
     META_ATTACHMENTS,
@@ -27,11 +27,13 @@ from bot.channels.email.compose import (
 )
 from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
-from bot.channels.email.outbox import Outbox
 from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
+from bot.channels.email.pending import PendingReplies
 from bot.conversation.engine import TurnResult
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
 from bot.mail import MailDeliveryError, MailSender
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class EmailChannel:
         account: ImapAccount,
         handle: HandleInbound,
         mail_sender: MailSender,
-        outbox: Outbox,
+        pending: PendingReplies,
         responses: Responses,
         limiter: ReplyLimiter,
         mail_from: str,
@@ -65,7 +67,7 @@ class EmailChannel:
         self._account = account
         self._handle = handle
         self._mail_sender = mail_sender
-        self._outbox = outbox
+        self._pending = pending
         self._responses = responses
         self._limiter = limiter
         self._mail_from = mail_from
@@ -119,7 +121,7 @@ class EmailChannel:
                 backoff = 1.0
                 while not self._stopping.is_set():
                     self._busy = True  # stop() now waits instead of cancelling mid-mail
-                    await self._outbox.flush()
+                    await self._pending.flush()
                     await self._process_pending(mailbox)
                     self._busy = False
                     if self._stopping.is_set():
@@ -171,10 +173,10 @@ class EmailChannel:
         reply = compose_mail(
             result.replies, sender=self._mail_from, responses=self._responses, seed=mail.message_id
         )
-        path = self._outbox.put(reply)
+        path = self._pending.put(reply)
         self._limiter.record(mail.sender)
         await mailbox.mark_done(uid)
-        await self._outbox.send(path)
+        await self._pending.send(path)
 
     async def _handle_guarded(self, mailbox: Mailbox, uid: int, inbound: InboundMessage) -> TurnResult | None:
         """``handle``; a mail that fails again and again is quarantined instead of blocking the mailbox."""

@@ -10,7 +10,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiohttp import web
 
-from bot.channels.base import Channel, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.flood import WaitOutFloodControl
 from bot.channels.telegram.router import FailedUpdates, build_router, error_handler
@@ -35,7 +35,7 @@ def build_telegram_channel(
     web_app: web.Application | None,
     *,
     responses: Responses | None = None,
-) -> Channel:
+) -> TelegramChannel:
     """Build the bot, its Dispatcher and router; in webhook mode mount ``/telegram/webhook`` on ``web_app``.
 
     Nothing talks to Telegram until the channel's ``start()``.

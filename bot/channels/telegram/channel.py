@@ -9,7 +9,8 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from bot.channels.telegram.delivery import deliver
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 from bot.settings import TelegramMode
 from responses import Responses
 

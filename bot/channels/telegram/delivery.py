@@ -12,9 +12,10 @@ from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import LinkPreviewOptions
 
-from bot.channels.base import DeliveryFailed
 from bot.channels.telegram.formatting import choice_keyboard, html_parts
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

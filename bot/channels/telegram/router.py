@@ -21,7 +21,8 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 from bot.channels.base import HandleInbound
 from bot.channels.telegram.delivery import send_all, send_outbound
 from bot.channels.telegram.formatting import chosen_text
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import InboundMessage, OutboundMessage
 from responses import Responses
 
 log = logging.getLogger(__name__)

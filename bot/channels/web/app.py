@@ -16,14 +16,14 @@ from aiohttp.web_runner import TCPSite
 
 from bot.channels.base import HandleInbound
 from bot.channels.web.errors import BODY_LIMIT_KEY, RESPONSES_KEY, errors_middleware
-from bot.channels.web.handlers import SERVICES_KEY, WebServices, routes
+from bot.channels.web.handlers import SERVICES_KEY, WebServices, build_openapi, routes
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
-from bot.channels.web.openapi import build_openapi
 from bot.channels.web.pages import page_routes
 from bot.channels.web.ratelimit import ADDRESS_SHARE, SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds, load_session_key
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 from bot.settings import Settings
 from responses import Responses
 
@@ -88,7 +88,7 @@ def build_web_app(
         per_address=SlidingWindowLimiter(settings.rate_limit_per_minute * ADDRESS_SHARE),
         openapi=build_openapi(version=_package_version(), server_url=settings.public_url),
     )
-    app.add_routes(routes)
+    app.add_routes(routes.definitions())
     app.add_routes(page_routes)
 
     async def close_sockets(_: web.Application) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import weakref
 from dataclasses import dataclass, field
@@ -24,9 +23,13 @@ from bot.channels.web.api import (
 from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory
 from bot.channels.web.hub import WebSocketHub
+from bot.channels.web.openapi import CHAT, CREATE_SESSION, HEALTH, HISTORY, PUSH, openapi_document
 from bot.channels.web.ratelimit import SlidingWindowLimiter
 from bot.channels.web.sessions import SessionIds
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.http.json_body import InvalidJsonBody, read_json
+from bot.http.routes import RouteTable
+from bot.messages import InboundMessage
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ class WebServices:
 
 
 SERVICES_KEY = web.AppKey("web_services", WebServices)
-routes = web.RouteTableDef()
+routes = RouteTable()
 
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
@@ -73,8 +76,8 @@ def _limit_session(services: WebServices, session_id: str) -> None:
 
 async def _read_json(request: web.Request) -> dict[str, Any]:
     try:
-        payload = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload = await read_json(request)
+    except InvalidJsonBody as exc:
         raise InvalidJson() from exc
     if not isinstance(payload, dict):
         raise InvalidJson()
@@ -85,19 +88,19 @@ def _problems(exc: ValidationError) -> list[str]:
     return [f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}" for error in exc.errors()]
 
 
-@routes.get("/healthz")
+@routes.get("/healthz", HEALTH)
 async def health_handler(request: web.Request) -> web.Response:
     """Liveness: the process serves HTTP."""
     return _json(Health())
 
 
-@routes.get("/api/openapi.json")
+@routes.get("/api/openapi.json", {})  # the document itself: not in it
 async def openapi_handler(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 document of this API."""
     return web.json_response(request.app[SERVICES_KEY].openapi)
 
 
-@routes.post("/api/sessions")
+@routes.post("/api/sessions", CREATE_SESSION)
 async def create_session_handler(request: web.Request) -> web.Response:
     """Issue a new session id."""
     services = request.app[SERVICES_KEY]
@@ -105,7 +108,7 @@ async def create_session_handler(request: web.Request) -> web.Response:
     return _json(SessionCreated(session_id=services.session_ids.issue()), status=201)
 
 
-@routes.post("/api/chat")
+@routes.post("/api/chat", CHAT)
 async def chat_handler(request: web.Request) -> web.Response:
     """Pass one message to the conversation and answer with its replies."""
     services = request.app[SERVICES_KEY]
@@ -140,7 +143,7 @@ async def chat_handler(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/sessions/{session_id}/messages")
+@routes.get("/api/sessions/{session_id}/messages", HISTORY)
 async def history_handler(request: web.Request) -> web.Response:
     """The session's stored messages, oldest first."""
     services = request.app[SERVICES_KEY]
@@ -158,7 +161,7 @@ async def history_handler(request: web.Request) -> web.Response:
     )
 
 
-@routes.get("/api/sessions/{session_id}/ws")
+@routes.get("/api/sessions/{session_id}/ws", PUSH)
 async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     """Keep a page's websocket open; messages delivered later to its session are pushed on it."""
     services = request.app[SERVICES_KEY]
@@ -174,3 +177,8 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     finally:
         services.hub.remove(session_id, socket)
     return socket
+
+
+def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, Any]:
+    """The web chat API's document: every documented route of the table, with its payload schemas."""
+    return openapi_document(version=version, paths=routes.paths(), server_url=server_url)

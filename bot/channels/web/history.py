@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web.api import Author
-from bot.conversation.state import DialogueState
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.dialogue import DialogueState
+from bot.messages import OutboundMessage
 from bot.store.models import Conversation, Message, MessageDirection
 
 HISTORY_LIMIT = 500

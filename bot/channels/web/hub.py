@@ -8,10 +8,11 @@ from collections import defaultdict
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.base import DeliveryFailed
 from bot.channels.web.api import PushedMessage
 from bot.channels.web.history import WebHistory
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
 
 from bot.channels.web.api import (
     ChatRequest,
@@ -16,8 +15,8 @@ from bot.channels.web.api import (
     PushedMessage,
     SessionCreated,
 )
+from bot.http.openapi import component_schemas, json_answer, json_content
 
-_REF = "#/components/schemas/{model}"
 _MODELS: tuple[type[BaseModel], ...] = (
     ChatRequest,
     ChatResponse,
@@ -36,88 +35,62 @@ _SESSION_PARAMETER = {
 }
 
 
-def json_content(model: type[BaseModel]) -> dict[str, Any]:
-    """A JSON body of ``model``, by reference to its component schema."""
-    return {"application/json": {"schema": {"$ref": _REF.format(model=model.__name__)}}}
-
-
-def json_answer(description: str, model: type[BaseModel]) -> dict[str, Any]:
-    """A response with a JSON body of ``model``."""
-    return {"description": description, "content": json_content(model)}
-
-
-def component_schemas(models: tuple[type[BaseModel], ...]) -> dict[str, Any]:
-    """The component schemas of ``models`` (and of the models they use), keyed by name."""
-    _, schemas = models_json_schema([(model, "validation") for model in models], ref_template=_REF)
-    return dict(schemas.get("$defs", {}))
-
-
 def _error(description: str) -> dict[str, Any]:
     return json_answer(description, ErrorResponse)
 
 
-def build_openapi(*, version: str, server_url: str | None = None) -> dict[str, Any]:
-    """The document: every path of the API, its payload schemas under components."""
+_LIMITED = _error("Too many messages from this session or address; see Retry-After.")
+HEALTH: dict[str, Any] = {
+    "operationId": "health",
+    "summary": "Liveness check",
+    "responses": {"200": json_answer("The server is up.", Health)},
+}
+CREATE_SESSION: dict[str, Any] = {
+    "operationId": "createSession",
+    "summary": "Start a chat session",
+    "responses": {"201": json_answer("The new session.", SessionCreated), "429": _LIMITED},
+}
+CHAT: dict[str, Any] = {
+    "operationId": "chat",
+    "summary": "Send a message and read the assistant's replies",
+    "requestBody": {"required": True, "content": json_content(ChatRequest)},
+    "responses": {
+        "200": json_answer("The replies.", ChatResponse),
+        "400": _error("Invalid JSON, missing fields or a malformed session id."),
+        "404": _error("The session id was not issued by this server."),
+        "413": _error("The message is longer than the limit."),
+        "429": _LIMITED,
+    },
+}
+HISTORY: dict[str, Any] = {
+    "operationId": "history",
+    "summary": "Read a session's messages back, oldest first",
+    "parameters": [_SESSION_PARAMETER],
+    "responses": {
+        "200": json_answer("The history.", HistoryResponse),
+        "400": _error("Malformed session id."),
+        "404": _error("Unknown session id."),
+        "429": _LIMITED,
+    },
+}
+PUSH: dict[str, Any] = {
+    "operationId": "push",
+    "summary": "Websocket pushing messages that arrive later",
+    "parameters": [_SESSION_PARAMETER],
+    "responses": {
+        "101": {
+            "description": "Switching to the websocket; each frame is a PushedMessage.",
+            "content": json_content(PushedMessage),
+        },
+        "400": _error("Malformed session id."),
+        "404": _error("Unknown session id."),
+    },
+}
+
+
+def openapi_document(*, version: str, paths: dict[str, Any], server_url: str | None = None) -> dict[str, Any]:
+    """The document: ``paths`` (from the route table in handlers.py), the payload schemas under components."""
     components = component_schemas(_MODELS)
-    limited = _error("Too many messages from this session or address; see Retry-After.")
-    paths: dict[str, Any] = {
-        "/healthz": {
-            "get": {
-                "operationId": "health",
-                "summary": "Liveness check",
-                "responses": {"200": json_answer("The server is up.", Health)},
-            }
-        },
-        "/api/sessions": {
-            "post": {
-                "operationId": "createSession",
-                "summary": "Start a chat session",
-                "responses": {"201": json_answer("The new session.", SessionCreated), "429": limited},
-            }
-        },
-        "/api/chat": {
-            "post": {
-                "operationId": "chat",
-                "summary": "Send a message and read the assistant's replies",
-                "requestBody": {"required": True, "content": json_content(ChatRequest)},
-                "responses": {
-                    "200": json_answer("The replies.", ChatResponse),
-                    "400": _error("Invalid JSON, missing fields or a malformed session id."),
-                    "404": _error("The session id was not issued by this server."),
-                    "413": _error("The message is longer than the limit."),
-                    "429": limited,
-                },
-            }
-        },
-        "/api/sessions/{session_id}/messages": {
-            "get": {
-                "operationId": "history",
-                "summary": "Read a session's messages back, oldest first",
-                "parameters": [_SESSION_PARAMETER],
-                "responses": {
-                    "200": json_answer("The history.", HistoryResponse),
-                    "400": _error("Malformed session id."),
-                    "404": _error("Unknown session id."),
-                    "429": limited,
-                },
-            }
-        },
-        "/api/sessions/{session_id}/ws": {
-            "get": {
-                "operationId": "push",
-                "summary": "Websocket pushing messages that arrive later",
-                "parameters": [_SESSION_PARAMETER],
-                "responses": {
-                    "101": {
-                        "description": "Switching to the websocket; each frame is a PushedMessage.",
-                        "content": json_content(PushedMessage),
-                    },
-                    "400": _error("Malformed session id."),
-                    "404": _error("Unknown session id."),
-                },
-            }
-        },
-    }
     document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": "ZynorLink privacy assistant: web chat API", "version": version},

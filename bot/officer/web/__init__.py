@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.officer.web.api import build_api_app
+from bot.officer.web.api import add_officer_paths, build_api_app
 from bot.officer.web.dashboard import build_dashboard_app, root_redirect_handler
-from bot.officer.web.openapi import add_officer_paths
-from bot.officer.web.security import OfficerWeb
+from bot.officer.web.security import OfficerWebServices
 
-__all__ = ["OfficerWeb", "add_officer_paths", "mount_officer"]
+__all__ = ["OfficerWebServices", "add_officer_paths", "mount_officer"]
 
 
-def mount_officer(app: web.Application, services: OfficerWeb) -> None:
+def mount_officer(app: web.Application, services: OfficerWebServices) -> None:
     """Add the dashboard and the API to ``app`` (before it starts)."""
     app.router.add_get("/officer", root_redirect_handler)
     app.add_subapp("/officer", build_dashboard_app(services))

@@ -7,7 +7,6 @@ translate: validate with the pydantic models, call the OfficerDesk, answer JSON.
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, TypeVar
 
@@ -15,9 +14,23 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ValidationError
 
-from bot.officer.errors import OfficerError
-from bot.officer.service import sla_item
+from bot.domain.errors import OfficerError, TicketError, TicketNotFound
+from bot.http.json_body import InvalidJsonBody, read_json
+from bot.http.routes import RouteTable
+from bot.officer.queue import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
+from bot.officer.web.openapi import (
+    ASSIGN,
+    END_HANDOFF,
+    EXPORT_TICKETS,
+    EXTEND,
+    GET_TICKET,
+    LIST_TICKETS,
+    PREFIX,
+    REPLY,
+    SET_STATUS,
+    add_officer_schemas,
+)
 from bot.officer.web.schemas import (
     AssignmentRequest,
     ExtensionRequest,
@@ -31,14 +44,13 @@ from bot.officer.web.schemas import (
     TicketList,
     TicketResult,
 )
-from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWeb, bearer_token
-from bot.tickets.errors import TicketError, TicketNotFound
+from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWebServices, bearer_token
 from bot.tickets.views import TicketView
 
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=BaseModel)
-routes = web.RouteTableDef()
+routes = RouteTable()
 
 
 class ApiRefused(Exception):
@@ -81,8 +93,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
 
 async def _body(request: web.Request, model: type[M]) -> M:
     try:
-        payload: Any = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        payload: Any = await read_json(request)
+    except InvalidJsonBody as exc:
         raise ApiRefused(400, "invalid_json", "The body is not JSON.") from exc
     try:
         return model.model_validate(payload)
@@ -95,21 +107,21 @@ def _ticket(request: web.Request, view: TicketView) -> OfficerTicket:
     return OfficerTicket.of(sla_item(view, request.app[SERVICES_KEY].desk.now()))
 
 
-@routes.get("/tickets")
+@routes.get("/tickets", LIST_TICKETS)
 async def list_handler(request: web.Request) -> web.Response:
     """The queue, filtered by ``kind``, ``status`` and ``channel``."""
     items = await request.app[SERVICES_KEY].desk.queue(queue_filter(request.query))
     return _json(TicketList(tickets=[OfficerTicket.of(item) for item in items]))
 
 
-@routes.get("/tickets.csv")
+@routes.get("/tickets.csv", EXPORT_TICKETS)
 async def export_handler(request: web.Request) -> web.Response:
     """The filtered tickets (every status unless filtered) as CSV."""
     text = await request.app[SERVICES_KEY].desk.export_csv(queue_filter(request.query, every_status=True))
     return web.Response(text=text, content_type="text/csv", charset="utf-8")
 
 
-@routes.get("/tickets/{reference}")
+@routes.get("/tickets/{reference}", GET_TICKET)
 async def detail_handler(request: web.Request) -> web.Response:
     """One ticket with its audit trail and transcript."""
     page = await request.app[SERVICES_KEY].desk.page(request.match_info["reference"])
@@ -118,7 +130,7 @@ async def detail_handler(request: web.Request) -> web.Response:
     return _json(TicketDetailOut.of(page))
 
 
-@routes.post("/tickets/{reference}/replies")
+@routes.post("/tickets/{reference}/replies", REPLY)
 async def reply_handler(request: web.Request) -> web.Response:
     """Send a reply to the requester on the ticket's channel."""
     body = await _body(request, ReplyRequest)
@@ -133,7 +145,7 @@ async def reply_handler(request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/tickets/{reference}/status")
+@routes.post("/tickets/{reference}/status", SET_STATUS)
 async def status_handler(request: web.Request) -> web.Response:
     """Change the status (a rejection needs a reason)."""
     body = await _body(request, StatusRequest)
@@ -143,7 +155,7 @@ async def status_handler(request: web.Request) -> web.Response:
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
-@routes.post("/tickets/{reference}/extension")
+@routes.post("/tickets/{reference}/extension", EXTEND)
 async def extension_handler(request: web.Request) -> web.Response:
     """Extend the resolution deadline."""
     body = await _body(request, ExtensionRequest)
@@ -153,7 +165,7 @@ async def extension_handler(request: web.Request) -> web.Response:
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
-@routes.post("/tickets/{reference}/assignment")
+@routes.post("/tickets/{reference}/assignment", ASSIGN)
 async def assignment_handler(request: web.Request) -> web.Response:
     """Assign the ticket."""
     body = await _body(request, AssignmentRequest)
@@ -163,7 +175,7 @@ async def assignment_handler(request: web.Request) -> web.Response:
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
-@routes.post("/tickets/{reference}/handoff/end")
+@routes.post("/tickets/{reference}/handoff/end", END_HANDOFF)
 async def end_handoff_handler(request: web.Request) -> web.Response:
     """End the live handoff: the assistant answers the person again."""
     view = await request.app[SERVICES_KEY].desk.end_handoff(
@@ -172,9 +184,14 @@ async def end_handoff_handler(request: web.Request) -> web.Response:
     return _json(TicketResult(ticket=_ticket(request, view)))
 
 
-def build_api_app(services: OfficerWeb) -> web.Application:
+def build_api_app(services: OfficerWebServices) -> web.Application:
     """The API sub-application (mounted at ``/api/officer``)."""
     app = web.Application(middlewares=[api_middleware])
     app[SERVICES_KEY] = services
-    app.add_routes(routes)
+    app.add_routes(routes.definitions())
     return app
+
+
+def add_officer_paths(document: dict[str, Any]) -> dict[str, Any]:
+    """Merge the officer API (every route of the table, under ``/api/officer``) into ``document``."""
+    return add_officer_schemas(document, routes.paths(PREFIX))

@@ -9,9 +9,9 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from actions.desk import TicketKind, TicketStatus
-from bot.messages import ChannelName
-from bot.officer.errors import OfficerError
+from bot.domain.channels import ChannelName
+from bot.domain.errors import OfficerError, TicketError, TicketNotFound
+from bot.domain.tickets import RequestKind, TicketStatus
 from bot.officer.web.forms import InvalidField, months_of, queue_filter, status_of
 from bot.officer.web.security import (
     CSRF_FIELD,
@@ -19,13 +19,12 @@ from bot.officer.web.security import (
     SERVICES_KEY,
     SESSION_COOKIE,
     SIGNED_IN_KEY,
-    OfficerWeb,
+    OfficerWebServices,
     clear_cookie,
     new_login_token,
     set_cookie,
     tokens_match,
 )
-from bot.tickets.errors import TicketError, TicketNotFound
 from responses import TEMPLATE_DIR
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: obj
         f"officer/{template}",
         signed_in=signed_in,
         csrf_token=signed_in.csrf_token if signed_in else "",
-        kinds=list(TicketKind),
+        kinds=list(RequestKind),
         statuses=list(TicketStatus),
         channels=list(ChannelName),
         **values,
@@ -245,7 +244,7 @@ async def style_handler(request: web.Request) -> web.FileResponse:
     return web.FileResponse(STATIC_CSS, headers={"Cache-Control": "no-cache"})
 
 
-def build_dashboard_app(services: OfficerWeb) -> web.Application:
+def build_dashboard_app(services: OfficerWebServices) -> web.Application:
     """The dashboard sub-application (mounted at ``/officer``)."""
     app = web.Application(middlewares=[errors_middleware, session_middleware])
     app[SERVICES_KEY] = services

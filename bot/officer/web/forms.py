@@ -8,9 +8,9 @@ from typing import TypeVar
 
 from multidict import MultiMapping
 
-from actions.desk import TicketKind, TicketStatus
-from bot.messages import ChannelName
-from bot.officer.service import QueueFilter
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import RequestKind, TicketStatus
+from bot.officer.queue import QueueFilter
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -38,7 +38,7 @@ def queue_filter(query: MultiMapping[str], *, every_status: bool = False) -> Que
     if not statuses and every_status:
         statuses = tuple(TicketStatus)
     return QueueFilter(
-        kinds=members(TicketKind, query.getall("kind", []), "kind"),
+        kinds=members(RequestKind, query.getall("kind", []), "kind"),
         statuses=statuses,
         channels=members(ChannelName, query.getall("channel", []), "channel"),
     )

@@ -1,4 +1,5 @@
-"""The officer API's part of the OpenAPI document at ``/api/openapi.json``: its paths, its schemas (from the
+"""The officer API's part of the OpenAPI document at ``/api/openapi.json``: each route's operation (the route
+table in bot/officer/web/api.py pairs it with the handler), its schemas (from the
 pydantic models in bot/officer/web/schemas.py) and the bearer-token security scheme, merged into the web
 channel's document by the wiring point."""
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.channels.web.openapi import component_schemas, json_answer, json_content
+from bot.http.openapi import component_schemas, json_answer, json_content
 from bot.officer.web.schemas import (
     AssignmentRequest,
     ExtensionRequest,
@@ -87,83 +88,62 @@ def _operation(
     return operation
 
 
-def officer_paths() -> dict[str, Any]:
-    """The officer API's paths."""
-    changed = ("200", "The ticket after the change.", TicketResult)
-    return {
-        f"{PREFIX}/tickets": {
-            "get": _operation(
-                "officerListTickets",
-                "The queue, least time left first",
-                ("200", "The tickets.", TicketList),
-                errors=("400",),
-                parameters=_FILTERS,
-            )
+_CHANGED = ("200", "The ticket after the change.", TicketResult)
+LIST_TICKETS = _operation(
+    "officerListTickets",
+    "The queue, least time left first",
+    ("200", "The tickets.", TicketList),
+    errors=("400",),
+    parameters=_FILTERS,
+)
+EXPORT_TICKETS: dict[str, Any] = {
+    "operationId": "officerExportTickets",
+    "summary": "Tickets as CSV, for record keeping",
+    "tags": ["officer"],
+    "security": _SECURITY,
+    "parameters": _FILTERS,
+    "responses": {
+        "200": {
+            "description": "CSV with a header row.",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
         },
-        f"{PREFIX}/tickets.csv": {
-            "get": {
-                "operationId": "officerExportTickets",
-                "summary": "Tickets as CSV, for record keeping",
-                "tags": ["officer"],
-                "security": _SECURITY,
-                "parameters": _FILTERS,
-                "responses": {
-                    "200": {
-                        "description": "CSV with a header row.",
-                        "content": {"text/csv": {"schema": {"type": "string"}}},
-                    },
-                    **_errors("400"),
-                },
-            }
-        },
-        f"{PREFIX}/tickets/{{reference}}": {
-            "get": _operation(
-                "officerGetTicket",
-                "A ticket with its audit trail and transcript",
-                ("200", "The ticket.", TicketDetailOut),
-            )
-        },
-        f"{PREFIX}/tickets/{{reference}}/replies": {
-            "post": _operation(
-                "officerReply",
-                "Reply to the requester on the ticket's channel",
-                ("201", "Recorded (and delivered unless `delivered` is false).", ReplyResult),
-                ReplyRequest,
-                errors=("400", "404"),
-            )
-        },
-        f"{PREFIX}/tickets/{{reference}}/status": {
-            "post": _operation(
-                "officerSetStatus",
-                "Change the status (a rejection needs a reason)",
-                changed,
-                StatusRequest,
-                errors=("400", "404", "409"),
-            )
-        },
-        f"{PREFIX}/tickets/{{reference}}/extension": {
-            "post": _operation(
-                "officerExtend",
-                "Extend the resolution deadline",
-                changed,
-                ExtensionRequest,
-                errors=("400", "404", "409"),
-            )
-        },
-        f"{PREFIX}/tickets/{{reference}}/assignment": {
-            "post": _operation(
-                "officerAssign", "Assign the ticket", changed, AssignmentRequest, errors=("400", "404")
-            )
-        },
-        f"{PREFIX}/tickets/{{reference}}/handoff/end": {
-            "post": _operation("officerEndHandoff", "End the live handoff", changed, errors=("400", "404"))
-        },
-    }
+        **_errors("400"),
+    },
+}
+GET_TICKET = _operation(
+    "officerGetTicket",
+    "A ticket with its audit trail and transcript",
+    ("200", "The ticket.", TicketDetailOut),
+)
+REPLY = _operation(
+    "officerReply",
+    "Reply to the requester on the ticket's channel",
+    ("201", "Recorded (and delivered unless `delivered` is false).", ReplyResult),
+    ReplyRequest,
+    errors=("400", "404"),
+)
+SET_STATUS = _operation(
+    "officerSetStatus",
+    "Change the status (a rejection needs a reason)",
+    _CHANGED,
+    StatusRequest,
+    errors=("400", "404", "409"),
+)
+EXTEND = _operation(
+    "officerExtend",
+    "Extend the resolution deadline",
+    _CHANGED,
+    ExtensionRequest,
+    errors=("400", "404", "409"),
+)
+ASSIGN = _operation("officerAssign", "Assign the ticket", _CHANGED, AssignmentRequest, errors=("400", "404"))
+END_HANDOFF = _operation("officerEndHandoff", "End the live handoff", _CHANGED, errors=("400", "404"))
 
 
-def add_officer_paths(document: dict[str, Any]) -> dict[str, Any]:
-    """Merge the officer API into ``document`` (the web channel's OpenAPI dict, changed in place)."""
-    document.setdefault("paths", {}).update(officer_paths())
+def add_officer_schemas(document: dict[str, Any], paths: dict[str, Any]) -> dict[str, Any]:
+    """Merge the officer API's ``paths`` (from its route table), schemas and security scheme into
+    ``document`` (the web channel's OpenAPI dict, changed in place)."""
+    document.setdefault("paths", {}).update(paths)
     components = document.setdefault("components", {})
     components.setdefault("schemas", {}).update(component_schemas(_MODELS))
     components.setdefault("securitySchemes", {})["officerToken"] = {

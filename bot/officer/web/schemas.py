@@ -8,9 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from actions.desk import IdentityMethod, IdentityStatus, Priority, TicketKind, TicketStatus
-from bot.messages import ChannelName
-from bot.officer.service import QueueItem, SlaMark, TicketPage
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
+from bot.officer.queue import QueueItem, SlaMark, TicketPage
 from bot.store.models import MessageDirection, TicketEventKind
 
 
@@ -18,7 +18,7 @@ class OfficerTicket(BaseModel):
     """A ticket as the officer sees it, with where it stands against its next deadline."""
 
     reference: str
-    kind: TicketKind
+    kind: RequestKind
     status: TicketStatus
     priority: Priority
     channel: ChannelName

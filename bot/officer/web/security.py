@@ -54,7 +54,7 @@ class LoginThrottle:
 
 
 @dataclass(frozen=True)
-class OfficerWeb:
+class OfficerWebServices:
     """What the officer handlers use, built once by the wiring point."""
 
     desk: OfficerDesk
@@ -64,12 +64,12 @@ class OfficerWeb:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
-SERVICES_KEY = web.AppKey("officer_web", OfficerWeb)
+SERVICES_KEY = web.AppKey("officer_web", OfficerWebServices)
 SIGNED_IN_KEY = web.RequestKey("officer_signed_in", SignedIn)
 IDENTITY_KEY = web.RequestKey("officer_identity", OfficerIdentity)
 
 
-def is_secure(request: web.Request, services: OfficerWeb) -> bool:
+def is_secure(request: web.Request, services: OfficerWebServices) -> bool:
     """Cookies get ``Secure`` when configured for https or when this request came over TLS."""
     return services.secure_cookies or request.secure
 
@@ -77,7 +77,7 @@ def is_secure(request: web.Request, services: OfficerWeb) -> bool:
 def set_cookie(
     response: web.StreamResponse,
     request: web.Request,
-    services: OfficerWeb,
+    services: OfficerWebServices,
     name: str,
     value: str,
     max_age: int | None,

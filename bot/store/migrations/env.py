@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from bot.store.models import Base
+from bot.store.schema import metadata
 
-target_metadata = Base.metadata
+target_metadata = metadata  # every model's table, the officer workspace's included
 
 
 def run_migrations() -> None:

@@ -16,7 +16,8 @@ from actions.context import ActionKind
 from bot.app import Core, build_core
 from bot.conversation.engine import TurnResult, clean_text, command_parse, looks_unreadable
 from bot.conversation.memory import MemoryTurnStore
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import InboundMessage
 from bot.settings import DEFAULT_POLICY
 from nlu.engines.rasa_http import RasaHttpEngine
 from nlu.intents import Intent

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from actions.context import ActionKind
-from actions.desk import IdentityStatus, TicketKind
 from bot.app import Core
 from bot.conversation.engine import Conversation, TurnResult
-from bot.messages import ChannelName, InboundMessage
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import IdentityStatus, RequestKind
+from bot.messages import InboundMessage
+from bot.tickets.desk import sql_turn_store_factory
 from bot.tickets.service import TicketService
-from bot.tickets.turn_store import sql_turn_store_factory
-from nlu.intents import RequestKind
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import extract_code
 from tests.tickets.helpers import TERMS, RecordingMailSender, make_settings
@@ -52,7 +52,7 @@ def person(core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: Fr
 
 async def _tickets(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
-) -> dict[str, TicketKind]:
+) -> dict[str, RequestKind]:
     views = await TicketService(sessionmaker, clock=clock, terms=TERMS).list_tickets()
     return {view.reference: view.kind for view in views if view.identity_status is IdentityStatus.VERIFIED}
 
@@ -86,7 +86,7 @@ async def test_one_code_opens_a_ticket_per_request_listed_in_one_reply(
     listed = [reply for reply in done.replies if _REFERENCE.search(reply.text)]
     assert len(listed) == 1
     tickets = await _tickets(sessionmaker, clock)
-    assert sorted(tickets.values()) == sorted(TicketKind.of_request(k) for k in kinds)
+    assert sorted(tickets.values()) == sorted(kinds)
     assert set(_REFERENCE.findall(listed[0].text)) == set(tickets)
 
 
@@ -98,7 +98,7 @@ async def test_a_negated_request_is_not_opened(
     assert first.outcome is not None and first.outcome.kinds == (K.MARKETING_OPT_OUT,)
     assert "won't start deleting" in first.replies[0].text
     await person.verify()
-    assert list((await _tickets(sessionmaker, clock)).values()) == [TicketKind.MARKETING_OPT_OUT]
+    assert list((await _tickets(sessionmaker, clock)).values()) == [RequestKind.MARKETING_OPT_OUT]
 
 
 async def test_a_message_that_only_refuses_a_request_opens_nothing(
@@ -129,4 +129,4 @@ async def test_requests_added_or_withdrawn_while_verifying_share_the_one_code(
     done = await person.say(extract_code(person.mail.sent[-1]))
     assert done.outcome is not None and done.outcome.kinds == (K.MARKETING_OPT_OUT,)
     assert len(person.mail.sent) == 1
-    assert list((await _tickets(sessionmaker, clock)).values()) == [TicketKind.MARKETING_OPT_OUT]
+    assert list((await _tickets(sessionmaker, clock)).values()) == [RequestKind.MARKETING_OPT_OUT]

@@ -23,7 +23,7 @@ from bot.channels.email.imap import DONE_KEYWORD
 from bot.mail.smtp import SmtpMailSender
 from bot.settings import Settings
 from bot.store.models import Ticket
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
 from tests.support.imap_server import ImapMailbox, StoredMessage

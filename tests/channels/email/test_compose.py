@@ -8,7 +8,8 @@ from bot.channels.email.compose import (
     thread_meta,
     thread_reference,
 )
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 from responses import Responses
 
 BOT = "privacy-assistant@zynorlink.example"

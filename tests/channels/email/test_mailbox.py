@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
-from actions.desk import IdentityMethod, IdentityStatus, TicketKind
 from bot.conversation.engine import TurnResult
+from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind
 from bot.messages import ATTACHMENTS_META, InboundMessage
 from bot.store.models import Message, MessageDirection
 from tests.channels.email.conftest import AUTHSERV_ID, PERSON, EmailHarness, make_mail, reply_to, wait_until
@@ -49,7 +49,7 @@ async def test_erasure_by_mail_is_verified_by_code_and_ticketed_in_one_thread(em
     assert found, second.subject
     reference = found.group(1)
     [ticket] = await email.tickets()
-    assert (ticket.reference, ticket.kind) == (reference, TicketKind.ERASURE)
+    assert (ticket.reference, ticket.kind) == (reference, RequestKind.ERASURE)
     assert (ticket.identity_status, ticket.identity_method) == (
         IdentityStatus.VERIFIED,
         IdentityMethod.EMAIL_CODE,
@@ -162,7 +162,7 @@ async def test_two_requests_in_one_mail_open_two_tickets(email: EmailHarness) ->
 
     [reply] = await email.wait_replies(1)
     kinds = {t.kind for t in await email.tickets()}
-    assert kinds == {TicketKind.ERASURE, TicketKind.ACCESS}
+    assert kinds == {RequestKind.ERASURE, RequestKind.ACCESS}
     assert len(REFERENCE.findall(reply.subject)) == 2
 
 
@@ -193,7 +193,7 @@ async def test_html_only_and_latin1_mails_are_understood(email: EmailHarness) ->
     )
 
     await email.wait_replies(2)
-    assert [t.kind for t in await email.tickets()] == [TicketKind.ERASURE, TicketKind.ERASURE]
+    assert [t.kind for t in await email.tickets()] == [RequestKind.ERASURE, RequestKind.ERASURE]
     async with email.sessionmaker() as session:
         texts = (
             await session.scalars(

@@ -10,10 +10,11 @@ import pytest
 import pytest_asyncio
 
 from bot.app import Core
-from bot.channels.base import Channel, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.telegram import build_telegram_channel
 from bot.conversation.engine import TurnResult
 from bot.conversation.memory import MemoryTurnStore
+from bot.deliveries import Channel
 from bot.messages import InboundMessage
 from bot.settings import Settings
 from tests.support.core import make_settings

@@ -17,7 +17,7 @@ from bot.channels.telegram import build_telegram_channel
 from bot.mail.smtp import SmtpMailSender
 from bot.settings import Settings
 from bot.store.models import Ticket
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.channels.telegram.conftest import telegram_settings
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer, extract_code

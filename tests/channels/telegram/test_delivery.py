@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.channels.base import Channel, DeliveryFailed
-from bot.messages import ChannelName, OutboundMessage
+from bot.deliveries import Channel
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import OutboundMessage
 from tests.support.telegram_api import FakeTelegramAPI
 
 CHAT = 4242

@@ -12,7 +12,8 @@ from bot.channels.telegram.formatting import (
     telegram_length,
     to_html,
 )
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 
 _ENTITY_OR_TAG = re.compile(r"&(amp|lt|gt);|</?b>")
 

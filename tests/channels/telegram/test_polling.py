@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.channels.base import Channel, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.telegram import build_telegram_channel
+from bot.deliveries import Channel
 from tests.channels.telegram.conftest import FailingFirst, telegram_settings
 from tests.support.telegram_api import BOT_USERNAME, FakeTelegramAPI
 

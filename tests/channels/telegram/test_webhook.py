@@ -12,8 +12,9 @@ import aiohttp
 import pytest_asyncio
 from aiohttp import web
 
-from bot.channels.base import Channel, HandleInbound
+from bot.channels.base import HandleInbound
 from bot.channels.telegram import WEBHOOK_PATH, build_telegram_channel
+from bot.deliveries import Channel
 from tests.channels.telegram.conftest import FailingFirst, telegram_settings
 from tests.support.telegram_api import FakeTelegramAPI
 

@@ -16,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import Core
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.history import SqlWebHistory
+from bot.domain.clock import SystemClock
 from bot.mail.smtp import SmtpMailSender
 from bot.settings import Settings
-from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.support.core import make_settings
 from tests.support.mail_servers import SmtpServer
 

@@ -11,7 +11,8 @@ import pytest_asyncio
 from aiohttp import web
 from playwright.async_api import Page, ViewportSize, expect
 
-from bot.messages import ChannelName, OutboundMessage
+from bot.domain.channels import ChannelName
+from bot.messages import OutboundMessage
 from bot.settings import PROJECT_ROOT
 from tests.channels.web.conftest import ChatServer
 from tests.support.mail_servers import SmtpServer, extract_code

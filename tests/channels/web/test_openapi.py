@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-from bot.channels.web.openapi import build_openapi
+from bot.channels.web.handlers import build_openapi
 from tests.channels.web.conftest import ChatServer
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.channels.base import Deliveries, DeliveryFailed
-from bot.messages import ChannelName, OutboundMessage
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.errors import DeliveryFailed
+from bot.messages import OutboundMessage
 from tests.channels.web.conftest import ChatServer
 
 

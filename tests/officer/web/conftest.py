@@ -12,16 +12,16 @@ import aiohttp
 import pytest_asyncio
 
 from bot.app import Core
-from bot.channels.base import Deliveries
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
-from bot.messages import ChannelName
+from bot.deliveries import Deliveries
+from bot.domain.channels import ChannelName
+from bot.domain.clock import SystemClock
 from bot.officer.workspace import OfficerWorkspace, build_officer_workspace
-from bot.sla.clock import SystemClock
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
-from bot.tickets.turn_store import sql_turn_store_factory
+from bot.tickets.desk import sql_turn_store_factory
 from tests.officer.conftest import RecordingChannel
 from tests.support.core import make_settings
 from tests.tickets.helpers import RecordingMailSender

@@ -1,29 +1,23 @@
-"""The TurnStore over SQL: one session per turn; the conversation, its messages and the desk share it."""
+"""The TurnStore over SQL: one session per turn; the conversation, its messages and the desk share it.
+
+`bot.tickets.desk.sql_turn_store_factory` opens one per turn with the desk built over the same session.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.desk import RequestDesk
-from bot.conversation.state import DialogueState
-from bot.conversation.turns import ConversationRecord, DuplicateMessage, TurnStoreFactory
-from bot.identity.codes import CodePolicy
-from bot.identity.verification import IdentityVerifier
-from bot.mail import MailSender
-from bot.messages import ChannelName, InboundMessage, OutboundMessage
-from bot.settings import Settings
-from bot.sla.clock import Clock
-from bot.sla.deadlines import SlaTerms
+from bot.domain.channels import ChannelName
+from bot.domain.clock import Clock
+from bot.domain.dialogue import ConversationRecord, DialogueState
+from bot.domain.errors import DuplicateMessage
+from bot.domain.tickets import RequestDesk
+from bot.messages import InboundMessage, OutboundMessage
 from bot.store.conversations import ConversationRepository, NewMessage
-from bot.store.db import begin_writing
 from bot.store.models import Conversation, MessageDirection
-from bot.tickets.book import TicketBook
-from bot.tickets.desk import SqlRequestDesk
-from responses import Responses
 
 
 class SqlTurnStore:
@@ -100,42 +94,3 @@ class SqlTurnStore:
     async def commit(self) -> None:
         """Make the turn durable."""
         await self._session.commit()
-
-
-def sql_turn_store_factory(
-    sessionmaker: async_sessionmaker[AsyncSession],
-    clock: Clock,
-    mail_sender: MailSender,
-    settings: Settings,
-    responses: Responses,
-    *,
-    code_policy: CodePolicy | None = None,
-) -> TurnStoreFactory:
-    """Open one SqlTurnStore per turn; leaving it without ``commit()`` rolls back."""
-    terms = SlaTerms.from_settings(settings)
-    policy = code_policy or CodePolicy()
-
-    @asynccontextmanager
-    async def open_turn() -> AsyncIterator[SqlTurnStore]:
-        async with sessionmaker() as session:
-            await begin_writing(session)
-            verifier = IdentityVerifier(
-                session,
-                clock=clock,
-                mail_sender=mail_sender,
-                responses=responses,
-                mail_from=settings.mail_from,
-                policy=policy,
-            )
-            book = TicketBook(session, clock=clock, terms=terms)
-            desk = SqlRequestDesk(session, book=book, verifier=verifier)
-            try:
-                yield SqlTurnStore(session, clock=clock, desk=desk)
-            finally:
-                if session.in_transaction():
-                    await session.rollback()
-
-    def factory() -> AbstractAsyncContextManager[SqlTurnStore]:
-        return open_turn()
-
-    return factory

@@ -23,11 +23,10 @@ from aiogram.types import (
     User,
 )
 
-from bot.officer.errors import OfficerError
+from bot.domain.errors import OfficerError, TicketError
 from bot.officer.notifications import END_ACTION, TAKE_ACTION, ChatButton
 from bot.officer.service import OfficerDesk
 from bot.sla.notifier import NotificationFailed
-from bot.tickets.errors import TicketError
 from responses import Responses
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from bot.mail import MailDeliveryError, MailSender
 log = logging.getLogger(__name__)
 
 
-class Outbox:
+class PendingReplies:
     """A directory of ``.eml`` files, each one reply not yet handed to the SMTP server."""
 
     def __init__(self, directory: Path, sender: MailSender) -> None:
@@ -59,7 +59,7 @@ class Outbox:
             try:
                 await self._sender.send(mail)
             except MailDeliveryError as exc:
-                log.warning("reply %s kept in the outbox: %s", path.stem, exc)
+                log.warning("reply %s kept among the pending replies: %s", path.stem, exc)
                 return False
             _remove(path)
             return True

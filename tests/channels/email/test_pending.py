@@ -31,7 +31,7 @@ class RefusesFirst:
         await self.inner.send(message)
 
 
-async def test_refused_reply_is_resent_from_the_outbox(
+async def test_refused_reply_is_resent_from_the_pending_replies(
     core: Core, imap_server: ImapMailbox, smtp_server: SmtpServer, tmp_path: Path
 ) -> None:
     """The first reply fails to send: the mail is still marked done, and the reply goes out later, once."""

@@ -1,6 +1,5 @@
-"""The seam between actions and the ticket store: what a rights request needs, as a Protocol.
-
-`bot/tickets` implements it over the database; actions only see these values.
+"""Tickets and identity, as every layer names them: kinds, statuses, the requester, the ticket summary,
+and the `RequestDesk` protocol through which the actions reach tickets (`bot/tickets` implements it).
 """
 
 from __future__ import annotations
@@ -10,12 +9,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from bot.messages import ChannelName
-from nlu.intents import RequestKind
+from bot.domain.channels import ChannelName
 
 
-class TicketKind(StrEnum):
-    """Every kind of ticket: the request kinds plus a question for the officer and a live handoff."""
+class RequestKind(StrEnum):
+    """Every kind of ticket: the rights requests a person can make, a question for the officer and a live
+    handoff. The names are a contract shared with other tools."""
 
     ACCESS = "access"
     RECTIFICATION = "rectification"
@@ -29,10 +28,10 @@ class TicketKind(StrEnum):
     QUESTION = "question"
     HANDOFF = "handoff"
 
-    @classmethod
-    def of_request(cls, kind: RequestKind) -> TicketKind:
-        """The ticket kind for a request kind."""
-        return cls(kind.value)
+    @property
+    def is_rights_request(self) -> bool:
+        """True for the rights requests (not a question for the officer or a handoff)."""
+        return self not in (RequestKind.QUESTION, RequestKind.HANDOFF)
 
 
 class TicketStatus(StrEnum):
@@ -74,6 +73,14 @@ class IdentityMethod(StrEnum):
     NONE = "none"
     EMAIL_CODE = "email_code"
     EMAIL_DMARC = "email_dmarc"
+
+
+class HandoffReason(StrEnum):
+    """Why the conversation went to the officer (the handoff reply says so)."""
+
+    ASKED = "asked"
+    NOT_COVERED = "not_covered"
+    NOT_UNDERSTOOD = "not_understood"
 
 
 class CodeResult(StrEnum):
@@ -118,7 +125,7 @@ class TicketSummary:
     """What a person may be told about their ticket."""
 
     reference: str
-    kind: TicketKind
+    kind: RequestKind
     status: TicketStatus
     priority: Priority
     identity_status: IdentityStatus
@@ -128,22 +135,6 @@ class TicketSummary:
     account_known: bool = False
     already_open: bool = False
     extended_until: datetime | None = None
-
-
-class DeskError(Exception):
-    """Base for errors the desk raises that the conversation turns into a reply."""
-
-
-class ResendTooSoon(DeskError):
-    """A new code was asked for before the rate limit allows."""
-
-    def __init__(self, retry_after_seconds: int) -> None:
-        super().__init__(f"retry after {retry_after_seconds} s")
-        self.retry_after_seconds = retry_after_seconds
-
-
-class CodeDeliveryFailed(DeskError):
-    """The mail with the code could not be sent."""
 
 
 class RequestDesk(Protocol):
@@ -160,7 +151,7 @@ class RequestDesk(Protocol):
     async def open_request(
         self,
         requester: Requester,
-        kind: TicketKind,
+        kind: RequestKind,
         *,
         address: str | None,
         identity: IdentityStatus,

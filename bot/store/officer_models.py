@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.messages import ChannelName
+from bot.domain.channels import ChannelName
 from bot.store.models import Base, str_enum
 
 

@@ -6,7 +6,8 @@ from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from nlu.intents import RequestKind
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import RequestKind
 
 
 class Step(StrEnum):
@@ -60,3 +61,13 @@ class DialogueState:
             known["pending_kind"] = RequestKind(known["pending_kind"])
         known["queued_kinds"] = tuple(RequestKind(k) for k in known.get("queued_kinds") or ())
         return cls(**known)
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    """A stored conversation: its id and the state it was left in."""
+
+    id: str
+    channel: ChannelName
+    sender_id: str
+    state: DialogueState

@@ -1,0 +1,98 @@
+"""Every error the layers below the channels raise for a channel to turn into a reply, carrying data."""
+
+from __future__ import annotations
+
+from bot.domain.channels import ChannelName
+from bot.domain.tickets import TicketStatus
+
+
+class TicketError(Exception):
+    """Base of the ticket services' errors."""
+
+
+class TicketNotFound(TicketError):
+    """No ticket has this reference (or the asker may not see it)."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no ticket {reference}")
+        self.reference = reference
+
+
+class TicketClosed(TicketError):
+    """The ticket is resolved or rejected; the change makes no sense any more."""
+
+    def __init__(self, reference: str, status: TicketStatus) -> None:
+        super().__init__(f"ticket {reference} is {status.value}")
+        self.reference = reference
+        self.status = status
+
+
+class ExtensionNotAllowed(TicketError):
+    """The deadline may be extended by one or two months in total, with a reason."""
+
+    def __init__(self, reference: str, months_left: int, why: str) -> None:
+        super().__init__(f"cannot extend {reference}: {why}")
+        self.reference = reference
+        self.months_left = months_left
+        self.why = why
+
+
+class DeskError(Exception):
+    """Base for errors the desk raises that the conversation turns into a reply."""
+
+
+class ResendTooSoon(DeskError):
+    """A new code was asked for before the rate limit allows."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"retry after {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
+class CodeDeliveryFailed(DeskError):
+    """The mail with the code could not be sent."""
+
+
+class OfficerError(Exception):
+    """Base of the workspace's own errors."""
+
+
+class EmptyReply(OfficerError):
+    """A reply with no text."""
+
+    def __init__(self) -> None:
+        super().__init__("the reply is empty")
+
+
+class RejectionNeedsReason(OfficerError):
+    """A ticket is rejected only with a reason the requester is told."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"rejecting {reference} needs a reason")
+        self.reference = reference
+
+
+class HandoffNotActive(OfficerError):
+    """The ticket's conversation is not handed to the officer (never was, or was handed back)."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"no live handoff on {reference}")
+        self.reference = reference
+
+
+class DuplicateMessage(Exception):
+    """An inbound message with this channel message id was stored meanwhile (a redelivery raced us)."""
+
+    def __init__(self, channel: ChannelName, message_id: str) -> None:
+        super().__init__(f"{channel.value} message already stored")
+        self.channel = channel
+        self.message_id = message_id
+
+
+class DeliveryFailed(Exception):
+    """A message could not be delivered on its channel; the caller keeps it to retry."""
+
+    def __init__(self, channel: ChannelName, reason: str) -> None:
+        super().__init__(f"{channel.value}: {reason}")
+        self.channel = channel
+        self.reason = reason

@@ -1,0 +1,70 @@
+"""The one periodic-claim mechanism: a loop that runs a step every few seconds until stopped, and the lease
+query that hands each unsent row to exactly one worker (the SLA sweeper, the alert feed, the delivery outbox).
+
+A row is free when it is unsent and its lease, if any, has run out. Leasing sets ``lease_until`` and counts
+the attempt in one UPDATE over the ids a sub-select picked; on PostgreSQL that sub-select skips rows another
+worker holds locked (FOR UPDATE SKIP LOCKED), so two instances never lease the same row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, CursorResult, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.db import is_postgres
+
+log = logging.getLogger(__name__)
+
+
+async def run_periodically(
+    step: Callable[[], Awaitable[None]],
+    stop_event: asyncio.Event,
+    *,
+    interval_seconds: float,
+    failure: str,
+) -> None:
+    """Run ``step`` every ``interval_seconds`` until ``stop_event`` is set. A database outage is logged as
+    ``failure`` and the next round tries again."""
+    while not stop_event.is_set():
+        try:
+            await step()
+        except (SQLAlchemyError, OSError):
+            log.exception("%s; retrying in %.0f s", failure, interval_seconds)
+        try:
+            await asyncio.wait_for(stop_event.wait(), timeout=interval_seconds)
+        except TimeoutError:
+            pass
+
+
+async def lease(
+    session: AsyncSession,
+    model: Any,
+    *,
+    unsent: ColumnElement[bool],
+    now: datetime,
+    lease_for: timedelta,
+    limit: int,
+    also: Sequence[ColumnElement[bool]] = (),
+    returning: Sequence[Any] = (),
+) -> CursorResult[Any]:
+    """Lease up to ``limit`` free rows of ``model`` (free: ``unsent`` and not leased; picked only if ``also``
+    holds too), oldest id first; the result returns ``returning`` (default: the ids)."""
+    free = (unsent, or_(model.lease_until.is_(None), model.lease_until <= now))
+    candidates = select(model.id).where(*free, *also).order_by(model.id).limit(limit)
+    if is_postgres(session):
+        candidates = candidates.with_for_update(skip_locked=True)
+    result = await session.execute(
+        update(model)
+        .where(model.id.in_(candidates.scalar_subquery()), *free)
+        .values(lease_until=now + lease_for, attempts=model.attempts + 1)
+        .returning(*(returning or (model.id,)))
+        .execution_options(synchronize_session=False)
+    )
+    return result  # type: ignore[return-value]

@@ -1,0 +1,9 @@
+"""Every table of the application on one metadata: what Alembic migrates and compares against."""
+
+from __future__ import annotations
+
+from bot.store import officer_models
+from bot.store.models import Base
+
+TABLE_MODULES = (officer_models,)  # imported for their side effect: their tables join Base.metadata
+metadata = Base.metadata
