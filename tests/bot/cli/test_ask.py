@@ -20,9 +20,13 @@ KEYS = {"text", "intent", "confidence", "action", "kind", "kinds", "section", "r
 
 
 def run_ask(
-    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    stdin: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    command: str = "ask",
 ) -> subprocess.CompletedProcess[str]:
-    """Run the command with the test model cache and no tickets (and ``env`` on top)."""
+    """Run `privacybot ask` (or ``command``) with the test model cache and no tickets (and ``env`` on top)."""
     env = {
         **os.environ,
         "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
@@ -30,7 +34,7 @@ def run_ask(
         **(env or {}),
     }
     return subprocess.run(
-        [EXE, "ask", *args],
+        [EXE, command, *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -158,25 +162,11 @@ def test_ask_honours_the_engine_setting_and_fails_clearly_when_rasa_cannot_start
 
 def test_chat_takes_the_engine_option(tmp_path: Path) -> None:
     """`chat --engine rasa` without a Rasa env stops with one clear line; `chat --engine embedded` talks."""
-    env = {
-        **os.environ,
-        "PRIVACYBOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
-        "PRIVACYBOT_TESTING": "1",
-        "PRIVACYBOT_DATA_DIR": str(tmp_path),
-        "PRIVACYBOT_RASA_VENV": str(tmp_path / "no-rasa-here"),
-    }
+    env = {"PRIVACYBOT_DATA_DIR": str(tmp_path), "PRIVACYBOT_RASA_VENV": str(tmp_path / "no-rasa-here")}
 
     def chat(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [EXE, "chat", *args],
-            input="delete my data and stop sending me the newsletter\nquit\n",
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=PROJECT_ROOT,
-            timeout=120,
-            check=False,
-        )
+        said = "delete my data and stop sending me the newsletter\nquit\n"
+        return run_ask(*args, stdin=said, env=env, command="chat")
 
     failed = chat("--engine", "rasa")
     assert failed.returncode == 1 and "Rasa could not start" in failed.stderr
