@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install train run chat test lint typecheck unit rasa bench system-packages clean
+.PHONY: install train run chat test lint typecheck unit rasa bench system-packages screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,11 @@ test: lint typecheck rasa unit
 rasa:
 	bash nlu/engines/build_rasa_env.sh
 
+screenshots: install system-packages
+	$(BIN)/python -m tests.support.screenshots
+
 bench: install rasa
+	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.core
 	$(BIN)/python -m bench.sweeper
 	$(BIN)/python -m bench.web_chat

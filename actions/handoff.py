@@ -4,8 +4,12 @@ go to the officer until the officer hands back."""
 from __future__ import annotations
 
 from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from bot.domain.channels import ChannelName
 from bot.domain.dialogue import Step
 from bot.domain.tickets import HandoffReason, IdentityStatus, RequestKind
+
+# Channels that cannot carry a later message to the person: the officer answers there by email.
+_ANSWERED_BY_EMAIL = frozenset({ChannelName.CLI})
 
 
 async def hand_off(
@@ -26,10 +30,12 @@ async def hand_off(
         identity=IdentityStatus.VERIFIED if address else IdentityStatus.NOT_REQUIRED,
         method=identity_method(turn, address),
     )
+    by_email = turn.requester.channel in _ANSWERED_BY_EMAIL
     replies.say(
-        "chat/handoff_started.txt.j2",
+        "chat/handoff_started_by_email.txt.j2" if by_email else "chat/handoff_started.txt.j2",
         ticket=ticket,
         reason=reason,
+        address=address,
         terms=services.terms,
         ticket_reference=ticket.reference,
     )

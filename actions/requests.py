@@ -189,7 +189,12 @@ async def send_code(
     try:
         sent = await desk.send_code(turn.requester, address)
     except ResendTooSoon as exc:
-        replies.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
+        # The code step goes on, so its choices stay on offer.
+        replies.say(
+            "chat/code_resend_too_soon.txt.j2",
+            seconds=exc.retry_after_seconds,
+            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+        )
         return _request_outcome(state)
     except CodeDeliveryFailed:
         replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)

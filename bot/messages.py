@@ -18,6 +18,12 @@ _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 # The meta key under which a channel notes attachments it received but did not store (the officer sees it).
 ATTACHMENTS_META = "attachments"
+# Meta keys of an outbound message: who wrote it (AUTHOR_META: OFFICER_AUTHOR for the privacy officer), and
+# the policy passage a reply quotes, so a channel that can may show the quote apart (the web chat does).
+AUTHOR_META = "author"
+OFFICER_AUTHOR = "officer"
+QUOTE_META = "quote"
+QUOTE_SECTION_META = "quote_section"
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,10 @@ async def start_application(settings: Settings) -> RunningApplication:
     deliveries = Deliveries()
     for channel in channels:
         deliveries.register(channel)
+    if not settings.email_enabled:  # answers to terminal conversations still go out by mail
+        from bot.channels.email.outgoing import OutgoingMail
+
+        deliveries.register(OutgoingMail(mail_sender, mail_from=settings.mail_from, responses=core.responses))
     officer = build_officer_workspace(  # the dashboard, API, officer chat, notifications and outbox
         settings,
         sessionmaker=sessionmaker,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import shutil
+import textwrap
 
 import click
 
@@ -19,6 +21,35 @@ from bot.store.migrate import upgrade_database
 from bot.tickets.desk import sql_turn_store_factory
 
 _QUIT = frozenset({"quit", "exit", ":q"})
+_INDENT = "     "  # under "bot> "
+_MIN_WIDTH = 30
+
+
+def wrap_text(text: str, width: int, *, indent: str = "", hanging: str = "") -> list[str]:
+    """``text`` broken at word boundaries to ``width`` columns (indents included), keeping its own line
+    breaks; each paragraph starts with ``indent``, its continuation lines with ``indent + hanging``. A word
+    longer than a line (an address, a link) is never split."""
+    width = max(width, len(indent + hanging) + _MIN_WIDTH)
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if not paragraph.strip():
+            lines.append("")
+            continue
+        lines.extend(
+            textwrap.wrap(
+                paragraph,
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent + hanging,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+        )
+    return lines
+
+
+def _width() -> int:
+    return shutil.get_terminal_size((80, 24)).columns - 1
 
 
 async def _loop(settings: Settings) -> None:
@@ -37,7 +68,8 @@ async def _loop(settings: Settings) -> None:
 
 async def _converse(conversation: Conversation) -> None:
     sender = f"terminal:{getpass.getuser()}"
-    click.echo('ZynorLink privacy assistant. Type your message; "quit" or Ctrl-D to leave.')
+    intro = 'ZynorLink privacy assistant. Type your message; "quit" or Ctrl-D to leave.'
+    click.echo("\n".join(wrap_text(intro, _width())))
     choices: tuple[str, ...] = ()
     while True:
         try:
@@ -52,10 +84,11 @@ async def _converse(conversation: Conversation) -> None:
         result = await conversation.handle(InboundMessage(ChannelName.CLI, sender, line))
         choices = ()
         for reply in result.replies:
-            click.echo(click.style("bot> ", fg="cyan") + reply.text.replace("\n", "\n     "))
+            lines = wrap_text(reply.text, _width(), indent=_INDENT)
+            click.echo(click.style("bot> ", fg="cyan") + "\n".join(lines).removeprefix(_INDENT))
             choices = reply.quick_replies or choices
         for number, choice in enumerate(choices, start=1):
-            click.echo(f"     [{number}] {choice}")
+            click.echo("\n".join(wrap_text(f"[{number}] {choice}", _width(), indent=_INDENT, hanging="    ")))
 
 
 def run_terminal_chat(settings: Settings) -> None:

@@ -23,11 +23,11 @@ from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, Step
 from bot.domain.errors import DuplicateMessage
 from bot.domain.tickets import Requester
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage
 from nlu.clauses import find_requests
 from nlu.intents import EntityName, Intent
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
-from policy.answers import PolicyAnswerer
+from policy.answers import PolicyAnswer, PolicyAnswerer
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -55,6 +55,17 @@ _COMMANDS = {
     "/cancel": Intent.DENY,
     "/human": Intent.HUMAN_HANDOFF,
 }
+
+
+def _quote_meta(reply: Reply) -> dict[str, str]:
+    """The policy passage a reply quotes (its ``quote`` and ``section`` values), as outbound meta."""
+    quote, section = reply.values.get("quote"), reply.values.get("section")
+    answer = quote
+    if isinstance(answer, PolicyAnswer):  # a reply that quotes the policy along the way
+        quote, section = answer.quote, answer.section_path
+    if isinstance(quote, str) and isinstance(section, str) and quote:
+        return {QUOTE_META: quote, QUOTE_SECTION_META: section}
+    return {}
 
 
 def command_parse(text: str) -> ParseResult | None:
@@ -196,7 +207,7 @@ class Conversation:
                 quick_replies=tuple(self._choice(q) for q in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
                 other_references=reply.other_references,
-                meta=inbound.meta,
+                meta={**inbound.meta, **_quote_meta(reply)},
             )
             for reply in replies
         )

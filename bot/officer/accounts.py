@@ -100,8 +100,18 @@ class OfficerAccounts:
         self._clock = clock
         self._hasher = hasher or PasswordHasher()
         self._lifetime = session_lifetime
-        # Verifying against this keeps an unknown address as slow as a wrong password.
-        self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(16))
+        # Verifying against this keeps an unknown address as slow as a wrong password. Hashing it takes
+        # most of a second, so it is made in a thread when first needed (or by warm_up), not at start-up.
+        self._dummy_hash: str | None = None
+
+    async def warm_up(self) -> None:
+        """Prepare what sign-in needs (the stand-in hash) in a thread, so the first sign-in is not slower."""
+        await self._stand_in_hash()
+
+    async def _stand_in_hash(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(self._hasher.hash, secrets.token_urlsafe(16))
+        return self._dummy_hash
 
     async def add(self, email: str, password: str, *, name: str | None = None) -> OfficerIdentity:
         """Register an officer. Raises OfficerExists, WeakPassword."""
@@ -141,7 +151,7 @@ class OfficerAccounts:
                     select(Officer).where(Officer.email == email.strip().lower(), Officer.active.is_(True))
                 )
             ).one_or_none()
-        stored = officer.password_hash if officer else self._dummy_hash
+        stored = officer.password_hash if officer else await self._stand_in_hash()
         if not await asyncio.to_thread(self._verify, stored, password) or officer is None:
             return None
         if self._hasher.check_needs_rehash(officer.password_hash):

@@ -16,7 +16,7 @@ from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
 from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.domain.tickets import RequestKind, TicketStatus
-from bot.messages import OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, OutboundMessage
 from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
 from bot.officer.outbox import DeliveryOutbox, enqueue
 from bot.officer.queue import (
@@ -45,7 +45,7 @@ CLOSED_TEMPLATES = {
     TicketStatus.RESOLVED: "officer/ticket_resolved.txt.j2",
     TicketStatus.REJECTED: "officer/ticket_rejected.txt.j2",
 }
-OFFICER_META = "author"
+OFFICER_META = AUTHOR_META
 
 
 class OfficerDesk:
@@ -203,12 +203,16 @@ class OfficerDesk:
         """Queue ``text`` for the requester (threaded like the ticket) and keep it in the conversation."""
         now = self._clock.now()
         meta = await self._thread_meta(session, ticket)
+        channel, recipient = ticket.channel, ticket.requester_sender_id
+        if channel is ChannelName.CLI and ticket.requester_address:
+            # A terminal conversation ends when the person quits: the answer goes by email, as promised.
+            channel, recipient = ChannelName.EMAIL, ticket.requester_address
         message = OutboundMessage(
-            channel=ticket.channel,
-            recipient_id=ticket.requester_sender_id,
+            channel=channel,
+            recipient_id=recipient,
             text=text,
             ticket_reference=ticket.reference,
-            meta=meta,
+            meta={**meta, AUTHOR_META: OFFICER_AUTHOR},
         )
         row = enqueue(session, message, now=now)
         if ticket.conversation_id and ticket.channel not in self._self_storing:
@@ -219,7 +223,7 @@ class OfficerDesk:
                 text=text,
                 at=now,
                 ticket_reference=ticket.reference,
-                meta={OFFICER_META: "officer"},
+                meta={OFFICER_META: OFFICER_AUTHOR},
             )
         await session.flush()
         return row

@@ -59,6 +59,7 @@ class OfficerWorkspace:
         self._tasks = [
             asyncio.create_task(self.outbox.run(self._stop), name="officer-outbox"),
             asyncio.create_task(self.feed.run(self._stop), name="officer-alerts"),
+            asyncio.create_task(self.accounts.warm_up(), name="officer-sign-in-warm-up"),
         ]
 
     async def stop(self) -> None:

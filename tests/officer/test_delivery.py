@@ -1,5 +1,6 @@
 """An officer's reply on each channel's real delivery path: an email in the ticket's thread (test SMTP
-server), a Telegram message (Bot API stand-in), and the web chat's history and open pages."""
+server), a Telegram message (Bot API stand-in), the web chat's history and open pages, and a mail for a
+terminal conversation."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import Core
 from bot.channels.email import build_email_channel
 from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SUBJECT
+from bot.channels.email.outgoing import OutgoingMail
 from bot.channels.telegram import build_telegram_channel
 from bot.channels.web import build_web_channel
 from bot.channels.web.history import SqlWebHistory
@@ -20,8 +22,9 @@ from bot.mail.smtp import SmtpMailSender
 from tests.officer.conftest import build_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
-from tests.support.mail_servers import SmtpServer
+from tests.support.mail_servers import SmtpServer, extract_code, message_text
 from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
+from tests.tickets.helpers import RecordingMailSender
 
 PERSON = "person@example.test"
 
@@ -122,3 +125,30 @@ async def test_web_reply_is_pushed_to_the_open_page_and_kept_for_the_next_visit(
             assert sum("Live answer" in text for text in texts) == 1
     finally:
         await channel.stop()
+
+
+async def test_terminal_handoff_promises_email_and_the_answer_is_mailed(
+    core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """A person at `privacybot chat` who proved their address and asks for a human is told the officer
+    answers by email to that address (the terminal session ends when they quit); the officer's reply is
+    mailed there through the outgoing-mail delivery, not sent to the terminal."""
+    deliveries = Deliveries()
+    workspace = build_workspace(core, sessionmaker, clock, deliveries)
+    outgoing = RecordingMailSender()
+    mail_from = "privacy@zynorlink.example"
+    deliveries.register(OutgoingMail(outgoing, mail_from=mail_from, responses=core.responses))
+    terminal = {"sender": "terminal:sam", "channel": ChannelName.CLI}
+    await workspace.say("I want to delete my account", **terminal)
+    await workspace.say(PERSON, **terminal)
+    await workspace.say(extract_code(workspace.mail.sent[-1]), **terminal)
+    result = await workspace.say("/human", **terminal)
+    assert result.outcome is not None and result.outcome.ticket_reference
+    told = result.replies[-1].text
+    assert f"answer by email to {PERSON}" in told and "ends when you quit" in told
+    assert "reply here" not in told
+
+    sent = await workspace.desk.reply(result.outcome.ticket_reference, "Officer here.", officer="o@x.test")
+    assert sent.delivered
+    mail = outgoing.sent[-1]
+    assert mail["To"] == PERSON and "Officer here." in message_text(mail)

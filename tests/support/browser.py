@@ -4,15 +4,20 @@ Fixtures (function scope, so every object lives on the test's own event loop):
 
 * ``browser`` -> ``playwright.async_api.Browser`` launched from ``/usr/bin/chromium``.
 * ``page`` -> a fresh ``Page`` in its own ``BrowserContext`` (closed after the test).
+* ``scriptable_page`` -> the same, with the pages' CSP bypassed so a test can inject axe-core.
+
+``serving_page(html)`` serves a page of "another site" (one that embeds the widget).
 """
 
 from __future__ import annotations
 
 import subprocess
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest_asyncio
+from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -60,3 +65,32 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
         yield await context.new_page()
     finally:
         await context.close()
+
+
+@pytest_asyncio.fixture
+async def scriptable_page(browser: Browser) -> AsyncIterator[Page]:
+    """Like ``page``, but the page's CSP does not apply, so a test may inject a script (axe-core)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+@asynccontextmanager
+async def serving_page(html: str) -> AsyncIterator[str]:
+    """Serve ``html`` at ``/`` of its own loopback port (another site's origin); yields the page's URL."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=html, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}/"
+    finally:
+        await runner.cleanup()

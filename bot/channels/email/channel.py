@@ -27,12 +27,12 @@ from bot.channels.email.compose import (
 )
 from bot.channels.email.guards import ReplyLimiter, SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
+from bot.channels.email.outgoing import mail_outbound
 from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
 from bot.channels.email.pending import PendingReplies
 from bot.conversation.engine import TurnResult
 from bot.domain.channels import ChannelName
-from bot.domain.errors import DeliveryFailed
-from bot.mail import MailDeliveryError, MailSender
+from bot.mail import MailSender
 from bot.messages import InboundMessage, OutboundMessage
 from responses import Responses
 
@@ -105,11 +105,9 @@ class EmailChannel:
 
     async def deliver(self, message: OutboundMessage) -> None:
         """Mail ``message`` to ``recipient_id``, in its ticket's thread when ``meta`` has the thread ids."""
-        mail = compose_mail([message], sender=self._mail_from, responses=self._responses, auto_reply=False)
-        try:
-            await self._mail_sender.send(mail)
-        except MailDeliveryError as exc:
-            raise DeliveryFailed(ChannelName.EMAIL, str(exc)) from exc
+        await mail_outbound(
+            message, mail_sender=self._mail_sender, mail_from=self._mail_from, responses=self._responses
+        )
 
     async def _run(self) -> None:
         backoff = 1.0

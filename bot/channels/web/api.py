@@ -31,6 +31,14 @@ class Author(StrEnum):
 
     PERSON = "person"
     ASSISTANT = "assistant"
+    OFFICER = "officer"
+
+
+class PolicyQuote(BaseModel):
+    """The passage of the privacy policy a reply quotes (the reply's text holds it too)."""
+
+    section: str = Field(description="The policy section the passage is from.")
+    text: str = Field(description="The quoted passage.")
 
 
 class ChatRequest(BaseModel):
@@ -61,12 +69,16 @@ class ChatResponse(BaseModel):
     duplicate: bool = Field(
         default=False, description="The message_id was handled before; read the history for its replies."
     )
+    quotes: list[PolicyQuote | None] = Field(
+        default_factory=list, description="For each reply, in order, the policy passage it quotes, or null."
+    )
 
 
 class SessionCreated(BaseModel):
     """A new chat session; the browser keeps the id and sends it with every message."""
 
     session_id: str = Field(pattern=SESSION_ID_PATTERN)
+    max_message_chars: int = Field(description="The longest message text the chat accepts, in characters.")
 
 
 class HistoryMessage(BaseModel):
@@ -76,6 +88,7 @@ class HistoryMessage(BaseModel):
     text: str
     at: datetime
     ticket_reference: str | None = None
+    quote: PolicyQuote | None = None
 
 
 class HistoryResponse(BaseModel):
@@ -89,6 +102,8 @@ class PushedMessage(BaseModel):
     """What the websocket sends when a message arrives later (an officer's reply)."""
 
     type: str = Field(default="message", description='Always "message".')
+    author: Author = Author.ASSISTANT
+    at: datetime
     text: str
     quick_replies: list[str] = Field(default_factory=list)
     ticket_reference: str | None = None

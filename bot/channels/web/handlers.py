@@ -21,7 +21,7 @@ from bot.channels.web.api import (
     SessionCreated,
 )
 from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
-from bot.channels.web.history import WebHistory
+from bot.channels.web.history import WebHistory, quote_of
 from bot.channels.web.hub import WebSocketHub
 from bot.channels.web.openapi import CHAT, CREATE_SESSION, HEALTH, HISTORY, PUSH, openapi_document
 from bot.channels.web.ratelimit import SlidingWindowLimiter
@@ -105,7 +105,10 @@ async def create_session_handler(request: web.Request) -> web.Response:
     """Issue a new session id."""
     services = request.app[SERVICES_KEY]
     _limit_address(services, request)
-    return _json(SessionCreated(session_id=services.session_ids.issue()), status=201)
+    session = SessionCreated(
+        session_id=services.session_ids.issue(), max_message_chars=services.max_message_chars
+    )
+    return _json(session, status=201)
 
 
 @routes.post("/api/chat", CHAT)
@@ -139,6 +142,7 @@ async def chat_handler(request: web.Request) -> web.Response:
             quick_replies=list(quick),
             ticket_reference=reference,
             duplicate=result.duplicate,
+            quotes=[quote_of(reply.meta) for reply in result.replies],
         )
     )
 
@@ -154,7 +158,9 @@ async def history_handler(request: web.Request) -> web.Response:
         HistoryResponse(
             session_id=session_id,
             messages=[
-                HistoryMessage(author=m.author, text=m.text, at=m.at, ticket_reference=m.ticket_reference)
+                HistoryMessage(
+                    author=m.author, text=m.text, at=m.at, ticket_reference=m.ticket_reference, quote=m.quote
+                )
                 for m in stored
             ],
         )

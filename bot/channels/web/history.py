@@ -4,6 +4,7 @@ officer's reply) is delivered, so it shows on the next visit even if no page was
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -11,10 +12,10 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.web.api import Author
+from bot.channels.web.api import Author, PolicyQuote
 from bot.domain.channels import ChannelName
 from bot.domain.dialogue import DialogueState
-from bot.messages import OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, QUOTE_META, QUOTE_SECTION_META, OutboundMessage
 from bot.store.models import Conversation, Message, MessageDirection
 
 HISTORY_LIMIT = 500
@@ -28,6 +29,20 @@ class StoredMessage:
     text: str
     at: datetime
     ticket_reference: str | None = None
+    quote: PolicyQuote | None = None
+
+
+def outbound_author(meta: Mapping[str, str] | None) -> Author:
+    """Who wrote a message sent to the person: the privacy officer or the assistant."""
+    return Author.OFFICER if (meta or {}).get(AUTHOR_META) == OFFICER_AUTHOR else Author.ASSISTANT
+
+
+def quote_of(meta: Mapping[str, str] | None) -> PolicyQuote | None:
+    """The policy passage a message quotes, from its meta (set by the conversation), if any."""
+    values = meta or {}
+    if values.get(QUOTE_META) and values.get(QUOTE_SECTION_META):
+        return PolicyQuote(section=values[QUOTE_SECTION_META], text=values[QUOTE_META])
+    return None
 
 
 class WebHistory(Protocol):
@@ -61,10 +76,11 @@ class SqlWebHistory:
             rows = (await session.scalars(query)).all()
         return [
             StoredMessage(
-                Author.PERSON if row.direction is MessageDirection.INBOUND else Author.ASSISTANT,
+                Author.PERSON if row.direction is MessageDirection.INBOUND else outbound_author(row.meta),
                 row.text,
                 row.at,
                 row.ticket_reference,
+                None if row.direction is MessageDirection.INBOUND else quote_of(row.meta),
             )
             for row in reversed(rows)
         ]

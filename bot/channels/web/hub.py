@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from datetime import UTC, datetime
 
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.channels.web.api import PushedMessage
-from bot.channels.web.history import WebHistory
+from bot.channels.web.history import WebHistory, outbound_author
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.messages import OutboundMessage
@@ -51,6 +52,8 @@ class WebSocketHub:
         except SQLAlchemyError as exc:
             raise DeliveryFailed(ChannelName.WEB, f"could not store: {type(exc).__name__}") from exc
         payload = PushedMessage(
+            author=outbound_author(message.meta),
+            at=datetime.now(UTC),
             text=message.text,
             quick_replies=list(message.quick_replies),
             ticket_reference=message.ticket_reference,

@@ -49,3 +49,13 @@ async def script_handler(request: web.Request) -> web.FileResponse:
 async def style_handler(request: web.Request) -> web.FileResponse:
     """The chat's stylesheet."""
     return web.FileResponse(STATIC_DIR / "widget.css", headers={"Cache-Control": "no-cache"})
+
+
+@page_routes.get("/favicon.svg")
+@page_routes.get("/favicon.ico")
+async def favicon_handler(request: web.Request) -> web.FileResponse:
+    """The assistant's icon (an SVG: browsers take it at either address)."""
+    return web.FileResponse(
+        STATIC_DIR / "favicon.svg",
+        headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"},
+    )

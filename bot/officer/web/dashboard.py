@@ -5,14 +5,26 @@ refused operations become a page with a clear message in one place (``errors_mid
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.domain.channels import ChannelName
 from bot.domain.errors import OfficerError, TicketError, TicketNotFound
-from bot.domain.tickets import RequestKind, TicketStatus
-from bot.officer.web.forms import InvalidField, months_of, queue_filter, status_of
+from bot.domain.tickets import Priority, RequestKind, TicketStatus
+from bot.officer.queue import QueueItem, SlaMark
+from bot.officer.web.forms import (
+    InvalidField,
+    QueueOrder,
+    QueueSort,
+    months_of,
+    queue_filter,
+    queue_sort,
+    status_of,
+)
 from bot.officer.web.security import (
     CSRF_FIELD,
     LOGIN_COOKIE,
@@ -139,12 +151,48 @@ async def logout_handler(request: web.Request) -> web.Response:
     raise response
 
 
+_PRIORITY_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}
+_SORT_KEYS: dict[QueueOrder, Callable[[QueueItem], Any]] = {
+    QueueOrder.TIME_LEFT: lambda item: item.time_left,
+    QueueOrder.PRIORITY: lambda item: _PRIORITY_RANK[item.ticket.priority],
+    QueueOrder.REFERENCE: lambda item: item.ticket.reference,
+    QueueOrder.KIND: lambda item: item.ticket.kind.value,
+    QueueOrder.STATUS: lambda item: item.ticket.status.value,
+    QueueOrder.CHANNEL: lambda item: item.ticket.channel.value,
+    QueueOrder.ASSIGNEE: lambda item: (item.ticket.assignee is None, item.ticket.assignee or ""),
+    QueueOrder.OPENED: lambda item: item.ticket.created_at,
+}
+
+
+def sort_queue(items: Sequence[QueueItem], sort: QueueSort) -> list[QueueItem]:
+    """``items`` (least time left first) ordered by ``sort``; ties keep the least time left first."""
+    return sorted(items, key=_SORT_KEYS[sort.order], reverse=sort.descending)
+
+
+def _mark_counts(items: Sequence[QueueItem]) -> dict[str, int]:
+    return {mark.value: sum(item.mark is mark for item in items) for mark in SlaMark}
+
+
 @routes.get("/")
 async def queue_handler(request: web.Request) -> web.Response:
-    """The queue, least time left first, filtered by kind, status and channel."""
+    """The queue, least time left first (or sorted by a column), filtered by kind, status and channel."""
     filters = queue_filter(request.query)
-    items = await request.app[SERVICES_KEY].desk.queue(filters)
-    return render(request, "queue.html.j2", items=items, filters=filters, export_query=request.query_string)
+    sort = queue_sort(request.query)
+    items = sort_queue(await request.app[SERVICES_KEY].desk.queue(filters), sort)
+    kept = [(key, value) for key, value in request.query.items() if key != "sort" and value]
+    filter_query = urlencode(kept)
+    return render(
+        request,
+        "queue.html.j2",
+        items=items,
+        filters=filters,
+        filtered=bool(filter_query),
+        sort=sort,
+        orders=QueueOrder,
+        counts=_mark_counts(items),
+        filter_query=filter_query,
+        export_query=filter_query,
+    )
 
 
 @routes.get("/export.csv")

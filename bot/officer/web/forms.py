@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 
@@ -42,6 +43,42 @@ def queue_filter(query: MultiMapping[str], *, every_status: bool = False) -> Que
         statuses=statuses,
         channels=members(ChannelName, query.getall("channel", []), "channel"),
     )
+
+
+class QueueOrder(StrEnum):
+    """A column the queue can be sorted by (``?sort=priority``, ``?sort=-priority`` for the reverse)."""
+
+    TIME_LEFT = "time_left"
+    PRIORITY = "priority"
+    REFERENCE = "reference"
+    KIND = "kind"
+    STATUS = "status"
+    CHANNEL = "channel"
+    ASSIGNEE = "assignee"
+    OPENED = "opened"
+
+
+@dataclass(frozen=True)
+class QueueSort:
+    """How the queue page orders its rows; ascending puts the most pressing first where that means
+    anything (least time left, most urgent, oldest)."""
+
+    order: QueueOrder = QueueOrder.TIME_LEFT
+    descending: bool = False
+
+    def query_value(self, order: QueueOrder) -> str:
+        """The ``sort`` value of a link on ``order``'s column: the reverse when it is the current one."""
+        reverse = order is self.order and not self.descending
+        return f"-{order.value}" if reverse else order.value
+
+
+def queue_sort(query: MultiMapping[str]) -> QueueSort:
+    """The queue order of ``?sort=…``. Raises InvalidField."""
+    value = query.get("sort", "") or QueueOrder.TIME_LEFT.value
+    try:
+        return QueueSort(QueueOrder(value.removeprefix("-")), descending=value.startswith("-"))
+    except ValueError as exc:
+        raise InvalidField("sort") from exc
 
 
 def status_of(value: object) -> TicketStatus:

@@ -2,10 +2,12 @@
  *
  * On the chat page it drives the panel already in the page. Embedded elsewhere with
  *   <script src="https://ASSISTANT-HOST/widget.js" async></script>
- * it adds a chat bubble (in a shadow root, so the site's styles do not leak in) and fetches the panel.
+ * it adds a chat launcher (in a shadow root, so the site's styles do not leak in) and fetches the panel.
  *
- * User and assistant text is only ever put in the page with textContent. Unsent messages are kept in
- * localStorage with an idempotency id and sent again after a reload or a lost connection.
+ * User and assistant text is only ever put in the page with textContent: the light formatting of replies
+ * (lists, **bold**, "> " quotes, the quoted policy passage) builds elements, never HTML from text. Unsent
+ * messages are kept in localStorage with an idempotency id and sent again after a reload or a lost
+ * connection.
  */
 (function () {
   "use strict";
@@ -13,7 +15,9 @@
   var script = document.currentScript;
   var base = script && script.src ? new URL(script.src, location.href).origin : location.origin;
   var api = base + "/api";
-  var keys = { session: "privacybot.session", outbox: "privacybot.outbox" };
+  var keys = { session: "privacybot.session", outbox: "privacybot.outbox", lang: "privacybot.lang" };
+  var LANGS = ["en", "az", "ru"];
+  var OPEN_QUOTE_CHARS = 320;  // a longer quoted passage starts folded
 
   function load(key, fallback) {
     try {
@@ -37,33 +41,146 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
+
+  function el(tag, className, content) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  /* Markdown-lite: **bold** inside a line, as text nodes and <strong> elements. */
+  function inlineText(parent, line) {
+    var parts = line.split(/\*\*(?=\S)(.+?\S)\*\*/);
+    parts.forEach(function (part, index) {
+      if (!part) return;
+      parent.appendChild(index % 2 ? el("strong", "", part) : document.createTextNode(part));
+    });
+  }
+
+  /* Markdown-lite blocks: paragraphs, "- " / "* " / "• " lists, "1. " lists and "> " quotes. */
+  function blocks(parent, body) {
+    var kinds = [
+      { name: "ul", test: /^\s*[-*•]\s+/ },
+      { name: "ol", test: /^\s*\d+[.)]\s+/ },
+      { name: "blockquote", test: /^\s*>\s?/ },
+    ];
+    var current = null, currentKind = null, paragraph = null;
+    body.split("\n").forEach(function (line) {
+      var kind = null;
+      for (var i = 0; i < kinds.length; i++) if (kinds[i].test.test(line)) kind = kinds[i];
+      if (!line.trim()) {
+        current = currentKind = paragraph = null;
+        return;
+      }
+      if (kind) {
+        paragraph = null;
+        if (currentKind !== kind) {
+          current = el(kind.name, "pb-" + kind.name);
+          currentKind = kind;
+          parent.appendChild(current);
+        }
+        var stripped = line.replace(kind.test, "");
+        if (kind.name === "blockquote") {
+          if (current.childNodes.length) current.appendChild(document.createElement("br"));
+          inlineText(current, stripped);
+        } else {
+          var item = el("li");
+          inlineText(item, stripped);
+          current.appendChild(item);
+        }
+        return;
+      }
+      current = currentKind = null;
+      if (paragraph) paragraph.appendChild(document.createElement("br"));
+      else {
+        paragraph = el("p", "pb-p");
+        parent.appendChild(paragraph);
+      }
+      inlineText(paragraph, line);
+    });
+  }
+
+  /* The quoted policy passage as a collapsible block; short passages start open. */
+  function quoteBlock(quote, label) {
+    var details = el("details", "pb-quote");
+    details.open = quote.text.length <= OPEN_QUOTE_CHARS;
+    var summary = el("summary", "pb-quote-summary");
+    summary.appendChild(el("span", "pb-quote-label", label + " "));
+    summary.appendChild(el("span", "pb-quote-section", quote.section));
+    details.appendChild(summary);
+    var passage = el("blockquote", "pb-quote-text");
+    blocks(passage, quote.text);
+    details.appendChild(passage);
+    return details;
+  }
+
+  function render(parent, body, quote, label) {
+    var at = quote ? body.indexOf(quote.text) : -1;
+    if (at < 0) {
+      blocks(parent, body);
+      return;
+    }
+    var before = body.slice(0, at).replace(/["“«]\s*$/, "");
+    var after = body.slice(at + quote.text.length).replace(/^\s*["”»]/, "");
+    blocks(parent, before);
+    parent.appendChild(quoteBlock(quote, label));
+    blocks(parent, after);
+  }
+
+  function clock(date) {
+    var sameDay = date.toDateString() === new Date().toDateString();
+    var options = { hour: "2-digit", minute: "2-digit" };
+    if (!sameDay) { options.day = "numeric"; options.month = "short"; }
+    return date.toLocaleString([], options);
+  }
+
   function start(panel) {
     var $ = function (name) { return panel.querySelector("[data-pb-" + name + "]"); };
     var text = panel.dataset;
     var scroller = $("scroll"), log = $("log"), typing = $("typing"), errorBox = $("error");
-    var quick = $("quick"), form = $("form"), input = $("input");
-    var ticketBox = $("ticket"), ticketRef = $("ticket-ref");
+    var quick = $("quick"), form = $("form"), input = $("input"), sendButton = $("send");
+    var counter = $("count"), limitBox = $("limit"), announce = $("announce");
+    var ticketBox = $("ticket"), ticketRef = $("ticket-ref"), newButton = $("new");
+    var langButtons = panel.querySelectorAll("[data-pb-lang]");
+    var maxChars = Number(text.maxChars) || 0;
     var sessionId = load(keys.session, null);
     var outbox = load(keys.outbox, []);
+    var lang = load(keys.lang, null);
     var sending = false, retryTimer = null, retryDelay = 1000, socket = null, socketDelay = 1000;
+    var authors = { person: text.textYou, assistant: text.textAssistant, officer: text.textOfficer };
 
     function scrollDown() { scroller.scrollTop = scroller.scrollHeight; }
 
-    function addMessage(author, body, pendingId) {
-      var item = document.createElement("li");
-      item.className = "pb-msg pb-" + author;
-      if (pendingId) {
-        item.className += " pb-pending";
-        item.dataset.pending = pendingId;
-      }
-      var who = document.createElement("span");
-      who.className = "pb-visually-hidden";
-      who.textContent = (author === "person" ? text.textYou : text.textAssistant) + ": ";
-      var content = document.createElement("span");
-      content.className = "pb-text";
-      content.textContent = body;
-      item.appendChild(who);
+    function setMeta(item, status) {
+      var meta = item.querySelector(".pb-meta");
+      meta.querySelector(".pb-state").textContent = status ? " · " + status : "";
+    }
+
+    function addMessage(author, body, options) {
+      options = options || {};
+      var item = el("div", "pb-msg pb-" + author);
+      var meta = el("p", "pb-meta");
+      meta.appendChild(el("span", "pb-author", authors[author] || authors.assistant));
+      var at = options.at ? new Date(options.at) : new Date();
+      var time = el("time", "pb-time", clock(at));
+      time.dateTime = at.toISOString();
+      meta.appendChild(document.createTextNode(" "));
+      meta.appendChild(time);
+      meta.appendChild(el("span", "pb-state"));
+      var content = el("div", "pb-text");
+      if (author === "person") content.textContent = body;  // what a person typed is shown as typed
+      else render(content, body, options.quote, text.textQuoted);
+      item.appendChild(meta);
       item.appendChild(content);
+      if (options.pendingId) {
+        item.className += " pb-pending";
+        item.dataset.pending = options.pendingId;
+        setMeta(item, text.textSending);
+      }
       log.appendChild(item);
       scrollDown();
       return item;
@@ -75,14 +192,17 @@
       return null;
     }
 
+    function choiceOf(choice) {
+      return typeof choice === "string" ? { label: choice, payload: null } : choice;
+    }
+
     function showQuick(choices) {
       quick.textContent = "";
-      (choices || []).forEach(function (choice) {
-        var button = document.createElement("button");
+      (choices || []).forEach(function (raw) {
+        var choice = choiceOf(raw);
+        var button = el("button", "pb-chip", choice.label);
         button.type = "button";
-        button.className = "pb-chip";
-        button.textContent = choice;
-        button.addEventListener("click", function () { send(choice); });
+        button.addEventListener("click", function () { send(choice.label, choice.payload); });
         quick.appendChild(button);
       });
       scrollDown();
@@ -100,9 +220,29 @@
     }
 
     function showReply(reply) {
-      addMessage("assistant", reply.text);
-      showQuick(reply.quick_replies);
+      addMessage(reply.author || "assistant", reply.text, { at: reply.at, quote: reply.quote });
+      if (reply.quick_replies && reply.quick_replies.length) showQuick(reply.quick_replies);
       showTicket(reply.ticket_reference);
+    }
+
+    function updateCount() {
+      var length = input.value.length;
+      var over = maxChars > 0 && length > maxChars;
+      counter.textContent = maxChars ? fill(text.textCount, { length: length, limit: maxChars }) : "";
+      counter.className = "pb-count" + (over ? " pb-over" : length > maxChars * 0.9 ? " pb-near" : "");
+      limitBox.textContent = over ? fill(text.textTooLong, { length: length, limit: maxChars }) : "";
+      limitBox.hidden = !over;
+      input.setAttribute("aria-invalid", String(over));
+      sendButton.disabled = over;
+      return !over;
+    }
+
+    function setLang(value) {
+      lang = LANGS.indexOf(value) >= 0 ? value : "en";
+      save(keys.lang, lang);
+      Array.prototype.forEach.call(langButtons, function (button) {
+        button.setAttribute("aria-pressed", String(button.dataset.pbLang === lang));
+      });
     }
 
     async function ensureSession() {
@@ -111,6 +251,8 @@
       var data = await response.json();
       if (!response.ok) throw new Error(data.error ? data.error.message : text.textOffline);
       sessionId = data.session_id;
+      if (data.max_message_chars) maxChars = data.max_message_chars;  // the server's limit
+      updateCount();
       save(keys.session, sessionId);
       return sessionId;
     }
@@ -132,10 +274,10 @@
       var data = await response.json();
       log.textContent = "";
       data.messages.forEach(function (message) {
-        addMessage(message.author, message.text);
+        addMessage(message.author, message.text, { at: message.at, quote: message.quote });
         showTicket(message.ticket_reference);
       });
-      outbox.forEach(function (item) { addMessage("person", item.text, item.id); });
+      outbox.forEach(function (item) { addMessage("person", item.text, { pendingId: item.id }); });
     }
 
     function retryLater(message, seconds) {
@@ -148,10 +290,12 @@
 
     async function post(item) {
       await ensureSession();
+      var body = { session_id: sessionId, text: item.text, message_id: item.id, lang: item.lang || lang };
+      if (item.payload) body.payload = item.payload;
       return fetch(api + "/chat", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ session_id: sessionId, text: item.text, message_id: item.id }),
+        body: JSON.stringify(body),
       });
     }
 
@@ -182,21 +326,25 @@
           save(keys.outbox, outbox);
           retryDelay = 1000;
           var mine = pendingItem(item.id);
+          if (mine) {
+            mine.classList.remove("pb-pending");
+            setMeta(mine, response.ok ? "" : text.textNotSent);
+          }
           if (!response.ok) {
             showError(data.error.message);
-            if (mine) mine.className = "pb-msg pb-person pb-failed";
+            if (mine) mine.classList.add("pb-failed");
             continue;
           }
           showError("");
-          if (mine) mine.className = "pb-msg pb-person";
           if (data.duplicate) {
             await loadHistory();
             continue;
           }
+          var quotes = data.quotes || [];
           data.replies.forEach(function (reply, index) {
-            addMessage("assistant", reply);
-            if (index === data.replies.length - 1) showQuick(data.quick_replies);
+            addMessage("assistant", reply, { quote: quotes[index] });
           });
+          showQuick(data.quick_replies);
           showTicket(data.ticket_reference);
         }
       } finally {
@@ -207,32 +355,56 @@
       }
     }
 
-    function send(message) {
+    function send(message, payload) {
       message = message.trim();
-      if (!message) return;
-      var item = { id: newId(), text: message };
+      if (!message || !updateCount()) return;
+      var item = { id: newId(), text: message, lang: lang };
+      if (payload) item.payload = payload;
       outbox.push(item);
       save(keys.outbox, outbox);
-      addMessage("person", message, item.id);
+      addMessage("person", message, { pendingId: item.id });
       showQuick([]);
       flush();
+    }
+
+    async function startOver() {
+      clearTimeout(retryTimer);
+      outbox = [];
+      save(keys.outbox, outbox);
+      forgetSession();
+      log.textContent = "";
+      showQuick([]);
+      showError("");
+      ticketBox.hidden = true;
+      ticketRef.textContent = "";
+      input.value = "";
+      updateCount();
+      announce.textContent = text.textNewStarted;
+      input.focus();
+      try {
+        await ensureSession();
+        connect();
+      } catch (e) {
+        retryLater(text.textOffline);
+      }
     }
 
     function connect() {
       if (!sessionId || socket) return;
       var url = base.replace(/^http/, "ws") + "/api/sessions/" + encodeURIComponent(sessionId) + "/ws";
       var opened = false;
-      socket = new WebSocket(url);
-      socket.addEventListener("open", function () {
+      var mine = socket = new WebSocket(url);
+      mine.addEventListener("open", function () {
         if (socketDelay > 1000 && !sending) loadHistory().catch(function () {});  // catch up after a gap
         opened = true;
         socketDelay = 1000;
       });
-      socket.addEventListener("message", function (event) {
+      mine.addEventListener("message", function (event) {
         var pushed = JSON.parse(event.data);
-        if (pushed.type === "message") showReply(pushed);
+        if (pushed.type === "message" && socket === mine) showReply(pushed);
       });
-      socket.addEventListener("close", function () {
+      mine.addEventListener("close", function () {
+        if (socket !== mine) return;  // replaced by a new conversation's socket
         socket = null;
         if (!opened) socketDelay = Math.min(socketDelay * 2, 30000);
         else socketDelay = 2000;
@@ -242,9 +414,11 @@
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      if (!updateCount()) return;
       var message = input.value;
       input.value = "";
       send(message);
+      updateCount();
       input.focus();
     });
     input.addEventListener("keydown", function (event) {
@@ -253,6 +427,13 @@
         form.requestSubmit();
       }
     });
+    input.addEventListener("input", updateCount);
+    newButton.addEventListener("click", startOver);
+    Array.prototype.forEach.call(langButtons, function (button) {
+      button.addEventListener("click", function () { setLang(button.dataset.pbLang); });
+    });
+    setLang(lang || (navigator.language || "en").slice(0, 2).toLowerCase());
+    updateCount();
 
     (async function () {
       try {
@@ -286,6 +467,7 @@
       function toggle(open) {
         panel.hidden = !open;
         bubble.setAttribute("aria-expanded", String(open));
+        root.classList.toggle("pb-open", open);
         if (open) panel.querySelector("[data-pb-input]").focus();
         else bubble.focus();
       }

@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
 from bot.tickets.desk import sql_turn_store_factory
+from tests.support.browser import serving_page
 from tests.support.core import make_settings
 from tests.support.mail_servers import SmtpServer
 
@@ -93,3 +94,16 @@ async def chat_server(tmp_path: Path, core: Core, smtp_server: SmtpServer) -> As
     """A chat server on a fresh SQLite database, mailing to the test SMTP server."""
     async with running_chat_server(web_settings(tmp_path, smtp_server), core) as server:
         yield server
+
+
+@pytest_asyncio.fixture
+async def shop_site(chat_server: ChatServer) -> AsyncIterator[str]:
+    """Another site (another origin) whose page embeds the widget with one script tag."""
+    html = (
+        f'<!doctype html><html lang="en"><head>'
+        f"<title>Shop</title></head><body><h1>A shop</h1>"
+        f'<script src="{chat_server.url}/widget.js" async></script></body></html>'
+    )
+
+    async with serving_page(html) as url:
+        yield url

@@ -73,6 +73,7 @@ async def test_a_retried_message_id_is_answered_once(chat_server: ChatServer) ->
         "quick_replies": [],
         "ticket_reference": None,
         "duplicate": True,
+        "quotes": [],
     }
     messages = await chat_server.history(session_id)
     assert [m["text"] for m in messages if m["author"] == "person"] == ["hello"]

@@ -4,6 +4,7 @@ history for the next visit."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
@@ -31,8 +32,10 @@ async def test_deliver_pushes_to_the_open_page(chat_server: ChatServer) -> None:
             _officer_reply(session_id, "Your data export is ready.")
         )
         pushed = await socket.receive_json(timeout=5)
+    assert datetime.fromisoformat(pushed.pop("at")).tzinfo is not None
     assert pushed == {
         "type": "message",
+        "author": "assistant",
         "text": "Your data export is ready.",
         "quick_replies": ["Thanks"],
         "ticket_reference": "PRV-7K3Q-9M2D",

@@ -55,14 +55,15 @@ async def test_officer_replies_and_the_open_chat_page_shows_it(
 
         await officer.get_by_label("Reply to the requester").fill("Hello, this is Ana from privacy.")
         await officer.get_by_role("button", name="Send reply").click()
-        await expect(officer.locator(".notice")).to_contain_text("Reply sent")
-        await expect(person.locator(".pb-log .pb-assistant").last).to_contain_text(
+        await expect(officer.locator(".alert-success")).to_contain_text("Reply sent")
+        await expect(person.locator(".pb-log .pb-officer").last).to_contain_text(
             "Hello, this is Ana from privacy."
         )
+        await expect(person.locator(".pb-log .pb-officer .pb-author").last).to_have_text("Privacy officer")
 
         await officer.get_by_role("button", name="End handoff").click()
-        await expect(officer.locator(".notice")).to_contain_text("Handoff ended")
-        await expect(person.locator(".pb-log .pb-assistant").last).to_contain_text("assistant again")
+        await expect(officer.locator(".alert-success")).to_contain_text("Handoff ended")
+        await expect(person.locator(".pb-log .pb-msg").last).to_contain_text("assistant again")
     finally:
         await context.close()
 
