@@ -3,8 +3,10 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCALE := responses/locale
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
 
-.PHONY: install train run chat test lint typecheck unit rasa bench system-packages screenshots clean
+.PHONY: install train run chat test lint typecheck unit rasa bench system-packages screenshots clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +14,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(CATALOGS)
+
+# The Azerbaijani and Russian reply catalogs, compiled from the .po files kept in the repository.
+$(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE) -D messages -l $*
+
+# After editing templates: re-extract the sentences and merge them into the .po files to translate.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F responses/babel.cfg -o $(LOCALE)/messages.pot --no-location --omit-header \
+		--sort-output --project=privacybot -w 110 responses/chat responses/email responses/telegram responses/officer
+	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete --no-fuzzy-matching -w 110
 
 train: install
 	$(BIN)/privacybot nlu train
@@ -52,4 +64,4 @@ bench: install rasa
 	$(BIN)/python -m bench.engines
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(CATALOGS)

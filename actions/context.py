@@ -10,6 +10,7 @@ from typing import Any
 from bot.domain.dialogue import DialogueState
 from bot.domain.tickets import IdentityMethod, RequestDesk, Requester, RequestKind
 from nlu.clauses import RequestsFound
+from nlu.language import DEFAULT_LANGUAGE, Language
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer
 
@@ -35,15 +36,22 @@ class ServiceTerms:
     code_valid_minutes: int = 10
 
 
-# A quick reply written as this prefix + an intent name is shown as that intent's label (chat/_labels.j2).
-INTENT_CHOICE = "@label:"
-# A quick reply written as this prefix + a button id is shown as that button's label (chat/_labels.j2).
-BUTTON = "@button:"
+class Choice(StrEnum):
+    """Quick-reply payloads that are steps rather than intents (every intent's value is a payload too).
+    Labels come from ``chat/_labels.j2``; a tapped or typed label comes back as its payload."""
+
+    RESEND_CODE = "resend_code"
+    CANCEL = "cancel"
+
+
+# The buttons under a reply that waits for a one-time code.
+CODE_CHOICES: tuple[str, ...] = (Choice.RESEND_CODE, Choice.CANCEL)
 
 
 @dataclass(frozen=True)
 class Reply:
-    """One message to send: a template name and the values it needs."""
+    """One message to send: a template name, the values it needs, and the payloads of its quick replies
+    (intent or :class:`Choice` values; the conversation renders their labels)."""
 
     template: str
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -76,7 +84,9 @@ class TurnReplies:
 class Turn:
     """One understood message and where the conversation stood before it.
 
-    ``requests`` are the rights requests found in the message's clauses (wanted and declined).
+    ``requests`` are the rights requests found in the message's clauses (wanted and declined); ``choice``
+    is the payload of the quick reply the person tapped or typed, if any; ``lang`` the language the replies
+    are written in.
     """
 
     parse: ParseResult
@@ -85,6 +95,8 @@ class Turn:
     verified_address: str | None = None
     claimed_address: str | None = None
     requests: RequestsFound = field(default_factory=RequestsFound)
+    choice: str | None = None
+    lang: Language = DEFAULT_LANGUAGE
 
 
 def identity_method(turn: Turn, address: str | None) -> IdentityMethod:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from nlu.intents import Intent
+from nlu.language import DEFAULT_LANGUAGE
 from policy.answers import NoAnswer, PolicyAnswer
 
 
@@ -25,7 +27,7 @@ def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: Ac
         can_hand_off=services.desk is not None,
         officer_email=services.terms.officer_email,
         first_response_hours=services.terms.first_response_hours,
-        quick_replies=(BUTTON + "talk_to_the_officer",),
+        quick_replies=(Intent.HUMAN_HANDOFF,),
     )
 
 
@@ -36,7 +38,9 @@ async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServ
     result = services.answerer.answer(turn.parse.text, topic=topic)
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
     if isinstance(result, NoAnswer):
-        say_not_covered(result.missing, replies, services)
+        # The words the policy never uses are only worth naming when they are in the policy's language.
+        missing = result.missing if turn.lang is DEFAULT_LANGUAGE else ()
+        say_not_covered(missing, replies, services)
         return Outcome(ActionKind.ANSWER, state.evolve(offered_handoff=True))
     quote_answer(result, replies, services)
     return Outcome(ActionKind.ANSWER, state, section=result.section)

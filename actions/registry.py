@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from actions.context import BUTTON, INTENT_CHOICE, ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import ActionKind, ActionServices, Choice, Outcome, Turn, TurnReplies
 from actions.handoff import hand_off
 from actions.policy_answers import answer_question, quote_answer
 from actions.requests import (
@@ -95,8 +95,10 @@ ACTIONS: dict[Intent, Action] = {
 
 def _is_cancel(turn: Turn) -> bool:
     intent = turn.parse.intent
-    return bool(_CANCEL.match(turn.parse.text)) or (
-        intent.intent is Intent.DENY and intent.confidence >= CONFIDENT
+    return (
+        turn.choice == Choice.CANCEL
+        or bool(_CANCEL.match(turn.parse.text))
+        or (intent.intent is Intent.DENY and intent.confidence >= CONFIDENT)
     )
 
 
@@ -187,7 +189,7 @@ async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices)
     replies.say(
         "chat/fallback.txt.j2",
         terms=services.terms,
-        quick_replies=(BUTTON + "what_data", BUTTON + "delete_my_account", BUTTON + "talk_to_a_person"),
+        quick_replies=(Intent.ASK_DATA_COLLECTED, Intent.REQUEST_ERASURE, Intent.HUMAN_HANDOFF),
     )
     return Outcome(ActionKind.FALLBACK, turn.state.evolve(misunderstood=misunderstood, offered_handoff=True))
 
@@ -197,7 +199,5 @@ async def _clarify(
 ) -> Outcome:
     """Ask which of two readings the person meant, with a button for each."""
     values = [o.value for o in options]
-    replies.say(
-        "chat/clarify.txt.j2", options=values, quick_replies=tuple(f"{INTENT_CHOICE}{v}" for v in values)
-    )
+    replies.say("chat/clarify.txt.j2", options=values, quick_replies=tuple(values))
     return Outcome(ActionKind.CLARIFY, turn.state.evolve(misunderstood=turn.state.misunderstood + 1))

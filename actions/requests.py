@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies, identity_method
+from actions.context import (
+    CODE_CHOICES,
+    ActionKind,
+    ActionServices,
+    Choice,
+    Outcome,
+    Turn,
+    TurnReplies,
+    identity_method,
+)
 from bot.domain.dialogue import DialogueState, Step
 from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
@@ -187,13 +196,13 @@ async def send_code(
     """Mail a one-time code to ``address`` and wait for it."""
     desk = _desk(services)
     try:
-        sent = await desk.send_code(turn.requester, address)
+        sent = await desk.send_code(turn.requester, address, lang=turn.lang)
     except ResendTooSoon as exc:
         # The code step goes on, so its choices stay on offer.
         replies.say(
             "chat/code_resend_too_soon.txt.j2",
             seconds=exc.retry_after_seconds,
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
         return _request_outcome(state)
     except CodeDeliveryFailed:
@@ -203,7 +212,7 @@ async def send_code(
         "chat/code_sent.txt.j2",
         address=mask_address(sent.address),
         minutes=services.terms.code_valid_minutes,
-        quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+        quick_replies=CODE_CHOICES,
     )
     return _request_outcome(state.evolve(step=Step.AWAIT_CODE, code_address=sent.address))
 
@@ -213,7 +222,7 @@ async def continue_with_email(turn: Turn, replies: TurnReplies, services: Action
     email = turn.parse.entity(EntityName.EMAIL)
     if email and services.desk is not None:
         return await send_code(turn, replies, services, turn.state, email)
-    replies.say("chat/ask_email_again.txt.j2", quick_replies=(BUTTON + "cancel",))
+    replies.say("chat/ask_email_again.txt.j2", quick_replies=(Choice.CANCEL,))
     return _request_outcome(turn.state)
 
 
@@ -224,14 +233,15 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
     email = turn.parse.entity(EntityName.EMAIL)
     if email and email.lower() != (state.code_address or "").lower():
         return await send_code(turn, replies, services, state, email)
-    if _RESEND.search(turn.parse.text) and state.code_address:
+    resend = turn.choice == Choice.RESEND_CODE or _RESEND.search(turn.parse.text)
+    if resend and state.code_address:
         return await send_code(turn, replies, services, state, state.code_address)
     code = typed_code(turn)
     if code is None:
         replies.say(
             "chat/ask_code_again.txt.j2",
             address=mask_address(state.code_address or ""),
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
         return _request_outcome(state)
     check = await desk.check_code(turn.requester, code)
@@ -242,12 +252,12 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
         replies.say(
             "chat/code_wrong.txt.j2",
             attempts_left=check.attempts_left,
-            quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"),
+            quick_replies=CODE_CHOICES,
         )
     elif check.result is CodeResult.EXPIRED:
-        replies.say("chat/code_expired.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
+        replies.say("chat/code_expired.txt.j2", quick_replies=CODE_CHOICES)
     elif check.result is CodeResult.LOCKED:
-        replies.say("chat/code_locked.txt.j2", quick_replies=(BUTTON + "send_new_code", BUTTON + "cancel"))
+        replies.say("chat/code_locked.txt.j2", quick_replies=CODE_CHOICES)
     else:
         replies.say(
             "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))

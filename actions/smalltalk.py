@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from actions.context import BUTTON, ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
 
 _TEMPLATES = {
@@ -15,11 +15,11 @@ _TEMPLATES = {
     Intent.INFORM: "chat/inform_without_question.txt.j2",
 }
 
-STARTER_CHOICES = (
-    BUTTON + "what_data",
-    BUTTON + "copy_of_my_data",
-    BUTTON + "delete_my_account",
-    BUTTON + "talk_to_a_person",
+STARTER_CHOICES: tuple[str, ...] = (
+    Intent.ASK_DATA_COLLECTED,
+    Intent.REQUEST_ACCESS,
+    Intent.REQUEST_ERASURE,
+    Intent.HUMAN_HANDOFF,
 )
 
 

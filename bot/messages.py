@@ -27,6 +27,15 @@ QUOTE_SECTION_META = "quote_section"
 
 
 @dataclass(frozen=True)
+class QuickReply:
+    """A choice offered as a button: ``payload`` is what it means (an intent or action id, e.g.
+    ``request_erasure``, ``resend_code``), ``label`` what the person reads, in their language."""
+
+    payload: str
+    label: str
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """A message a person sent, already stripped of its wire format.
 
@@ -37,7 +46,8 @@ class InboundMessage:
     a one-time code goes there without asking. ``thread_reference`` is the ticket reference the channel's
     threading ties this message to (a reply in a ticket's email thread).
     ``meta`` carries channel details the conversation stores but never interprets (thread ids,
-    attachment notes).
+    attachment notes). ``payload`` is the quick reply the person tapped (its id; ``text`` is its label);
+    ``lang`` a language the person chose (the web widget's switch), which the conversation then keeps.
     """
 
     channel: ChannelName
@@ -49,11 +59,14 @@ class InboundMessage:
     claimed_address: str | None = None
     thread_reference: str | None = None
     meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    payload: str | None = None
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
 class OutboundMessage:
-    """A message for a person, as plain text plus optional quick-reply choices.
+    """A message for a person, as plain text plus optional quick-reply choices. ``lang`` is the language
+    the text is in, for what a channel adds around it (an email's subject and footer).
 
     ``ticket_reference`` is the ticket the message is about; ``other_references`` are further tickets it
     lists (one reply for the tickets one verification opened), so that an email subject names them all.
@@ -62,7 +75,8 @@ class OutboundMessage:
     channel: ChannelName
     recipient_id: str
     text: str
-    quick_replies: tuple[str, ...] = ()
+    quick_replies: tuple[QuickReply, ...] = ()
     ticket_reference: str | None = None
     meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     other_references: tuple[str, ...] = ()
+    lang: str = "en"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlu.intents import Intent
+from nlu.language import DEFAULT_LANGUAGE, Language
 from nlu.training_data import TrainingData
 
 
@@ -25,6 +26,15 @@ class IntentScores:
 
 
 @dataclass(frozen=True)
+class LanguageScore:
+    """Accuracy on the test messages written in one language."""
+
+    lang: Language
+    accuracy: float
+    support: int
+
+
+@dataclass(frozen=True)
 class Evaluation:
     """The result of one evaluation run."""
 
@@ -33,6 +43,7 @@ class Evaluation:
     per_intent: tuple[IntentScores, ...]
     confusions: tuple[tuple[Intent, Intent, int], ...]
     test_size: int
+    per_language: tuple[LanguageScore, ...] = ()
 
 
 def split(
@@ -51,22 +62,41 @@ def split(
     return train, test
 
 
-def read_test_file(path: Path) -> list[tuple[str, Intent]]:
-    """Labelled messages from JSON Lines ``{"text": ..., "intent": ...}``; ValueError names a bad line."""
-    pairs = []
+def read_labelled_file(path: Path) -> list[tuple[str, Intent, Language]]:
+    """Labelled messages from JSON Lines ``{"text": ..., "intent": ..., "lang": ...}`` (``lang`` defaults to
+    English); ValueError names a bad line."""
+    labelled = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             item = json.loads(line)
-            pairs.append((str(item["text"]), Intent(item["intent"])))
-        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+            lang = Language(item.get("lang", DEFAULT_LANGUAGE))
+            labelled.append((str(item["text"]), Intent(item["intent"]), lang))
+        except (json.JSONDecodeError, KeyError, ValueError, TypeError, AttributeError) as exc:
             raise ValueError(f"{path}:{number}: {exc}") from exc
-    return pairs
+    return labelled
 
 
-def score(pairs: Sequence[tuple[Intent, Intent]]) -> Evaluation:
-    """Scores from (expected, predicted) pairs."""
+def read_test_file(path: Path) -> list[tuple[str, Intent]]:
+    """Labelled messages from JSON Lines ``{"text": ..., "intent": ...}``; ValueError names a bad line."""
+    return [(text, intent) for text, intent, _ in read_labelled_file(path)]
+
+
+def _per_language(
+    pairs: Sequence[tuple[Intent, Intent]], languages: Sequence[Language]
+) -> tuple[LanguageScore, ...]:
+    scores = []
+    for lang in Language:
+        results = [e is p for (e, p), lg in zip(pairs, languages, strict=True) if lg is lang]
+        if results:
+            scores.append(LanguageScore(lang, sum(results) / len(results), len(results)))
+    return tuple(scores)
+
+
+def score(pairs: Sequence[tuple[Intent, Intent]], languages: Sequence[Language] | None = None) -> Evaluation:
+    """Scores from (expected, predicted) pairs; per language too when ``languages`` (one per pair) is
+    given."""
     intents = sorted({e for e, _ in pairs} | {p for _, p in pairs}, key=lambda i: i.value)
     tp: Counter[Intent] = Counter()
     fp: Counter[Intent] = Counter()
@@ -92,14 +122,19 @@ def score(pairs: Sequence[tuple[Intent, Intent]]) -> Evaluation:
         per_intent=tuple(per_intent),
         confusions=tuple((e, p, n) for (e, p), n in confusions.most_common()),
         test_size=len(pairs),
+        per_language=_per_language(pairs, languages) if languages is not None else (),
     )
 
 
 async def evaluate(
-    test: Sequence[tuple[str, Intent]], parse: Callable[[str], Awaitable[Intent]]
+    test: Sequence[tuple[str, Intent]],
+    parse: Callable[[str], Awaitable[Intent]],
+    *,
+    languages: Sequence[Language] | None = None,
 ) -> Evaluation:
-    """Classify every held-out message with ``parse`` and score the result."""
-    return score([(expected, await parse(text)) for text, expected in test])
+    """Classify every held-out message with ``parse`` and score the result (per language too when
+    ``languages`` gives each message's)."""
+    return score([(expected, await parse(text)) for text, expected in test], languages)
 
 
 def format_report(result: Evaluation, *, engine: str) -> str:
@@ -107,6 +142,7 @@ def format_report(result: Evaluation, *, engine: str) -> str:
     lines = [
         f"engine: {engine}   held-out messages: {result.test_size}",
         f"accuracy: {result.accuracy:.3f}   macro-F1: {result.macro_f1:.3f}",
+        *(f"accuracy ({s.lang.value}): {s.accuracy:.3f}   n: {s.support}" for s in result.per_language),
         "",
         f"{'intent':32} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}",
     ]

@@ -1,5 +1,10 @@
 """Turn a message into sparse TF-IDF features: stemmed words, word pairs, and character n-grams
-(which survive typos such as "delet my acount")."""
+(which survive typos such as "delet my acount").
+
+Words are stemmed in the message's language: Russian (Cyrillic) words with the Russian stemmer, Latin words
+of an Azerbaijani message with the Turkish one (close enough for Azerbaijani suffixes once ə/ı are folded),
+others with the English one. Azerbaijani letters fold to plain Latin, so "məlumatlarımı" and "melumatlarimi"
+give the same features."""
 
 from __future__ import annotations
 
@@ -9,26 +14,53 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
+import snowballstemmer
 
+from nlu.language import Language, detect
 from policy.text import stem, words
 
 _CHAR_NGRAMS = (3, 4)
 _MAX_CHARS = 2000
 
 
+_FOLD = str.maketrans({"ə": "e", "Ə": "e", "ı": "i"})
+
+
 def normalise(text: str) -> str:
-    """Lower-case, accents folded, length bounded: what the classifier reads."""
-    text = unicodedata.normalize("NFKD", text[:_MAX_CHARS])
+    """Lower-case, accents folded (ə → e, ı → i too), length bounded: what the classifier reads."""
+    text = unicodedata.normalize("NFKD", text[:_MAX_CHARS].translate(_FOLD))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+@lru_cache(maxsize=2)
+def _snowball(name: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(name)
+
+
+@lru_cache(maxsize=65536)
+def _foreign_stem(word: str, stemmer: str) -> str:
+    return str(_snowball(stemmer).stemWord(word))
+
+
+def stem_in(word: str, lang: Language | None) -> str:
+    """The stem of one normalised word of a message in ``lang``."""
+    if not word.isascii() and any("\u0400" <= c <= "\u04ff" for c in word):
+        return _foreign_stem(word, "russian")
+    if lang is Language.AZ:
+        return _foreign_stem(word, "turkish")
+    return stem(word)
 
 
 def raw_features(text: str) -> Counter[str]:
     """Feature counts of one (already masked) message."""
+    guess = detect(text)
+    lang = guess.language if guess else None
     tokens = words(normalise(text))
     feats: Counter[str] = Counter()
-    stems = [stem(t) for t in tokens]
+    stems = [stem_in(t, lang) for t in tokens]
     feats.update(f"w:{s}" for s in stems)
     feats.update(f"b:{a}_{b}" for a, b in itertools.pairwise(stems))
     for token in tokens:

@@ -1,4 +1,16 @@
-"""Read Rasa-format NLU training data (YAML, ``version: "3.1"``) as Rasa itself reads it."""
+"""Read Rasa-format NLU training data (YAML, ``version: "3.1"``) as Rasa itself reads it.
+
+Examples in Azerbaijani and Russian sit in their own blocks, one per intent and language, marked the way
+Rasa 3 carries metadata on an intent::
+
+    - intent: request_erasure
+      metadata:
+        lang: az
+      examples: |
+        - hesabımı silmək istəyirəm
+
+A block without ``metadata.lang`` is English.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from nlu.intents import EntityName, Intent
+from nlu.language import DEFAULT_LANGUAGE, Language
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "config.yml"
@@ -24,10 +37,11 @@ class TrainingDataError(ValueError):
 
 @dataclass(frozen=True)
 class Example:
-    """One training message, annotations removed."""
+    """One training message, annotations removed, with the language it is written in."""
 
     text: str
     intent: Intent
+    lang: Language = DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -37,6 +51,10 @@ class TrainingData:
     examples: tuple[Example, ...]
     regexes: dict[EntityName, str]
     fingerprint: str
+
+    def languages(self) -> dict[str, Language]:
+        """The language of each example text."""
+        return {ex.text: ex.lang for ex in self.examples}
 
     def by_intent(self) -> dict[Intent, list[str]]:
         """Example texts grouped by intent."""
@@ -65,6 +83,18 @@ def fingerprint(paths: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _block_language(path: Path, item: dict[str, object]) -> Language:
+    """The language of one intent block: its ``metadata.lang``, English when it has none."""
+    metadata = item.get("metadata")
+    lang = metadata.get("lang") if isinstance(metadata, dict) else None
+    if lang is None:
+        return DEFAULT_LANGUAGE
+    try:
+        return Language(lang)
+    except ValueError as exc:
+        raise TrainingDataError(f"{path}: unknown language {lang!r}") from exc
+
+
 def load_training_data(directory: Path = DATA_DIR) -> TrainingData:
     """Read every intent example and entity regex under ``directory``."""
     paths = data_files(directory)
@@ -85,7 +115,8 @@ def load_training_data(directory: Path = DATA_DIR) -> TrainingData:
                     intent = Intent(item["intent"])
                 except ValueError as exc:
                     raise TrainingDataError(f"{path}: unknown intent {item['intent']!r}") from exc
-                examples.extend(Example(strip_annotations(line), intent) for line in lines if line)
+                lang = _block_language(path, item)
+                examples.extend(Example(strip_annotations(line), intent, lang) for line in lines if line)
             elif "regex" in item and lines:
                 try:
                     regexes[EntityName(item["regex"])] = lines[0]

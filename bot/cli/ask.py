@@ -59,6 +59,7 @@ def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
         "kinds": [kind.value for kind in outcome.kinds] if outcome else [],
         "section": outcome.section if outcome else None,
         "replies": [reply.text for reply in result.replies],
+        "lang": result.lang.value,
     }
 
 
@@ -87,6 +88,7 @@ async def _ask_lines(core: Core, nlu: NluEngine) -> None:
                 "kinds": [],
                 "section": None,
                 "replies": [],
+                "lang": None,
                 "error": f"line {number}: {exc}",
             }
             click.echo(json.dumps(error, ensure_ascii=False))
@@ -125,7 +127,7 @@ def _print_result(text: str, result: TurnResult, as_json: bool) -> None:
     for reply in result.replies:
         click.echo(reply.text)
         for choice in reply.quick_replies:
-            click.echo(f"  [{choice}]")
+            click.echo(f"  [{choice.label}]")
 
 
 @click.command()

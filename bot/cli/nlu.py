@@ -13,7 +13,7 @@ import click
 
 from bot.settings import NluEngineName, Settings
 from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, save_model, train
-from nlu.evaluate import evaluate, format_report, read_test_file, split
+from nlu.evaluate import evaluate, format_report, read_labelled_file, split
 from nlu.intents import Intent
 from nlu.training_data import load_training_data
 
@@ -93,16 +93,21 @@ def _train_rasa() -> None:
     help='Evaluate on this JSON Lines file of {"text", "intent"} instead, training on all data.',
 )
 def evaluate_command(test_share: float, seed: int, test_file: Path | None) -> None:
-    """Train on part of the data and report per-intent precision, recall, F1 and confusions."""
+    """Train on part of the data and report accuracy per language, per-intent precision, recall, F1 and
+    confusions."""
     data = load_training_data()
     if test_file is not None:
         try:
-            test_set = read_test_file(test_file)
+            labelled = read_labelled_file(test_file)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--test-file") from exc
+        test_set = [(text, intent) for text, intent, _ in labelled]
+        languages = [lang for _, _, lang in labelled]
         train_set = [(e.text, e.intent) for e in data.examples]
     else:
         train_set, test_set = split(data, test_share=test_share, seed=seed)
+        language_of = data.languages()
+        languages = [language_of[text] for text, _ in test_set]
     with _progress("training on the training split") as progress:
         model = train(data, progress=progress, examples=train_set)
     engine = EmbeddedEngine(model)
@@ -110,5 +115,5 @@ def evaluate_command(test_share: float, seed: int, test_file: Path | None) -> No
     async def classify(text: str) -> Intent:
         return (await engine.parse(text)).intent.intent
 
-    result = asyncio.run(evaluate(test_set, classify))
+    result = asyncio.run(evaluate(test_set, classify, languages=languages))
     click.echo(format_report(result, engine=engine.name))

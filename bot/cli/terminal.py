@@ -13,7 +13,7 @@ from bot.app import build_core, build_mail_sender
 from bot.conversation.engine import Conversation
 from bot.domain.channels import ChannelName
 from bot.domain.clock import SystemClock
-from bot.messages import InboundMessage
+from bot.messages import InboundMessage, QuickReply
 from bot.nlu_engine import running_nlu_engine
 from bot.settings import Settings
 from bot.store.db import create_sessionmaker, engine_from_settings
@@ -70,7 +70,7 @@ async def _converse(conversation: Conversation) -> None:
     sender = f"terminal:{getpass.getuser()}"
     intro = 'ZynorLink privacy assistant. Type your message; "quit" or Ctrl-D to leave.'
     click.echo("\n".join(wrap_text(intro, _width())))
-    choices: tuple[str, ...] = ()
+    choices: tuple[QuickReply, ...] = ()
     while True:
         try:
             line = await asyncio.to_thread(input, "you> ")
@@ -79,16 +79,19 @@ async def _converse(conversation: Conversation) -> None:
             return
         if line.strip().lower() in _QUIT:
             return
+        payload = None
         if line.strip().isdigit() and 0 < int(line.strip()) <= len(choices):
-            line = choices[int(line.strip()) - 1]
-        result = await conversation.handle(InboundMessage(ChannelName.CLI, sender, line))
+            line, payload = choices[int(line.strip()) - 1].label, choices[int(line.strip()) - 1].payload
+        result = await conversation.handle(InboundMessage(ChannelName.CLI, sender, line, payload=payload))
         choices = ()
         for reply in result.replies:
             lines = wrap_text(reply.text, _width(), indent=_INDENT)
             click.echo(click.style("bot> ", fg="cyan") + "\n".join(lines).removeprefix(_INDENT))
             choices = reply.quick_replies or choices
         for number, choice in enumerate(choices, start=1):
-            click.echo("\n".join(wrap_text(f"[{number}] {choice}", _width(), indent=_INDENT, hanging="    ")))
+            click.echo(
+                "\n".join(wrap_text(f"[{number}] {choice.label}", _width(), indent=_INDENT, hanging="    "))
+            )
 
 
 def run_terminal_chat(settings: Settings) -> None:

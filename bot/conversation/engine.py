@@ -8,10 +8,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from actions.context import (
-    BUTTON,
-    INTENT_CHOICE,
     ActionKind,
     ActionServices,
+    Choice,
     Outcome,
     Reply,
     ServiceTerms,
@@ -20,12 +19,13 @@ from actions.context import (
 )
 from actions.registry import respond
 from bot.conversation.turns import TurnStore, TurnStoreFactory
-from bot.domain.dialogue import ConversationRecord, Step
+from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
 from bot.domain.tickets import Requester
-from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage
-from nlu.clauses import find_requests
+from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
+from nlu.clauses import RequestsFound, find_requests
 from nlu.intents import EntityName, Intent
+from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswer, PolicyAnswerer
 from responses import Responses
@@ -39,12 +39,14 @@ _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 @dataclass(frozen=True)
 class TurnResult:
-    """What one inbound message produced. ``duplicate`` is set when it had been handled before."""
+    """What one inbound message produced. ``duplicate`` is set when it had been handled before; ``lang`` is
+    the language the replies are in (and the conversation is now held in)."""
 
     replies: tuple[OutboundMessage, ...]
     parse: ParseResult | None = None
     outcome: Outcome | None = None
     duplicate: bool = False
+    lang: Language = DEFAULT_LANGUAGE
 
 
 # Chat commands (Telegram's menu, typed anywhere) mean one intent each, whatever the model thinks.
@@ -55,6 +57,24 @@ _COMMANDS = {
     "/cancel": Intent.DENY,
     "/human": Intent.HUMAN_HANDOFF,
 }
+
+
+# A tapped quick reply whose payload is a step rather than an intent reads as this intent.
+_CHOICE_INTENTS = {Choice.CANCEL: Intent.DENY, Choice.RESEND_CODE: Intent.INFORM}
+
+
+def chosen_parse(text: str, payload: str | None) -> ParseResult | None:
+    """The parse of a chosen quick reply: its payload's intent, certain; None for no or an unknown payload."""
+    if payload is None:
+        return None
+    if payload in Choice.__members__.values():
+        intent = _CHOICE_INTENTS[Choice(payload)]
+    elif payload in Intent.__members__.values():
+        intent = Intent(payload)
+    else:
+        return None
+    score = IntentScore(intent, 1.0)
+    return ParseResult(text=text, intent=score, ranking=(score,))
 
 
 def _quote_meta(reply: Reply) -> dict[str, str]:
@@ -146,6 +166,8 @@ class Conversation:
             conversation = await store.load_conversation(inbound.channel, inbound.sender_id)
             result = await self._respond(store, conversation, inbound)
             state = result.outcome.state if result.outcome else conversation.state
+            offered = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
+            state = state.evolve(lang=result.lang, offered=tuple(q.payload for q in offered))
             await store.record_turn(conversation, inbound, result.replies, state)
             await store.commit()
             return result
@@ -155,6 +177,7 @@ class Conversation:
     ) -> TurnResult:
         text = clean_text(inbound.text)
         state = conversation.state
+        lang = self._language(inbound, text, state)
         requester = Requester(inbound.channel, inbound.sender_id, conversation.id)
         services = ActionServices(self.answerer, self.terms, store.desk)
         replies = TurnReplies()
@@ -163,6 +186,7 @@ class Conversation:
             return TurnResult(
                 replies=(),
                 outcome=Outcome(ActionKind.HANDOFF, state, ticket_reference=state.handoff_reference),
+                lang=lang,
             )
         if (
             inbound.thread_reference
@@ -181,41 +205,69 @@ class Conversation:
                     ticket_reference=ticket.reference,
                 )
                 outcome = Outcome(ActionKind.HANDOFF, state, ticket_reference=ticket.reference)
-                return TurnResult(self._render(replies.replies, inbound), None, outcome)
+                return TurnResult(self._render(replies.replies, inbound, lang), None, outcome, lang=lang)
         if not text or looks_unreadable(text):
             replies.say("chat/empty_message.txt.j2" if not text else "chat/unreadable_message.txt.j2")
             outcome = Outcome(ActionKind.FALLBACK, state)
-            return TurnResult(self._render(replies.replies, inbound), None, outcome)
-        parse = command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
+            return TurnResult(self._render(replies.replies, inbound, lang), None, outcome, lang=lang)
+        choice = self._choice(inbound, text, state, lang)
+        parse = (
+            chosen_parse(text, choice) or command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
+        )
         turn = Turn(
             parse=parse,
             state=state,
             requester=requester,
             verified_address=inbound.verified_address,
             claimed_address=inbound.claimed_address,
-            requests=await find_requests(parse, self.nlu),
+            requests=await find_requests(parse, self.nlu) if choice is None else RequestsFound(),
+            choice=choice,
+            lang=lang,
         )
         outcome = await respond(turn, replies, services)
-        return TurnResult(self._render(replies.replies, inbound), parse, outcome)
+        return TurnResult(self._render(replies.replies, inbound, lang), parse, outcome, lang=lang)
 
-    def _render(self, replies: list[Reply], inbound: InboundMessage) -> tuple[OutboundMessage, ...]:
+    @staticmethod
+    def _language(inbound: InboundMessage, text: str, state: DialogueState) -> Language:
+        """The language of this turn's replies: the one the person chose, else the message's own when it
+        is clear, else the conversation's."""
+        if inbound.lang is not None and inbound.lang in Language.__members__.values():
+            return Language(inbound.lang)
+        return conversation_language(text, state.lang)
+
+    def _choice(self, inbound: InboundMessage, text: str, state: DialogueState, lang: Language) -> str | None:
+        """The payload of the quick reply the person tapped, or typed: a label of one the last reply
+        offered, in the conversation's language or in English, read back through its payload."""
+        if inbound.payload is not None:
+            return inbound.payload
+        typed = _label_key(text)
+        for payload in state.offered:
+            labels = {self._label(payload, lang), self._label(payload, DEFAULT_LANGUAGE)}
+            if typed in {_label_key(label) for label in labels}:
+                return payload
+        return None
+
+    def _label(self, payload: str, lang: Language) -> str:
+        return self.responses.render_in(lang, "chat/choice_label.txt.j2", choice=payload)
+
+    def _render(
+        self, replies: list[Reply], inbound: InboundMessage, lang: Language
+    ) -> tuple[OutboundMessage, ...]:
         return tuple(
             OutboundMessage(
                 channel=inbound.channel,
                 recipient_id=inbound.sender_id,
-                text=self.responses.render(reply.template, **reply.values),
-                quick_replies=tuple(self._choice(q) for q in reply.quick_replies),
+                text=self.responses.render_in(lang, reply.template, **reply.values),
+                quick_replies=tuple(QuickReply(p, self._label(p, lang)) for p in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
                 other_references=reply.other_references,
                 meta={**inbound.meta, **_quote_meta(reply)},
+                lang=lang,
             )
             for reply in replies
         )
 
-    def _choice(self, quick_reply: str) -> str:
-        if quick_reply.startswith(INTENT_CHOICE):
-            intent = quick_reply.removeprefix(INTENT_CHOICE)
-            return self.responses.render("chat/choice_label.txt.j2", intent=intent)
-        if quick_reply.startswith(BUTTON):
-            return self.responses.render("chat/button_label.txt.j2", button=quick_reply.removeprefix(BUTTON))
-        return quick_reply
+
+def _label_key(text: str) -> str:
+    """A label as typed back: case, spacing and end punctuation aside."""
+    return " ".join(text.casefold().split()).strip(" .!?")

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.channels import ChannelName
+from bot.domain.language import Language
 from bot.domain.tickets import RequestKind
 
 
@@ -26,7 +27,9 @@ class DialogueState:
     ``code_address`` is where the last one-time code went; ``verified_address`` is an address this
     conversation proved it controls; ``pending_reference`` is a ticket opened before verification
     (a suspected account compromise) that verification should attach to; ``queued_kinds`` are further
-    requests found in the same message, opened together once the person is verified.
+    requests found in the same message, opened together once the person is verified. ``lang`` is the
+    language the conversation is held in (None until a message showed it); ``offered`` are the payloads of
+    the quick replies the last reply offered, so a label typed back maps to its payload.
     """
 
     step: Step = Step.IDLE
@@ -38,6 +41,8 @@ class DialogueState:
     handoff_reference: str | None = None
     misunderstood: int = 0
     offered_handoff: bool = False
+    lang: Language | None = None
+    offered: tuple[str, ...] = ()
 
     def evolve(self, **changes: Any) -> DialogueState:
         """A copy with ``changes`` applied."""
@@ -47,6 +52,7 @@ class DialogueState:
         """A JSON-ready dict, for the store."""
         data = asdict(self)
         data["queued_kinds"] = [k.value for k in self.queued_kinds]
+        data["offered"] = list(self.offered)
         return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in data.items()}
 
     @classmethod
@@ -60,6 +66,9 @@ class DialogueState:
         if known.get("pending_kind") is not None:
             known["pending_kind"] = RequestKind(known["pending_kind"])
         known["queued_kinds"] = tuple(RequestKind(k) for k in known.get("queued_kinds") or ())
+        if known.get("lang") is not None:
+            known["lang"] = Language(known["lang"])
+        known["offered"] = tuple(str(p) for p in known.get("offered") or ())
         return cls(**known)
 
 

@@ -140,8 +140,9 @@ class TicketSummary:
 class RequestDesk(Protocol):
     """Tickets and identity verification, as the actions use them. One instance serves one turn."""
 
-    async def send_code(self, requester: Requester, address: str) -> CodeSent:
-        """Mail a fresh 6-digit code to ``address``. Raises ResendTooSoon, CodeDeliveryFailed."""
+    async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
+        """Mail a fresh 6-digit code to ``address``, the mail written in ``lang`` (the conversation's).
+        Raises ResendTooSoon, CodeDeliveryFailed."""
         ...
 
     async def check_code(self, requester: Requester, code: str) -> CodeCheck:

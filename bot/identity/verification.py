@@ -52,7 +52,7 @@ class IdentityVerifier:
         self._mail_from = mail_from
         self.policy = policy or CodePolicy()
 
-    async def send_code(self, *, conversation_id: str, address: str) -> CodeSent:
+    async def send_code(self, *, conversation_id: str, address: str, lang: str = "en") -> CodeSent:
         """Mail a fresh code to ``address``; earlier codes of the conversation stop counting.
 
         Raises ResendTooSoon when the conversation (or the address) had a code too recently or too often,
@@ -86,13 +86,13 @@ class IdentityVerifier:
             sent_at=now,
             expires_at=expires_at,
         )
-        body = self._responses.render(CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
+        body = self._responses.render_in(lang, CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
         try:
             await self._mail.send(
                 plain_message(
                     sender=self._mail_from,
                     to=address,
-                    subject=self._responses.render(CODE_SUBJECT_TEMPLATE),
+                    subject=self._responses.render_in(lang, CODE_SUBJECT_TEMPLATE),
                     body=body,
                 )
             )

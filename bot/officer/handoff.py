@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dialogue import DialogueState, Step
 from bot.store.models import Conversation, Ticket
+from nlu.language import DEFAULT_LANGUAGE
 
 HANDOFF_ENDED_TEMPLATE = "officer/handoff_ended.txt.j2"
 
@@ -20,6 +21,16 @@ HANDOFF_ENDED_TEMPLATE = "officer/handoff_ended.txt.j2"
 def state_of(conversation: Conversation) -> DialogueState:
     """The stored dialogue state of ``conversation``."""
     return DialogueState.from_json(conversation.state)
+
+
+async def requester_language(session: AsyncSession, ticket: Ticket) -> str:
+    """The language the ticket's conversation is held in (what the officer's messages to the requester are
+    wrapped in); English when the ticket has no conversation or it never showed one."""
+    if ticket.conversation_id is None:
+        return DEFAULT_LANGUAGE
+    conversation = await session.get(Conversation, ticket.conversation_id)
+    lang = state_of(conversation).lang if conversation is not None else None
+    return (lang or DEFAULT_LANGUAGE).value
 
 
 async def handed_over(

@@ -17,7 +17,7 @@ from bot.domain.clock import Clock
 from bot.domain.errors import EmptyReply, HandoffNotActive, RejectionNeedsReason
 from bot.domain.tickets import RequestKind, TicketStatus
 from bot.messages import AUTHOR_META, OFFICER_AUTHOR, OutboundMessage
-from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over
+from bot.officer.handoff import HANDOFF_ENDED_TEMPLATE, hand_back, handed_over, requester_language
 from bot.officer.outbox import DeliveryOutbox, enqueue
 from bot.officer.queue import (
     EVERY_OPEN_TICKET,
@@ -117,7 +117,8 @@ class OfficerDesk:
             book = self._book(session)
             ticket = await book.get(canonical(reference), for_update=True)
             first = await book.record_officer_reply(ticket, officer=officer)
-            body = self._responses.render(REPLY_TEMPLATE, text=text, reference=ticket.reference)
+            lang = await requester_language(session, ticket)
+            body = self._responses.render_in(lang, REPLY_TEMPLATE, text=text, reference=ticket.reference)
             row = await self._queue_message(session, ticket, body)
             view = view_of(ticket)
         report = await self._outbox.deliver_now([row.id])
@@ -141,8 +142,12 @@ class OfficerDesk:
                 conversation = await handed_over(session, ticket, for_update=True)
                 if conversation is not None:
                     hand_back(conversation, now=self._clock.now())
-                text = self._responses.render(
-                    CLOSED_TEMPLATES[status], reference=ticket.reference, kind=ticket.kind, reason=reason
+                text = self._responses.render_in(
+                    await requester_language(session, ticket),
+                    CLOSED_TEMPLATES[status],
+                    reference=ticket.reference,
+                    kind=ticket.kind,
+                    reason=reason,
                 )
                 rows.append(await self._queue_message(session, ticket, text))
             view = view_of(ticket)
@@ -156,7 +161,10 @@ class OfficerDesk:
             book = self._book(session)
             ticket = await book.get(canonical(reference), for_update=True)
             extension = await book.extend_deadline(ticket, months=months, reason=reason, by=officer)
-            text = self._responses.render(EXTENDED_TEMPLATE, extension=extension, reference=ticket.reference)
+            lang = await requester_language(session, ticket)
+            text = self._responses.render_in(
+                lang, EXTENDED_TEMPLATE, extension=extension, reference=ticket.reference
+            )
             row = await self._queue_message(session, ticket, text)
             view = view_of(ticket)
         await self._outbox.deliver_now([row.id])
@@ -188,7 +196,8 @@ class OfficerDesk:
             hand_back(conversation, now=self._clock.now())
             if ticket.kind is RequestKind.HANDOFF and not ticket.status.is_closed:
                 await book.set_status(ticket, status=TicketStatus.RESOLVED, by=officer, note="handoff ended")
-            text = self._responses.render(HANDOFF_ENDED_TEMPLATE, reference=ticket.reference)
+            lang = await requester_language(session, ticket)
+            text = self._responses.render_in(lang, HANDOFF_ENDED_TEMPLATE, reference=ticket.reference)
             row = await self._queue_message(session, ticket, text)
             view = view_of(ticket)
         await self._outbox.deliver_now([row.id])

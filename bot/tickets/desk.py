@@ -52,9 +52,11 @@ class SqlRequestDesk:
         self._book = book
         self._verifier = verifier
 
-    async def send_code(self, requester: Requester, address: str) -> CodeSent:
-        """Mail a fresh 6-digit code. Raises ResendTooSoon, CodeDeliveryFailed."""
-        return await self._verifier.send_code(conversation_id=requester.conversation_id, address=address)
+    async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
+        """Mail a fresh 6-digit code, in ``lang``. Raises ResendTooSoon, CodeDeliveryFailed."""
+        return await self._verifier.send_code(
+            conversation_id=requester.conversation_id, address=address, lang=lang
+        )
 
     async def check_code(self, requester: Requester, code: str) -> CodeCheck:
         """Check the code against the last one sent in this conversation."""

@@ -111,3 +111,19 @@ async def test_alerts_are_sent_once_and_a_failed_one_is_retried(workspace: Works
     assert (await feed.poll_once()).sent == 1
     assert (await feed.poll_once()).sent == 0
     assert len(sink.alerts) == 1
+
+
+async def test_the_officer_s_messages_reach_the_person_in_the_conversation_s_language(
+    workspace: Workspace,
+) -> None:
+    """A person who asked for a human in Russian gets the officer's signature and the end of the handoff in
+    Russian; the officer's own words pass through as written."""
+    started = await workspace.say("Соедините меня, пожалуйста, с живым сотрудником")
+    assert started.outcome is not None and started.outcome.ticket_reference
+    reference = started.outcome.ticket_reference
+    assert "Я передал этот разговор" in started.replies[0].text
+    await workspace.desk.reply(reference, "Hello, I am on it.", officer="o@x.test")
+    signed = workspace.channels[ChannelName.WEB].sent[-1].text
+    assert signed.startswith("Hello, I am on it.") and "ответственный за защиту данных ZynorLink" in signed
+    await workspace.desk.end_handoff(reference, officer="o@x.test")
+    assert "С вами снова помощник" in workspace.channels[ChannelName.WEB].sent[-1].text

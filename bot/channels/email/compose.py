@@ -93,8 +93,9 @@ def compose_mail(
     )
     original = reply_subject_base(meta.get(META_SUBJECT, ""))
     shown = [r for r in references if r.lower() not in original.lower()]
-    subject = responses.render("email/reply_subject.txt.j2", original=original, references=shown)
-    choices = list(dict.fromkeys(choice for m in messages for choice in m.quick_replies))
+    lang = first.lang
+    subject = responses.render_in(lang, "email/reply_subject.txt.j2", original=original, references=shown)
+    choices = list(dict.fromkeys(choice.label for m in messages for choice in m.quick_replies))
     values = {
         "parts": [m.text for m in messages],
         "choices": choices,
@@ -117,6 +118,6 @@ def compose_mail(
         mail["References"] = " ".join(chain[-_MAX_REFERENCES:])
     if auto_reply:
         mail["Auto-Submitted"] = "auto-replied"
-    mail.set_content(responses.render("email/reply.txt.j2", **values) + "\n")
-    mail.add_alternative(responses.render("email/reply.html.j2", **values) + "\n", subtype="html")
+    mail.set_content(responses.render_in(lang, "email/reply.txt.j2", **values) + "\n")
+    mail.add_alternative(responses.render_in(lang, "email/reply.html.j2", **values) + "\n", subtype="html")
     return mail

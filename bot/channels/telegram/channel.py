@@ -12,14 +12,14 @@ from bot.channels.telegram.delivery import deliver
 from bot.domain.channels import ChannelName
 from bot.messages import OutboundMessage
 from bot.settings import TelegramMode
-from responses import Responses
+from responses import DEFAULT_LANGUAGE, LANGUAGES, Responses
 
 log = logging.getLogger(__name__)
 
 
-def command_menu(responses: Responses) -> list[BotCommand]:
-    """The bot's command menu, one ``command description`` line each in the template."""
-    lines = responses.render("telegram/command_menu.txt.j2").splitlines()
+def command_menu(responses: Responses, lang: str = DEFAULT_LANGUAGE) -> list[BotCommand]:
+    """The bot's command menu in ``lang``, one ``command description`` line each in the template."""
+    lines = responses.render_in(lang, "telegram/command_menu.txt.j2").splitlines()
     pairs = (line.strip().partition(" ") for line in lines if line.strip())
     return [BotCommand(command=command, description=description.strip()) for command, _, description in pairs]
 
@@ -50,8 +50,15 @@ class TelegramChannel:
         dispatcher.startup.register(self._polling_started.set)
 
     async def start(self) -> None:
-        """Register the command menu, then start polling or register the webhook. Returns once running."""
-        await self.bot.set_my_commands(command_menu(self.responses), scope=BotCommandScopeAllPrivateChats())
+        """Register the command menus (English by default, Azerbaijani and Russian by the app's
+        language), then start polling or register the webhook. Returns once running."""
+        scope = BotCommandScopeAllPrivateChats()
+        await self.bot.set_my_commands(command_menu(self.responses), scope=scope)
+        for lang in LANGUAGES:  # Telegram shows people whose app is set to az or ru their own menu
+            if lang != DEFAULT_LANGUAGE:
+                await self.bot.set_my_commands(
+                    command_menu(self.responses, lang), scope=scope, language_code=lang
+                )
         allowed = self.dispatcher.resolve_used_update_types()
         if self.mode is TelegramMode.WEBHOOK:
             assert self.webhook_url is not None  # checked by build_telegram_channel

@@ -1,8 +1,9 @@
 """Plain-text replies to Telegram HTML: escaping, bold ticket references, 4096-char splitting, keyboards.
 
 Splitting works on the plain text and formats each part on its own, so a part never ends inside an HTML
-entity or tag. Keyboard buttons carry only their index (``choice:<n>``); the chosen text is read back from
-the keyboard of the message the button was pressed on, so callback data never exceeds Telegram's 64 bytes.
+entity or tag. A keyboard button's callback data is its quick reply's payload (an intent or action id such as
+``request_erasure``, well within Telegram's 64 bytes); its label is read back from the keyboard of the message
+the button was pressed on.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Callable
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, QuickReply
 
 # Telegram's limit on one message's text, counted (conservatively) on the HTML source in UTF-16 code units.
 MESSAGE_LIMIT = 4096
-CHOICE_PREFIX = "choice:"
+# Telegram refuses callback data longer than this many bytes.
+CALLBACK_LIMIT = 64
 # Where to cut a text that is too long, most preferred first.
 _BREAKS = ("\n\n", "\n", " ")
 
@@ -75,23 +77,25 @@ def html_parts(message: OutboundMessage, limit: int = MESSAGE_LIMIT) -> list[str
     return [to_html(part, message.ticket_reference) for part in split_text(message.text, fits)]
 
 
-def choice_keyboard(choices: tuple[str, ...]) -> InlineKeyboardMarkup | None:
-    """One button per quick reply, each carrying only its index; None when there is nothing to choose."""
+def choice_keyboard(choices: tuple[QuickReply, ...]) -> InlineKeyboardMarkup | None:
+    """One button per quick reply, its label as text and its payload as callback data; None when there is
+    nothing to choose."""
     if not choices:
         return None
     rows = [
-        [InlineKeyboardButton(text=choice, callback_data=f"{CHOICE_PREFIX}{index}")]
-        for index, choice in enumerate(choices)
+        [InlineKeyboardButton(text=choice.label, callback_data=choice.payload)]
+        for choice in choices
+        if len(choice.payload.encode()) <= CALLBACK_LIMIT
     ]
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
-def chosen_text(data: str | None, keyboard: InlineKeyboardMarkup | None) -> str | None:
-    """The text of the button with callback ``data`` on ``keyboard``, or None if it is not there."""
-    if not data or not data.startswith(CHOICE_PREFIX) or keyboard is None:
+def chosen_reply(data: str | None, keyboard: InlineKeyboardMarkup | None) -> QuickReply | None:
+    """The quick reply whose button (callback ``data``) is on ``keyboard``, or None if it is not there."""
+    if not data or keyboard is None:
         return None
     for row in keyboard.inline_keyboard:
         for button in row:
             if button.callback_data == data:
-                return button.text
+                return QuickReply(payload=data, label=button.text)
     return None

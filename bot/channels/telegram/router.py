@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 
 from bot.channels.base import HandleInbound
 from bot.channels.telegram.delivery import send_all, send_outbound
-from bot.channels.telegram.formatting import chosen_text
+from bot.channels.telegram.formatting import chosen_reply
 from bot.domain.channels import ChannelName
 from bot.messages import InboundMessage, OutboundMessage
 from responses import Responses
@@ -36,15 +36,20 @@ def update_key(update_id: int) -> str:
 
 
 def inbound_message(
-    chat_id: int, text: str, update_id: int, received_at: datetime | None = None
+    chat_id: int,
+    text: str,
+    update_id: int,
+    received_at: datetime | None = None,
+    payload: str | None = None,
 ) -> InboundMessage:
-    """What a person wrote (or chose) in the private chat ``chat_id``, for the conversation."""
+    """What a person wrote (or chose: ``payload`` is the button's id) in the private chat ``chat_id``."""
     return InboundMessage(
         channel=ChannelName.TELEGRAM,
         sender_id=str(chat_id),
         text=text,
         received_at=received_at or datetime.now(UTC),
         message_id=update_key(update_id),
+        payload=payload,
     )
 
 
@@ -102,17 +107,19 @@ async def group_message_handler(message: Message, bot: Bot, responses: Responses
 async def choice_handler(
     query: CallbackQuery, event_update: Update, bot: Bot, handle: HandleInbound, responses: Responses
 ) -> None:
-    """A pressed inline-keyboard button: answered at once, its text sent to the conversation as the reply."""
+    """A pressed inline-keyboard button: answered at once; its payload (the callback data) goes to the
+    conversation, with its label as the text stored."""
     message = query.message
     if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
         await query.answer()
         return
-    choice = chosen_text(query.data, message.reply_markup)
+    choice = chosen_reply(query.data, message.reply_markup)
     if choice is None:
         await query.answer(text=responses.render("telegram/choice_expired.txt.j2"))
         return
     await query.answer()
-    result = await handle(inbound_message(message.chat.id, choice, event_update.update_id))
+    inbound = inbound_message(message.chat.id, choice.label, event_update.update_id, payload=choice.payload)
+    result = await handle(inbound)
     if not result.duplicate:
         with suppress(TelegramBadRequest):  # already removed, or too old to edit: nothing to do
             await message.edit_reply_markup(reply_markup=None)

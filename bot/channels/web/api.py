@@ -8,6 +8,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.domain.language import Language
+
 SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{32}\.[A-Za-z0-9_-]{22}$"
 MESSAGE_ID_MAX = 100
 
@@ -41,9 +43,19 @@ class PolicyQuote(BaseModel):
     text: str = Field(description="The quoted passage.")
 
 
+class QuickReplyChoice(BaseModel):
+    """A choice to offer as a button: show ``label``; when it is tapped, send ``label`` as the text and
+    ``payload`` as the payload."""
+
+    payload: str = Field(description="What the choice means: an intent or action id, e.g. request_erasure.")
+    label: str = Field(description="What the button says, in the conversation's language.")
+
+
 class ChatRequest(BaseModel):
     """A message a person typed. ``message_id`` (chosen by the client, unique per session) makes a retry
-    after a lost response safe: the server answers a repeated id with ``duplicate: true`` and no replies."""
+    after a lost response safe: the server answers a repeated id with ``duplicate: true`` and no replies.
+    ``payload`` is set when the person tapped a quick reply; ``lang`` when they chose a language (the
+    widget's switch): the conversation is then held in it, replies included."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -56,14 +68,29 @@ class ChatRequest(BaseModel):
         pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Optional idempotency key, unique within the session.",
     )
+    payload: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[a-z_]+$",
+        description="The payload of the quick reply the person tapped (text is then its label).",
+    )
+    lang: Language | None = Field(
+        default=None,
+        description="The language the person chose; the conversation is held in it from now on.",
+    )
 
 
 class ChatResponse(BaseModel):
     """The assistant's answer to one message."""
 
     replies: list[str] = Field(description="The replies, as plain text, in order.")
-    quick_replies: list[str] = Field(
-        default_factory=list, description="Choices to offer as buttons (sending one sends its text)."
+    lang: Language = Field(
+        default=Language.EN, description="The language of the replies (the conversation's)."
+    )
+    quick_replies: list[QuickReplyChoice] = Field(
+        default_factory=list,
+        description="Choices to offer as buttons (tapping one sends its label and payload).",
     )
     ticket_reference: str | None = Field(default=None, description="Set when a ticket opened or was named.")
     duplicate: bool = Field(
@@ -105,7 +132,7 @@ class PushedMessage(BaseModel):
     author: Author = Author.ASSISTANT
     at: datetime
     text: str
-    quick_replies: list[str] = Field(default_factory=list)
+    quick_replies: list[QuickReplyChoice] = Field(default_factory=list)
     ticket_reference: str | None = None
 
 

@@ -18,6 +18,7 @@ from bot.channels.web.api import (
     Health,
     HistoryMessage,
     HistoryResponse,
+    QuickReplyChoice,
     SessionCreated,
 )
 from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
@@ -130,6 +131,8 @@ async def chat_handler(request: web.Request) -> web.Response:
         sender_id=session_id,
         text=chat.text,
         message_id=f"{session_id}/{chat.message_id}" if chat.message_id else None,
+        payload=chat.payload,
+        lang=chat.lang.value if chat.lang else None,
     )
     lock = services.turn_locks.setdefault(session_id, asyncio.Lock())
     async with lock:
@@ -139,7 +142,8 @@ async def chat_handler(request: web.Request) -> web.Response:
     return _json(
         ChatResponse(
             replies=[reply.text for reply in result.replies],
-            quick_replies=list(quick),
+            quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in quick],
+            lang=result.lang,
             ticket_reference=reference,
             duplicate=result.duplicate,
             quotes=[quote_of(reply.meta) for reply in result.replies],

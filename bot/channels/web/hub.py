@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from aiohttp import WSCloseCode, web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.web.api import PushedMessage
+from bot.channels.web.api import PushedMessage, QuickReplyChoice
 from bot.channels.web.history import WebHistory, outbound_author
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
@@ -55,7 +55,7 @@ class WebSocketHub:
             author=outbound_author(message.meta),
             at=datetime.now(UTC),
             text=message.text,
-            quick_replies=list(message.quick_replies),
+            quick_replies=[QuickReplyChoice(payload=q.payload, label=q.label) for q in message.quick_replies],
             ticket_reference=message.ticket_reference,
         ).model_dump(mode="json")
         for socket in tuple(self._sockets.get(message.recipient_id, ())):

@@ -53,6 +53,12 @@ CREATE_SESSION: dict[str, Any] = {
 CHAT: dict[str, Any] = {
     "operationId": "chat",
     "summary": "Send a message and read the assistant's replies",
+    "description": (
+        "Replies come in the conversation's language (`lang` of the answer): the language of the person's "
+        "messages, or the one set by the optional `lang` field (en, az, ru; the widget's language switch), "
+        "kept for later turns. A tapped quick reply is sent as its `label` in `text` and its `payload` in "
+        "`payload`."
+    ),
     "requestBody": {"required": True, "content": json_content(ChatRequest)},
     "responses": {
         "200": json_answer("The replies.", ChatResponse),

@@ -150,6 +150,7 @@
     var sessionId = load(keys.session, null);
     var outbox = load(keys.outbox, []);
     var lang = load(keys.lang, null);
+    var langChosen = lang !== null;  // only a language the person picked is sent; else the server detects it
     var sending = false, retryTimer = null, retryDelay = 1000, socket = null, socketDelay = 1000;
     var authors = { person: text.textYou, assistant: text.textAssistant, officer: text.textOfficer };
 
@@ -237,9 +238,12 @@
       return !over;
     }
 
-    function setLang(value) {
+    function setLang(value, chosen) {
       lang = LANGS.indexOf(value) >= 0 ? value : "en";
-      save(keys.lang, lang);
+      if (chosen) {
+        langChosen = true;
+        save(keys.lang, lang);
+      }
       Array.prototype.forEach.call(langButtons, function (button) {
         button.setAttribute("aria-pressed", String(button.dataset.pbLang === lang));
       });
@@ -290,7 +294,8 @@
 
     async function post(item) {
       await ensureSession();
-      var body = { session_id: sessionId, text: item.text, message_id: item.id, lang: item.lang || lang };
+      var body = { session_id: sessionId, text: item.text, message_id: item.id };
+      if (item.lang) body.lang = item.lang;
       if (item.payload) body.payload = item.payload;
       return fetch(api + "/chat", {
         method: "POST",
@@ -346,6 +351,7 @@
           });
           showQuick(data.quick_replies);
           showTicket(data.ticket_reference);
+          if (data.lang && !langChosen) setLang(data.lang, false);  // the switch shows the detected language
         }
       } finally {
         sending = false;
@@ -358,7 +364,7 @@
     function send(message, payload) {
       message = message.trim();
       if (!message || !updateCount()) return;
-      var item = { id: newId(), text: message, lang: lang };
+      var item = { id: newId(), text: message, lang: langChosen ? lang : null };
       if (payload) item.payload = payload;
       outbox.push(item);
       save(keys.outbox, outbox);
@@ -430,7 +436,7 @@
     input.addEventListener("input", updateCount);
     newButton.addEventListener("click", startOver);
     Array.prototype.forEach.call(langButtons, function (button) {
-      button.addEventListener("click", function () { setLang(button.dataset.pbLang); });
+      button.addEventListener("click", function () { setLang(button.dataset.pbLang, true); });
     });
     setLang(lang || (navigator.language || "en").slice(0, 2).toLowerCase());
     updateCount();

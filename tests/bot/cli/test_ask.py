@@ -16,7 +16,7 @@ from nlu.engines.rasa_env import find_rasa_env
 from tests.support.core import MODEL_CACHE
 
 EXE = str(Path(sys.executable).with_name("privacybot"))
-KEYS = {"text", "intent", "confidence", "action", "kind", "kinds", "section", "replies"}
+KEYS = {"text", "intent", "confidence", "action", "kind", "kinds", "section", "replies", "lang"}
 
 
 def run_ask(
@@ -110,6 +110,30 @@ def test_ask_jsonl_lists_every_request_kind_in_order() -> None:
     assert [o["kinds"] for o in objs] == list(cases.values())
     assert [o["kind"] for o in objs] == [kinds[0] if kinds else None for kinds in cases.values()]
     assert all(o["action"] == "request" for o in objs[:-1]) and objs[-1]["action"] == "smalltalk"
+
+
+def test_ask_finds_several_requests_and_refusals_in_azerbaijani_and_russian() -> None:
+    """Joined Azerbaijani and Russian requests are each found; "silməyin" / "не удаляйте" keep one out; the
+    replies are in the person's language."""
+    cases = {
+        "Hesabımı silin və reklam məktublarını dayandırın": ("az", ["erasure", "marketing_opt_out"]),
+        "Reklam məktublarını dayandırın, amma hesabımı silməyin": ("az", ["marketing_opt_out"]),
+        "Hesabımı silməyin": ("az", []),
+        "Удалите мой аккаунт и отпишите меня от рассылки": ("ru", ["erasure", "marketing_opt_out"]),
+        "Отпишите меня от рассылки, но не удаляйте аккаунт": ("ru", ["marketing_opt_out"]),
+        "Пришлите копию моих данных, а также исправьте мой номер телефона": (
+            "ru",
+            ["access", "rectification"],
+        ),
+    }
+    stdin = "".join(json.dumps({"text": text}) + "\n" for text in cases)
+    out = run_ask("--jsonl", stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    objs = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [(o["lang"], o["kinds"]) for o in objs] == list(cases.values())
+    assert "hesabınızın və şəxsi məlumatlarınızın silinməsi" in objs[0]["replies"][0]
+    assert "başlatmayacağam" in objs[2]["replies"][0]
+    assert "удаление вашего аккаунта" in objs[3]["replies"][0]
 
 
 def test_ask_answers_a_question_and_starts_the_request_beside_it() -> None:

@@ -63,7 +63,7 @@ async def _tickets(
         ("delete my data and stop sending me the newsletter", (K.ERASURE, K.MARKETING_OPT_OUT)),
         ("I want a copy of my data, and please fix my phone number", (K.ACCESS, K.RECTIFICATION)),
         (
-            "Good morning.\n1. Export everything you hold on me\n2. Then erase my profile\n"
+            "Good morning.\n1. Export all my personal data\n2. Then erase my profile\n"
             "- and no more promo mails",
             (K.PORTABILITY, K.ERASURE, K.MARKETING_OPT_OUT),
         ),
@@ -96,7 +96,7 @@ async def test_a_negated_request_is_not_opened(
     """ "stop the marketing emails but do NOT delete my account" opens the opt-out only, and says so."""
     first = await person.say("stop the marketing emails but do NOT delete my account")
     assert first.outcome is not None and first.outcome.kinds == (K.MARKETING_OPT_OUT,)
-    assert "won't start deleting" in first.replies[0].text
+    assert "won't start this: deleting" in first.replies[0].text
     await person.verify()
     assert list((await _tickets(sessionmaker, clock)).values()) == [RequestKind.MARKETING_OPT_OUT]
 

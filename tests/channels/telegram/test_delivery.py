@@ -7,7 +7,7 @@ import pytest
 from bot.deliveries import Channel
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, QuickReply
 from tests.support.telegram_api import FakeTelegramAPI
 
 CHAT = 4242
@@ -20,7 +20,9 @@ async def test_long_reply_is_split_under_the_limit(
     escaped, with the keyboard on the last part only."""
     paragraph = ("Terms & <conditions> apply. " * 70).strip()
     text = "\n\n".join([paragraph] * 5)
-    message = OutboundMessage(ChannelName.TELEGRAM, str(CHAT), text, quick_replies=("OK",))
+    message = OutboundMessage(
+        ChannelName.TELEGRAM, str(CHAT), text, quick_replies=(QuickReply("affirm", "OK"),)
+    )
     await polling_channel.deliver(message)
     parts = [m["text"] for m in telegram_api.sent_messages(CHAT)]
     calls = telegram_api.calls_of("sendMessage")

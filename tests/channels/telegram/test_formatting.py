@@ -7,13 +7,13 @@ import re
 from bot.channels.telegram.formatting import (
     MESSAGE_LIMIT,
     choice_keyboard,
-    chosen_text,
+    chosen_reply,
     html_parts,
     telegram_length,
     to_html,
 )
 from bot.domain.channels import ChannelName
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, QuickReply
 
 _ENTITY_OR_TAG = re.compile(r"&(amp|lt|gt);|</?b>")
 
@@ -74,15 +74,16 @@ def test_reference_is_never_split() -> None:
     assert sum("<b>PRV-7K3Q-9M2D</b>" in part for part in parts) == 1
 
 
-def test_button_data_is_an_index_resolved_from_the_keyboard() -> None:
-    """Callback data carries only the choice's index, within 64 bytes, and resolves back to its text."""
-    long_choice = "Ä" * 100
-    keyboard = choice_keyboard(("Yes", long_choice))
+def test_button_data_is_the_payload_and_the_label_is_read_back_from_the_keyboard() -> None:
+    """Callback data is the quick reply's payload; the label (any length, any script) comes back from the
+    keyboard the button was on, and a payload not on it resolves to nothing."""
+    long_label = "Ä" * 100
+    keyboard = choice_keyboard((QuickReply("affirm", "Bəli"), QuickReply("request_erasure", long_label)))
     assert keyboard is not None
     data = [row[0].callback_data for row in keyboard.inline_keyboard]
-    assert data == ["choice:0", "choice:1"]
-    assert chosen_text("choice:1", keyboard) == long_choice
-    assert chosen_text("choice:7", keyboard) is None
-    assert chosen_text("other", keyboard) is None
-    assert chosen_text("choice:0", None) is None
+    assert data == ["affirm", "request_erasure"]
+    assert chosen_reply("request_erasure", keyboard) == QuickReply("request_erasure", long_label)
+    assert chosen_reply("deny", keyboard) is None
+    assert chosen_reply("choice:0", keyboard) is None
+    assert chosen_reply("affirm", None) is None
     assert choice_keyboard(()) is None

@@ -17,11 +17,21 @@ CHAT = 4242
 async def test_start_registers_the_command_menu(
     polling_channel: Channel, telegram_api: FakeTelegramAPI
 ) -> None:
-    """Starting the channel registers /start /help /status /cancel /human for private chats."""
-    [call] = telegram_api.calls_of("setMyCommands")
-    assert [c["command"] for c in call.params["commands"]] == ["start", "help", "status", "cancel", "human"]
-    assert all(c["description"] for c in call.params["commands"])
-    assert call.params["scope"] == {"type": "all_private_chats"}
+    """Starting the channel registers /start /help /status /cancel /human for private chats, with
+    Azerbaijani and Russian descriptions for apps set to those languages."""
+    calls = telegram_api.calls_of("setMyCommands")
+    assert [call.params.get("language_code") for call in calls] == [None, "az", "ru"]
+    for call in calls:
+        assert [c["command"] for c in call.params["commands"]] == [
+            "start",
+            "help",
+            "status",
+            "cancel",
+            "human",
+        ]
+        assert all(c["description"] for c in call.params["commands"])
+        assert call.params["scope"] == {"type": "all_private_chats"}
+    assert calls[2].params["commands"][4]["description"] == "Поговорить с ответственным за защиту данных"
 
 
 async def test_start_command_greets_with_an_inline_keyboard(
@@ -33,7 +43,12 @@ async def test_start_command_greets_with_an_inline_keyboard(
     assert call.params["parse_mode"] == "HTML"
     assert "privacy assistant" in call.params["text"]
     buttons = [row[0] for row in call.params["reply_markup"]["inline_keyboard"]]
-    assert [b["callback_data"] for b in buttons] == [f"choice:{i}" for i in range(len(buttons))]
+    assert [b["callback_data"] for b in buttons] == [
+        "ask_data_collected",
+        "request_access",
+        "request_erasure",
+        "human_handoff",
+    ]
     assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
 
 
@@ -141,3 +156,21 @@ async def test_crashed_turn_gets_an_apology_and_polling_goes_on(
     assert "something went wrong" in apology
     assert "Where is my data" not in apology
     assert "privacy assistant" in greeting
+
+
+async def test_pressed_button_sends_its_payload_in_the_chat_language(
+    polling_channel: Channel, telegram_api: FakeTelegramAPI
+) -> None:
+    """An Azerbaijani greeting gets Azerbaijani buttons whose callback data is the payload; pressing
+    "Hesabımı sil" (callback ``request_erasure``) starts the erasure flow, answered in Azerbaijani."""
+    telegram_api.queue_update(telegram_api.message_update(CHAT, "Salam"))
+    await telegram_api.wait_for_calls("sendMessage")
+    greeting = telegram_api.sent_messages(CHAT)[0]
+    buttons = [row[0] for row in greeting["reply_markup"]["inline_keyboard"]]
+    erase = next(b for b in buttons if b["callback_data"] == "request_erasure")
+    assert erase["text"] == "Hesabımı sil"
+    telegram_api.queue_update(telegram_api.callback_update(CHAT, "request_erasure", greeting["message_id"]))
+    await telegram_api.wait_for_calls("sendMessage", 3)
+    replies = " ".join(m["text"] for m in telegram_api.sent_messages(CHAT)[1:])
+    assert "hesabınızın və şəxsi məlumatlarınızın silinməsi" in replies
+    assert "e-poçt ünvanı" in replies

@@ -73,6 +73,7 @@ async def test_a_retried_message_id_is_answered_once(chat_server: ChatServer) ->
         "quick_replies": [],
         "ticket_reference": None,
         "duplicate": True,
+        "lang": "en",
         "quotes": [],
     }
     messages = await chat_server.history(session_id)
@@ -147,3 +148,51 @@ async def test_websocket_rejects_an_unknown_session(chat_server: ChatServer) -> 
             raise AssertionError("the websocket opened")
     except aiohttp.WSServerHandshakeError as exc:
         assert exc.status == 404
+
+
+async def test_lang_field_sets_the_conversation_language(chat_server: ChatServer) -> None:
+    """The widget's language switch: "lang" on a message makes the replies, their quick replies and the
+    later turns Russian, even for English text; the answer says which language it is in."""
+    session_id = await chat_server.new_session()
+    status, body = await chat_server.chat(session_id, "hello", lang="ru")
+    assert status == 200 and body["lang"] == "ru"
+    assert body["replies"][0].startswith("Здравствуйте!")
+    assert {"payload": "request_erasure", "label": "Удалить мой аккаунт"} in body["quick_replies"]
+    status, later = await chat_server.chat(session_id, "thanks")
+    assert status == 200 and later["lang"] == "ru" and "Пожалуйста" in later["replies"][0]
+
+
+async def test_an_unknown_lang_is_refused_as_invalid(chat_server: ChatServer) -> None:
+    """A language the assistant does not speak is a 400 naming the field, not a reply in some language."""
+    session_id = await chat_server.new_session()
+    status, body = await chat_server.chat(session_id, "hello", lang="fr")
+    assert status == 400 and body["error"]["code"] == "invalid_request"
+    assert "lang" in body["error"]["message"]
+
+
+async def test_a_tapped_quick_reply_is_read_through_its_payload(chat_server: ChatServer) -> None:
+    """The officer button of an uncovered answer, sent with its payload, hands the chat to the officer
+    (a ticket opens) instead of being answered as another policy question."""
+    session_id = await chat_server.new_session()
+    _, declined = await chat_server.chat(session_id, "Do you use cookies on the website?")
+    [button] = declined["quick_replies"]
+    assert button == {"payload": "human_handoff", "label": "Talk to the privacy officer"}
+    status, body = await chat_server.chat(session_id, button["label"], payload=button["payload"])
+    assert status == 200 and REFERENCE.fullmatch(body["ticket_reference"] or "")
+    assert "passed this conversation to our privacy officer" in body["replies"][0]
+
+
+async def test_an_azerbaijani_erasure_request_is_verified_and_opened_in_azerbaijani(
+    chat_server: ChatServer, smtp_server: SmtpServer
+) -> None:
+    """ "Hesabımı silin": the address is asked in Azerbaijani, the code mail is written in Azerbaijani, and
+    the opened ticket is announced in Azerbaijani."""
+    session_id = await chat_server.new_session()
+    _, asked = await chat_server.chat(session_id, "Hesabımı silin")
+    assert asked["lang"] == "az" and "e-poçt ünvanı" in asked["replies"][-1]
+    await chat_server.chat(session_id, "aysel@example.test")
+    mail = (await smtp_server.sink.wait_for(lambda m: "aysel@example.test" in m.rcpt_tos))[0]
+    assert "təsdiq kodunuz" in mail.subject and "təsdiq kodunuz" in mail.text
+    _, opened = await chat_server.chat(session_id, extract_code(mail))
+    assert opened["ticket_reference"] and opened["lang"] == "az"
+    assert any("Sorğunuz açıldı" in reply for reply in opened["replies"])

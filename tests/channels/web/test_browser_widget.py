@@ -199,8 +199,9 @@ async def test_new_conversation_starts_over(page: Page, chat_server: ChatServer)
 
 
 async def test_language_switch_sends_lang_with_each_message(page: Page, chat_server: ChatServer) -> None:
-    """The header's EN / AZ / RU switch is a group of toggle buttons; the chosen language goes with every
-    message as ``lang`` and is remembered after a reload."""
+    """The header's EN / AZ / RU switch is a group of toggle buttons. Until the person picks one, messages
+    go without ``lang`` (the server detects it) and the switch shows the language the answer came in; a
+    picked language goes with every message as ``lang`` and is remembered after a reload."""
     bodies: list[dict[str, object]] = []
 
     def keep(request: Request) -> None:
@@ -210,16 +211,20 @@ async def test_language_switch_sends_lang_with_each_message(page: Page, chat_ser
     page.on("request", keep)
     await page.goto(f"{chat_server.url}/")
     english = page.get_by_role("button", name="EN English")
+    azerbaijani = page.get_by_role("button", name="AZ Azərbaycanca")
     await expect(english).to_have_attribute("aria-pressed", "true")
-    await _say(page, "hello")
-    await page.get_by_role("button", name="AZ Azərbaycanca").click()
-    await expect(english).to_have_attribute("aria-pressed", "false")
-    await _say(page, "hello")
-    await page.reload()
-    await expect(page.get_by_role("button", name="AZ Azərbaycanca")).to_have_attribute("aria-pressed", "true")
+    await _say(page, "Salam, sabahınız xeyir")
+    await expect(azerbaijani).to_have_attribute("aria-pressed", "true")
+    await expect(page.locator(".pb-log .pb-assistant").last).to_contain_text("Salam!")
     await page.get_by_role("button", name="RU Русский").click()
+    await expect(azerbaijani).to_have_attribute("aria-pressed", "false")
     await _say(page, "hello")
-    assert [body["lang"] for body in bodies] == ["en", "az", "ru"]
+    await expect(page.locator(".pb-log .pb-assistant").last).to_contain_text("Здравствуйте!")
+    await page.reload()
+    await expect(page.get_by_role("button", name="RU Русский")).to_have_attribute("aria-pressed", "true")
+    await english.click()
+    await _say(page, "hello")
+    assert [body.get("lang") for body in bodies] == [None, "ru", "en"]
 
 
 async def test_launcher_has_an_svg_icon_and_no_request_fails(page: Page, shop_site: str) -> None:

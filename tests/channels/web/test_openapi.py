@@ -44,3 +44,16 @@ def test_every_reference_resolves() -> None:
     assert refs
     for ref in refs:
         assert ref.removeprefix("#/components/schemas/") in schemas, ref
+
+
+def test_the_chat_language_and_quick_reply_payload_are_documented() -> None:
+    """The optional "lang" (en, az, ru) and "payload" of a message, the answer's "lang" and its quick
+    replies as payload + label are in the document."""
+    schemas = build_openapi(version="test")["components"]["schemas"]
+    request = schemas["ChatRequest"]["properties"]
+    assert {"lang", "payload"} <= set(request) and "lang" not in schemas["ChatRequest"].get("required", [])
+    assert schemas["Language"]["enum"] == ["en", "az", "ru"]
+    assert set(schemas["QuickReplyChoice"]["properties"]) == {"payload", "label"}
+    assert "lang" in schemas["ChatResponse"]["properties"]
+    chat = build_openapi(version="test")["paths"]["/api/chat"]["post"]
+    assert "`lang`" in chat["description"] and "`payload`" in chat["description"]

@@ -9,13 +9,17 @@ from datetime import datetime
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
-from bot.messages import OutboundMessage
+from bot.messages import OutboundMessage, QuickReply
 from tests.channels.web.conftest import ChatServer
 
 
 def _officer_reply(session_id: str, text: str) -> OutboundMessage:
     return OutboundMessage(
-        ChannelName.WEB, session_id, text, quick_replies=("Thanks",), ticket_reference="PRV-7K3Q-9M2D"
+        ChannelName.WEB,
+        session_id,
+        text,
+        quick_replies=(QuickReply("thank", "Thanks"),),
+        ticket_reference="PRV-7K3Q-9M2D",
     )
 
 
@@ -37,7 +41,7 @@ async def test_deliver_pushes_to_the_open_page(chat_server: ChatServer) -> None:
         "type": "message",
         "author": "assistant",
         "text": "Your data export is ready.",
-        "quick_replies": ["Thanks"],
+        "quick_replies": [{"payload": "thank", "label": "Thanks"}],
         "ticket_reference": "PRV-7K3Q-9M2D",
     }
 

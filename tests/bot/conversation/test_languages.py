@@ -1,0 +1,135 @@
+"""Azerbaijani and Russian conversations: understood, answered in the person's language, and kept in it."""
+
+from __future__ import annotations
+
+import pytest
+
+from actions.context import ActionKind
+from bot.app import Core
+from bot.conversation.engine import TurnResult
+from bot.conversation.memory import MemoryTurnStore
+from bot.messages import ChannelName, InboundMessage
+from nlu.intents import RequestKind
+from nlu.language import Language
+
+
+async def _turn(core: Core, store: MemoryTurnStore, text: str, **extra: str) -> TurnResult:
+    conversation = core.conversation(store)
+    return await conversation.handle(InboundMessage(ChannelName.CLI, "tester", text, **extra))
+
+
+async def test_azerbaijani_erasure_request_starts_the_erasure_flow_in_azerbaijani(core: Core) -> None:
+    """An erasure request in Azerbaijani ("Hesabımı silin") asks for the account's address in
+    Azerbaijani."""
+    result = await _turn(core, MemoryTurnStore(), "Hesabımı silin")
+    assert result.outcome is not None and result.outcome.action is ActionKind.REQUEST
+    assert result.outcome.kind is RequestKind.ERASURE
+    assert result.lang is Language.AZ
+    text = "\n".join(r.text for r in result.replies)
+    assert "hesabınızın və şəxsi məlumatlarınızın silinməsi" in text
+    assert "e-poçt ünvanı" in text and "48 saat" in text and "30 gün" in text
+
+
+async def test_russian_request_without_diacritics_of_azerbaijani_is_answered_in_russian(core: Core) -> None:
+    """A Russian marketing opt-out is recognised and answered in Russian, every reply marked ``ru``."""
+    result = await _turn(core, MemoryTurnStore(), "Отпишите меня, пожалуйста, от рекламной рассылки")
+    assert result.outcome is not None and result.outcome.kind is RequestKind.MARKETING_OPT_OUT
+    assert result.lang is Language.RU
+    assert all(r.lang == "ru" for r in result.replies)
+    assert "отказ от рекламных рассылок" in result.replies[0].text
+
+
+async def test_azerbaijani_typed_without_its_letters_is_still_azerbaijani(core: Core) -> None:
+    """People type Azerbaijani on Latin keyboards: "hesabimi silmek isteyirem" is understood the same way."""
+    result = await _turn(core, MemoryTurnStore(), "salam, hesabimi silmek isteyirem")
+    assert result.outcome is not None and result.outcome.kind is RequestKind.ERASURE
+    assert result.lang is Language.AZ
+
+
+async def test_the_conversation_keeps_its_language_for_short_and_mixed_messages(core: Core) -> None:
+    """After an Azerbaijani greeting, "ok", an address or a code are answered in Azerbaijani; the language
+    is stored in the dialogue state."""
+    store = MemoryTurnStore()
+    greeting = await _turn(core, store, "Salam, sabahınız xeyir")
+    assert greeting.lang is Language.AZ and "Salam!" in greeting.replies[0].text
+    for text in ("ok", "PRV-7K3Q-9M2D", "anna@example.org"):
+        later = await _turn(core, store, text)
+        assert later.lang is Language.AZ, text
+    conversation = await store.load_conversation(ChannelName.CLI, "tester")
+    assert conversation.state.lang is Language.AZ
+
+
+async def test_a_clear_message_in_another_language_switches_the_conversation(core: Core) -> None:
+    """A whole sentence in Russian after an English start is answered in Russian from then on."""
+    store = MemoryTurnStore()
+    assert (await _turn(core, store, "Hello there")).lang is Language.EN
+    assert (await _turn(core, store, "Здравствуйте, какие данные вы обо мне собираете?")).lang is Language.RU
+    assert (await _turn(core, store, "ok")).lang is Language.RU
+
+
+async def test_a_chosen_language_overrides_the_message_language(core: Core) -> None:
+    """A language the person chose (``InboundMessage.lang``) wins over the text's and is kept afterwards."""
+    store = MemoryTurnStore()
+    chosen = await _turn(core, store, "hello", lang="ru")
+    assert chosen.lang is Language.RU and "Здравствуйте!" in chosen.replies[0].text
+    assert (await _turn(core, store, "thanks")).lang is Language.RU
+
+
+async def test_quick_reply_labels_are_in_the_conversation_language(core: Core) -> None:
+    """The greeting's buttons carry intent payloads and Azerbaijani labels."""
+    result = await _turn(core, MemoryTurnStore(), "salam")
+    choices = result.replies[-1].quick_replies
+    assert [c.payload for c in choices] == [
+        "ask_data_collected",
+        "request_access",
+        "request_erasure",
+        "human_handoff",
+    ]
+    assert "Hesabımı sil" in [c.label for c in choices]
+
+
+async def test_a_typed_label_maps_back_through_its_payload(core: Core) -> None:
+    """Typing a button's label (in Azerbaijani) does what tapping it does: the payload's intent, certain."""
+    store = MemoryTurnStore()
+    await _turn(core, store, "salam")
+    result = await _turn(core, store, "hesabımı sil!")
+    assert result.parse is not None and result.parse.intent.confidence == 1.0
+    assert result.outcome is not None and result.outcome.kind is RequestKind.ERASURE
+
+
+async def test_the_officer_button_hands_off_after_an_uncovered_question(core: Core) -> None:
+    """After "the policy doesn't cover that", the assistant's own button (tapped: its payload) hands off
+    instead of being read as another policy question."""
+    store = MemoryTurnStore()
+    declined = await _turn(core, store, "Do you use cookies on the website?")
+    [button] = declined.replies[-1].quick_replies
+    assert button.payload == "human_handoff" and button.label == "Talk to the privacy officer"
+    tapped = await _turn(core, store, button.label, payload=button.payload)
+    assert tapped.outcome is not None and tapped.outcome.action is ActionKind.HANDOFF
+
+
+async def test_the_officer_button_typed_as_text_hands_off(core: Core) -> None:
+    """The same label typed instead of tapped hands off too, even with no button offered before."""
+    result = await _turn(core, MemoryTurnStore(), "Talk to the privacy officer")
+    assert result.outcome is not None and result.outcome.action is ActionKind.HANDOFF
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "introduction"),
+    [
+        ("Сколько вы храните записи о платежах?", Language.RU, "цитата на английском"),
+        ("Ödəniş qeydlərini nə qədər saxlayırsınız?", Language.AZ, "sitat ingilis dilindədir"),
+    ],
+    ids=["ru", "az"],
+)
+async def test_a_question_is_answered_in_its_language_with_the_english_quote(
+    core: Core, question: str, lang: Language, introduction: str
+) -> None:
+    """A Russian or Azerbaijani retention question quotes the policy's payment-records fact in English,
+    introduced in the person's language and naming the section."""
+    result = await _turn(core, MemoryTurnStore(), question)
+    assert result.lang is lang
+    assert result.outcome is not None and result.outcome.section == "Retention Periods"
+    text = result.replies[0].text
+    assert introduction in text and "Retention Periods" in text
+    assert "Payment records: Kept for 5 years" in text
