@@ -37,9 +37,9 @@ from bot.store.conversations import ConversationRepository
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.migrate import upgrade_database
 from bot.store.models import Ticket
-from bot.tickets.book import TicketBook
-from bot.tickets.desk import SqlRequestDesk
+from bot.tickets.desk import TurnDesk
 from bot.tickets.references import new_reference
+from bot.tickets.service import TicketService
 from responses import Responses
 
 TERMS = SlaTerms()
@@ -144,6 +144,7 @@ async def measure_sweeps(name: str, maker: async_sessionmaker[AsyncSession], cou
 
 async def measure_opening(name: str, maker: async_sessionmaker[AsyncSession], count: int) -> None:
     clock = Clock()
+    tickets = TicketService(maker, clock=clock, terms=TERMS, responses=Responses())
     started = time.perf_counter()
     for n in range(count):
         async with maker() as session:
@@ -157,9 +158,7 @@ async def measure_opening(name: str, maker: async_sessionmaker[AsyncSession], co
                 responses=Responses(),
                 mail_from="bench@example.com",
             )
-            desk = SqlRequestDesk(
-                session, book=TicketBook(session, clock=clock, terms=TERMS), verifier=verifier
-            )
+            desk = TurnDesk(session, tickets=tickets, verifier=verifier)
             await desk.open_request(
                 Requester(ChannelName.WEB, f"bench-{n}", conversation.id),
                 RequestKind.ACCESS,

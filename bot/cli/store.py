@@ -18,8 +18,9 @@ from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import current_revision, upgrade_database
+from bot.store.ticket_views import TicketDetail, TicketView
 from bot.tickets.service import TicketService
-from bot.tickets.views import TicketDetail, TicketView
+from responses import Responses
 
 T = TypeVar("T")
 
@@ -103,7 +104,11 @@ def _left(deadline: datetime, now: datetime) -> str:
 
 
 def _service(maker: async_sessionmaker[AsyncSession], settings: Settings) -> TicketService:
-    return TicketService(maker, clock=SystemClock(), terms=SlaTerms.from_settings(settings))
+    """The ticket service for reading (no outbox: the command line sends nothing)."""
+    terms = SlaTerms.from_settings(settings)
+    return TicketService(
+        maker, clock=SystemClock(), terms=terms, responses=Responses(organisation=settings.organisation)
+    )
 
 
 @tickets.command("list")

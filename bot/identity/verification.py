@@ -126,7 +126,3 @@ class IdentityVerifier:
             return CodeCheck(CodeResult.WRONG, limit - attempt)
         await self._codes.mark_verified(code_id=row.id, at=now)
         return CodeCheck(CodeResult.ACCEPTED, limit - attempt, address=row.address)
-
-    async def verified_addresses(self, *, conversation_id: str) -> set[str]:
-        """Addresses the conversation proved by a code."""
-        return await self._codes.verified_addresses(conversation_id=conversation_id)

@@ -19,13 +19,13 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
-from bot.officer.handoff import handed_over
 from bot.officer.notifications import PartlyNotified, TicketAlert
 from bot.sla.notifier import NotificationFailed
 from bot.store.claims import lease, run_periodically
 from bot.store.db import dialect_insert
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
 from bot.store.officer_models import AlertKind, OfficerAlert
+from bot.tickets.handoff import handed_over
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,22 +33,6 @@ class OutboxReport:
 
     delivered: int = 0
     failed: int = 0
-
-
-def enqueue(session: AsyncSession, message: OutboundMessage, *, now: datetime) -> PendingDelivery:
-    """Queue ``message`` in the caller's transaction (delivered once that commits)."""
-    row = PendingDelivery(
-        ticket_reference=message.ticket_reference,
-        channel=message.channel,
-        recipient_id=message.recipient_id,
-        text=message.text,
-        meta=dict(message.meta) or None,
-        created_at=now,
-        next_attempt_at=now,
-        attempts=0,
-    )
-    session.add(row)
-    return row
 
 
 def message_of(row: PendingDelivery) -> OutboundMessage:

@@ -22,10 +22,10 @@ from bot.officer.accounts import OfficerAccounts
 from bot.officer.alerts import AlertFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
-from bot.officer.service import OfficerDesk
 from bot.officer.web import OfficerWebServices, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
+from bot.tickets.service import TicketService
 from responses import Responses
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class TelegramEndpoint(Protocol):
 class OfficerWorkspace:
     """The built workspace; :meth:`start` runs the outbox retry and the alert feed in the background."""
 
-    desk: OfficerDesk
+    desk: TicketService
     accounts: OfficerAccounts
     notifications: OfficerNotifications
     outbox: DeliveryOutbox
@@ -88,7 +88,7 @@ def build_officer_workspace(
     feed; mount the dashboard and API on ``web_app``, add the API to ``openapi_document`` and handle the
     officer chat on ``telegram``'s dispatcher (all before they start)."""
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
-    desk = OfficerDesk(
+    desk = TicketService(
         sessionmaker,
         clock=clock,
         terms=SlaTerms.from_settings(settings),

@@ -1,4 +1,4 @@
-"""Conversations and their messages: the repository the turn store uses."""
+"""Conversations and their messages: the repository the turn store, the web history and the officer use."""
 
 from __future__ import annotations
 
@@ -154,6 +154,19 @@ class ConversationRepository:
                 for m in messages
             ],
         )
+
+    async def latest_of_sender(
+        self, *, channel: ChannelName, sender_id: str, limit: int = 500
+    ) -> list[Message]:
+        """The last ``limit`` messages of ``sender_id``'s conversation on ``channel``, oldest first."""
+        rows = await self.session.scalars(
+            select(Message)
+            .join(Conversation, Message.conversation_id == Conversation.id)
+            .where(Conversation.channel == channel, Conversation.sender_id == sender_id)
+            .order_by(Message.at.desc(), Message.id.desc())
+            .limit(limit)
+        )
+        return list(reversed(rows.all()))
 
     async def transcript(self, *, conversation_id: str, limit: int = 500) -> list[Message]:
         """The conversation's messages in the order they were stored (the latest ``limit``)."""

@@ -1,4 +1,6 @@
-"""Tickets and their append-only audit trail: the repository the ticket services use."""
+"""Tickets and their append-only audit trail: the repository of the ticket service. Reads return frozen
+views; the rows it returns (``by_reference``, ``find_open``, ``owned_by``) are for the service to change under
+its lock."""
 
 from __future__ import annotations
 
@@ -12,7 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityStatus, RequestKind, TicketStatus
+from bot.store.codes import CodeRepository
+from bot.store.conversations import ConversationRepository
 from bot.store.models import Ticket, TicketEvent, TicketEventKind
+from bot.store.ticket_views import TicketDetail, TicketView, audit_entry, transcript_line, view_of
 
 OPEN_STATUSES = tuple(status for status in TicketStatus if not status.is_closed)
 
@@ -104,8 +109,9 @@ class TicketRepository:
         rows = await self.session.scalars(query.order_by(Ticket.created_at.desc(), Ticket.id.desc()))
         return list(rows.all())
 
-    async def verified_addresses(self, *, conversation_id: str) -> set[str]:
-        """Addresses the conversation's own tickets were verified for."""
+    async def proven_addresses(self, *, conversation_id: str) -> set[str]:
+        """Addresses the conversation proved: by a code, on its own tickets, or kept in its dialogue state."""
+        addresses = await CodeRepository(self.session).verified_addresses(conversation_id=conversation_id)
         rows = await self.session.scalars(
             select(Ticket.requester_address).where(
                 Ticket.conversation_id == conversation_id,
@@ -113,7 +119,13 @@ class TicketRepository:
                 Ticket.requester_address.is_not(None),
             )
         )
-        return {address for address in rows.all() if address}
+        addresses |= {address for address in rows.all() if address}
+        conversation = await ConversationRepository(self.session).get(conversation_id=conversation_id)
+        if conversation is not None:
+            remembered = (conversation.state or {}).get("verified_address")
+            if isinstance(remembered, str) and remembered:
+                addresses.add(remembered.strip().lower())
+        return addresses
 
     async def listing(
         self,
@@ -122,15 +134,15 @@ class TicketRepository:
         kinds: Collection[RequestKind] = (),
         channels: Collection[ChannelName] = (),
         limit: int = 200,
-    ) -> list[Ticket]:
-        """Tickets in ``statuses`` (and ``kinds``, ``channels``), the least time left first."""
+    ) -> list[TicketView]:
+        """Views of the tickets in ``statuses`` (and ``kinds``, ``channels``), the least time left first."""
         query = select(Ticket).where(Ticket.status.in_(list(statuses)))
         if kinds:
             query = query.where(Ticket.kind.in_(list(kinds)))
         if channels:
             query = query.where(Ticket.channel.in_(list(channels)))
         rows = await self.session.scalars(query.order_by(time_left_order(), Ticket.id).limit(limit))
-        return list(rows.all())
+        return [view_of(ticket) for ticket in rows.all()]
 
     def append_event(
         self,
@@ -146,9 +158,26 @@ class TicketRepository:
         self.session.add(entry)
         return entry
 
-    async def events(self, *, ticket_id: int) -> list[TicketEvent]:
-        """The audit trail of a ticket, oldest first."""
-        rows = await self.session.scalars(
-            select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    async def view(self, *, reference: str) -> TicketView | None:
+        """The view of the ticket with this reference, or None."""
+        ticket = await self.by_reference(reference=reference)
+        return view_of(ticket) if ticket is not None else None
+
+    async def detail(self, *, reference: str, transcript_limit: int = 500) -> TicketDetail | None:
+        """The ticket with its audit trail (oldest first) and its conversation's transcript, or None."""
+        ticket = await self.by_reference(reference=reference)
+        if ticket is None:
+            return None
+        events = await self.session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)
         )
-        return list(rows.all())
+        messages = []
+        if ticket.conversation_id:
+            messages = await ConversationRepository(self.session).transcript(
+                conversation_id=ticket.conversation_id, limit=transcript_limit
+            )
+        return TicketDetail(
+            view_of(ticket),
+            tuple(audit_entry(event) for event in events.all()),
+            tuple(transcript_line(message) for message in messages),
+        )

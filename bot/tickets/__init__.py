@@ -1,1 +1,1 @@
-"""Tickets: references, the desk actions use, the turn store, and the officer's service functions."""
+"""Tickets: the one ticket service, its rules, the actions' desk and turn-store factory, the queue."""

@@ -1,16 +1,14 @@
-"""The RequestDesk actions use, over the turn's session, and the turn-store factory that builds both per turn:
-the turn store commits the desk's work with the turn."""
+"""The actions' seam to tickets: the RequestDesk of one turn (the ticket service over the turn's session), and
+the turn-store factory that builds both per turn: the turn store commits the desk's work with the turn."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
-from bot.domain.errors import TicketNotFound
 from bot.domain.tickets import (
     CodeCheck,
     CodeSent,
@@ -26,30 +24,20 @@ from bot.identity.verification import IdentityVerifier
 from bot.mail import MailSender
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
-from bot.store.conversations import ConversationRepository
 from bot.store.db import begin_writing
-from bot.store.models import Ticket, TicketEventKind
 from bot.store.turns import SqlTurnStore
-from bot.tickets.book import REQUESTER, TicketBook
-from bot.tickets.references import parse_reference
-from bot.tickets.views import view_of
+from bot.tickets.service import TicketService
 from responses import Responses
 
-log = logging.getLogger(__name__)
 
+class TurnDesk:
+    """The ``bot.domain.tickets.RequestDesk`` of one turn: the ticket service and the identity verifier over
+    the turn's session (the turn store commits their work with the turn)."""
 
-def summary_of(ticket: Ticket, *, already_open: bool = False) -> TicketSummary:
-    """The requester's view of an ORM ticket."""
-    return view_of(ticket).summary(already_open=already_open)
-
-
-class SqlRequestDesk:
-    """Tickets and verification for one turn (implements ``bot.domain.tickets.RequestDesk``)."""
-
-    def __init__(self, session: AsyncSession, *, book: TicketBook, verifier: IdentityVerifier) -> None:
+    def __init__(self, session: AsyncSession, *, tickets: TicketService, verifier: IdentityVerifier) -> None:
         """Bind to the turn's session."""
         self._session = session
-        self._book = book
+        self._tickets = tickets
         self._verifier = verifier
 
     async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
@@ -73,74 +61,35 @@ class SqlRequestDesk:
         priority: Priority = Priority.NORMAL,
     ) -> TicketSummary:
         """Open a ticket, or return the open one of the same kind for the same verified person."""
-        ticket, already_open = await self._book.open(
-            requester, kind, address=address, identity=identity, method=method, priority=priority
+        return await self._tickets.open_request(
+            self._session,
+            requester,
+            kind,
+            address=address,
+            identity=identity,
+            method=method,
+            priority=priority,
         )
-        return summary_of(ticket, already_open=already_open)
 
     async def attach_verification(
         self, requester: Requester, reference: str, *, address: str, method: IdentityMethod
     ) -> TicketSummary | None:
         """Record that the requester of ``reference`` proved their identity (None if not theirs)."""
-        ticket = await self._owned(requester, reference)
-        if ticket is None:
-            return None
-        await self._book.attach_verification(ticket, address=address, method=method)
-        return summary_of(ticket)
+        return await self._tickets.attach_verification(
+            self._session, requester, reference, address=address, method=method
+        )
 
     async def ticket_status(self, requester: Requester, reference: str) -> TicketSummary | None:
         """The ticket if ``requester`` owns it; an unknown and a foreign ticket look the same (None)."""
-        ticket = await self._owned(requester, reference)
-        return summary_of(ticket) if ticket is not None else None
+        return await self._tickets.ticket_status(self._session, requester, reference)
 
     async def tickets_of(self, requester: Requester) -> list[TicketSummary]:
         """The requester's tickets, newest first."""
-        tickets = await self._book.tickets.owned_by(
-            conversation_id=requester.conversation_id,
-            channel=requester.channel,
-            sender_id=requester.sender_id,
-            addresses=await self._addresses(requester),
-        )
-        return [summary_of(ticket) for ticket in tickets]
+        return await self._tickets.tickets_of(self._session, requester)
 
     async def relay_to_officer(self, requester: Requester, reference: str, text: str) -> None:
         """Keep the person's message on the ticket's audit trail for the officer. Raises TicketNotFound."""
-        ticket = await self._owned(requester, reference)
-        if ticket is None:
-            raise TicketNotFound(reference)
-        self._book.tickets.append_event(
-            ticket=ticket,
-            at=self._book.clock.now(),
-            actor=REQUESTER,
-            event=TicketEventKind.REQUESTER_MESSAGE,
-            detail={"text": text},
-        )
-        log.info("requester message relayed on ticket %s", ticket.reference)
-
-    async def _owned(self, requester: Requester, reference: str) -> Ticket | None:
-        canonical = parse_reference(reference)
-        if canonical is None:
-            return None
-        found = await self._book.tickets.owned_by(
-            conversation_id=requester.conversation_id,
-            channel=requester.channel,
-            sender_id=requester.sender_id,
-            addresses=await self._addresses(requester),
-            reference=canonical,
-        )
-        return found[0] if found else None
-
-    async def _addresses(self, requester: Requester) -> set[str]:
-        """Addresses this conversation proved: by a code, on its own tickets, or kept in its state."""
-        addresses = await self._verifier.verified_addresses(conversation_id=requester.conversation_id)
-        addresses |= await self._book.tickets.verified_addresses(conversation_id=requester.conversation_id)
-        conversations = ConversationRepository(self._session)
-        conversation = await conversations.get(conversation_id=requester.conversation_id)
-        if conversation is not None:
-            remembered = (conversation.state or {}).get("verified_address")
-            if isinstance(remembered, str) and remembered:
-                addresses.add(remembered.strip().lower())
-        return addresses
+        await self._tickets.relay_to_officer(self._session, requester, reference, text)
 
 
 def sql_turn_store_factory(
@@ -153,7 +102,9 @@ def sql_turn_store_factory(
     code_policy: CodePolicy | None = None,
 ) -> Callable[[], AbstractAsyncContextManager[SqlTurnStore]]:
     """Open one SqlTurnStore per turn; leaving it without ``commit()`` rolls back."""
-    terms = SlaTerms.from_settings(settings)
+    tickets = TicketService(
+        sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings), responses=responses
+    )
     policy = code_policy or CodePolicy()
 
     @asynccontextmanager
@@ -168,8 +119,7 @@ def sql_turn_store_factory(
                 mail_from=settings.mail_from,
                 policy=policy,
             )
-            book = TicketBook(session, clock=clock, terms=terms)
-            desk = SqlRequestDesk(session, book=book, verifier=verifier)
+            desk = TurnDesk(session, tickets=tickets, verifier=verifier)
             try:
                 yield SqlTurnStore(session, clock=clock, desk=desk)
             finally:

@@ -1,5 +1,5 @@
 """Fixtures for the officer workspace: the real conversation over the real SQL store (SQLite and
-PostgreSQL), a recording channel per channel name, the delivery outbox and the officer desk."""
+PostgreSQL), a recording channel per channel name, the delivery outbox and the ticket service."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.messages import InboundMessage, OutboundMessage
 from bot.officer.outbox import DeliveryOutbox
-from bot.officer.service import OfficerDesk
 from bot.sla.deadlines import SlaTerms
 from bot.tickets.desk import sql_turn_store_factory
+from bot.tickets.service import TicketService
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import RecordingMailSender, make_settings
 
@@ -48,7 +48,7 @@ class Workspace:
     """The pieces a test drives: the conversation (as a channel would), the desk, the outbox, channels."""
 
     conversation: Conversation
-    desk: OfficerDesk
+    desk: TicketService
     outbox: DeliveryOutbox
     channels: dict[ChannelName, RecordingChannel]
     sessionmaker: async_sessionmaker[AsyncSession]
@@ -81,7 +81,7 @@ def build_workspace(
     settings = make_settings()
     stores = sql_turn_store_factory(sessionmaker, clock, mail, settings, core.responses)
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock)
-    desk = OfficerDesk(
+    desk = TicketService(
         sessionmaker,
         clock=clock,
         terms=SlaTerms.from_settings(settings),

@@ -1,5 +1,5 @@
-"""The officer desk over the real store: the queue, replies on the ticket's channel, status, extensions,
-assignment and the CSV export."""
+"""The ticket service's officer side over the real store: the queue, replies on the ticket's channel, status,
+extensions, assignment and the CSV export."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from bot.app import Core
 from bot.domain.channels import ChannelName
 from bot.domain.errors import EmptyReply, RejectionNeedsReason
 from bot.domain.tickets import RequestKind, TicketStatus
-from bot.officer.queue import QueueFilter, SlaMark
 from bot.store.models import Message, MessageDirection, TicketEventKind
+from bot.tickets.queue import QueueFilter, SlaMark
 from tests.officer.conftest import Workspace, build_workspace
 from tests.support.database import FrozenClock
 

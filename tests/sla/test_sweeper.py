@@ -22,11 +22,10 @@ from bot.sla.notifier import MailOfficerNotifier, NotificationFailed, SlaEvent
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import SlaNotification, TicketEvent, TicketEventKind
-from bot.tickets.service import TicketService
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer
-from tests.tickets.helpers import TERMS, desk_session, new_conversation
+from tests.tickets.helpers import TERMS, desk_session, new_conversation, ticket_service
 
 
 class RecordingNotifier:
@@ -126,9 +125,7 @@ async def test_first_response_stops_reminders(
     notifier = RecordingNotifier()
     clock.set(ticket.first_response_due - timedelta(hours=24))
     await sweeper(sessionmaker, clock, notifier).sweep_once()
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).record_officer_reply(
-        ticket.reference, "officer:kim"
-    )
+    await ticket_service(sessionmaker, clock).record_officer_reply(ticket.reference, "officer:kim")
     clock.set(ticket.first_response_due + timedelta(hours=1))
     await sweeper(sessionmaker, clock, notifier).sweep_once()
     assert notifier.keys == [(ticket.reference, "reminder_24h")]
@@ -139,7 +136,7 @@ async def test_closed_ticket_gets_no_reminder(
 ) -> None:
     """A rejected ticket is out of the SLA sweep."""
     ticket = await open_ticket(sessionmaker, clock)
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).set_status(
+    await ticket_service(sessionmaker, clock).record_status(
         ticket.reference, TicketStatus.REJECTED, "officer:kim"
     )
     notifier = RecordingNotifier()

@@ -16,8 +16,8 @@ from bot.mail import MailDeliveryError, MailSender
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
-from bot.tickets.book import TicketBook
-from bot.tickets.desk import SqlRequestDesk
+from bot.tickets.desk import TurnDesk
+from bot.tickets.service import TicketService
 from responses import Responses
 
 TERMS = SlaTerms(first_response_hours=48, resolution_days=30, reminder_hours=(24, 4))
@@ -50,12 +50,17 @@ def requester(
     return Requester(channel=channel, sender_id=sender_id, conversation_id=conversation_id)
 
 
+def ticket_service(sessionmaker: async_sessionmaker[AsyncSession], clock: Clock) -> TicketService:
+    """The ticket service over ``sessionmaker`` with the test terms (no outbox: messages stay queued)."""
+    return TicketService(sessionmaker, clock=clock, terms=TERMS, responses=Responses())
+
+
 @asynccontextmanager
 async def desk_session(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
     mail: MailSender | None = None,
-) -> AsyncIterator[tuple[SqlRequestDesk, AsyncSession]]:
+) -> AsyncIterator[tuple[TurnDesk, AsyncSession]]:
     """A desk on a fresh session, committed when the block ends without error."""
     async with sessionmaker() as session:
         verifier = IdentityVerifier(
@@ -65,7 +70,7 @@ async def desk_session(
             responses=Responses(),
             mail_from="privacy-assistant@zynorlink.example",
         )
-        desk = SqlRequestDesk(session, book=TicketBook(session, clock=clock, terms=TERMS), verifier=verifier)
+        desk = TurnDesk(session, tickets=ticket_service(sessionmaker, clock), verifier=verifier)
         yield desk, session
         await session.commit()
 

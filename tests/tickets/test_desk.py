@@ -75,13 +75,12 @@ async def test_closed_ticket_does_not_block_a_new_request(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     """Once resolved, the same request opens a fresh ticket."""
-    from bot.tickets.service import TicketService
-    from tests.tickets.helpers import TERMS
+    from tests.tickets.helpers import ticket_service
 
     person = await new_conversation(sessionmaker, clock)
     async with desk_session(sessionmaker, clock) as (desk, _):
         first = await desk.open_request(person, RequestKind.ERASURE, address="anna@example.com", **VERIFIED)
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).set_status(
+    await ticket_service(sessionmaker, clock).record_status(
         first.reference, TicketStatus.RESOLVED, by="officer:kim"
     )
     async with desk_session(sessionmaker, clock) as (desk, _):

@@ -15,10 +15,15 @@ from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind, Tick
 from bot.messages import InboundMessage, OutboundMessage
 from bot.store.models import TicketEventKind
 from bot.tickets.desk import sql_turn_store_factory
-from bot.tickets.service import TicketService
 from responses import Responses
 from tests.support.database import FrozenClock
-from tests.tickets.helpers import TERMS, RecordingMailSender, desk_session, make_settings, new_conversation
+from tests.tickets.helpers import (
+    RecordingMailSender,
+    desk_session,
+    make_settings,
+    new_conversation,
+    ticket_service,
+)
 
 VERIFIED: dict[str, Any] = {"identity": IdentityStatus.VERIFIED, "method": IdentityMethod.EMAIL_CODE}
 
@@ -40,7 +45,7 @@ async def test_first_officer_reply_sets_first_response_once(
 ) -> None:
     """Only the first officer reply stops the clock; later replies are audited but change nothing."""
     ticket = await open_ticket(sessionmaker, clock)
-    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    service = ticket_service(sessionmaker, clock)
     first_at = clock.advance(hours=5)
     view = await service.record_officer_reply(ticket.reference, "officer:kim", first_at)
     await service.record_officer_reply(ticket.reference, "officer:lee", first_at + timedelta(hours=2))
@@ -57,7 +62,7 @@ async def test_unknown_reference_is_an_error(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     """Officer operations on a reference that does not exist raise TicketNotFound."""
-    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    service = ticket_service(sessionmaker, clock)
     with pytest.raises(TicketNotFound):
         await service.record_officer_reply("PRV-2222-2222", "officer:kim")
     assert await service.detail("PRV-2222-2222") is None
@@ -68,7 +73,7 @@ async def test_extension_by_up_to_two_months_with_reason(
 ) -> None:
     """One month, then another: due moves by calendar months; a third is refused; reasons are audited."""
     ticket = await open_ticket(sessionmaker, clock)
-    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    service = ticket_service(sessionmaker, clock)
     first = await service.extend_deadline(ticket.reference, 1, "complex request: many systems", "officer:kim")
     assert first.previous_due == ticket.due_at == datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
     assert first.extended_until == datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
@@ -88,12 +93,12 @@ async def test_extension_by_up_to_two_months_with_reason(
 async def test_extension_limits(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock) -> None:
     """Three months at once, no reason, or a closed ticket: refused."""
     ticket = await open_ticket(sessionmaker, clock)
-    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    service = ticket_service(sessionmaker, clock)
     with pytest.raises(ExtensionNotAllowed):
         await service.extend_deadline(ticket.reference, 3, "too long", "officer:kim")
     with pytest.raises(ExtensionNotAllowed):
         await service.extend_deadline(ticket.reference, 2, "  ", "officer:kim")
-    await service.set_status(
+    await service.record_status(
         ticket.reference, TicketStatus.REJECTED, "officer:kim", note="manifestly unfounded"
     )
     with pytest.raises(TicketClosed):
@@ -104,7 +109,7 @@ async def test_listing_sorted_by_time_left_and_filtered(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     """The least time left comes first; answered tickets count toward their resolution deadline."""
-    service = TicketService(sessionmaker, clock=clock, terms=TERMS)
+    service = ticket_service(sessionmaker, clock)
     a = await open_ticket(sessionmaker, clock, RequestKind.ACCESS, "a")
     clock.advance(hours=1)
     b = await open_ticket(sessionmaker, clock, RequestKind.ERASURE, "b")
@@ -144,8 +149,8 @@ async def test_detail_has_audit_and_transcript(
             DialogueState(),
         )
         await store.commit()
-    await TicketService(sessionmaker, clock=clock, terms=TERMS).assign(ticket.reference, "kim", "officer:lee")
-    detail = await TicketService(sessionmaker, clock=clock, terms=TERMS).detail(ticket.reference)
+    await ticket_service(sessionmaker, clock).assign(ticket.reference, "kim", officer="officer:lee")
+    detail = await ticket_service(sessionmaker, clock).detail(ticket.reference)
     assert detail is not None
     assert [line.text for line in detail.transcript] == ["send me my data", f"Opened {ticket.reference}"]
     assert [e.event for e in detail.audit] == [TicketEventKind.OPENED, TicketEventKind.ASSIGNED]

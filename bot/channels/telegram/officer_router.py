@@ -25,8 +25,8 @@ from aiogram.types import (
 
 from bot.domain.errors import OfficerError, TicketError
 from bot.officer.notifications import END_ACTION, TAKE_ACTION, ChatButton
-from bot.officer.service import OfficerDesk
 from bot.sla.notifier import NotificationFailed
+from bot.tickets.service import TicketService
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def actor_of(user: User | None) -> tuple[str, str]:
 
 
 async def officer_reply_handler(
-    message: Message, bot: Bot, officer_desk: OfficerDesk, officer_responses: Responses
+    message: Message, bot: Bot, officer_desk: TicketService, officer_responses: Responses
 ) -> None:
     """A reply to one of our notifications: its text goes to the requester of that ticket."""
     original = message.reply_to_message
@@ -120,7 +120,7 @@ async def officer_chat_other_handler(message: Message) -> None:
 
 
 async def officer_action_handler(
-    query: CallbackQuery, officer_desk: OfficerDesk, officer_responses: Responses
+    query: CallbackQuery, officer_desk: TicketService, officer_responses: Responses
 ) -> None:
     """Take (assign to the presser) or End handoff, pressed under a notification."""
     data = query.data or ""
@@ -159,7 +159,7 @@ def _explain(responses: Responses, error: Exception) -> str:
 
 
 def register_officer_chat(
-    dispatcher: Dispatcher, *, chat_id: int, desk: OfficerDesk, responses: Responses
+    dispatcher: Dispatcher, *, chat_id: int, desk: TicketService, responses: Responses
 ) -> None:
     """Handle the officer chat on ``dispatcher`` itself, so these run before the channel's own router."""
     dispatcher["officer_desk"] = desk

@@ -3,20 +3,18 @@ officer's reply) is delivered, so it shows on the next visit even if no page was
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web.api import Author, PolicyQuote
 from bot.domain.channels import ChannelName
-from bot.domain.dialogue import DialogueState
 from bot.messages import AUTHOR_META, OFFICER_AUTHOR, QUOTE_META, QUOTE_SECTION_META, OutboundMessage
-from bot.store.models import Conversation, Message, MessageDirection
+from bot.store.conversations import ConversationRepository
+from bot.store.models import MessageDirection
 
 HISTORY_LIMIT = 500
 
@@ -58,22 +56,17 @@ class WebHistory(Protocol):
 
 
 class SqlWebHistory:
-    """WebHistory over the ``conversations`` and ``messages`` tables the conversation's turns write."""
+    """WebHistory over the conversation repository the conversation's turns use."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
     async def messages(self, session_id: str) -> list[StoredMessage]:
         """The last HISTORY_LIMIT messages of the web conversation with this sender id."""
-        query = (
-            select(Message)
-            .join(Conversation, Message.conversation_id == Conversation.id)
-            .where(Conversation.channel == ChannelName.WEB, Conversation.sender_id == session_id)
-            .order_by(Message.at.desc(), Message.id.desc())
-            .limit(HISTORY_LIMIT)
-        )
         async with self._sessions() as session:
-            rows = (await session.scalars(query)).all()
+            rows = await ConversationRepository(session).latest_of_sender(
+                channel=ChannelName.WEB, sender_id=session_id, limit=HISTORY_LIMIT
+            )
         return [
             StoredMessage(
                 Author.PERSON if row.direction is MessageDirection.INBOUND else outbound_author(row.meta),
@@ -82,41 +75,24 @@ class SqlWebHistory:
                 row.ticket_reference,
                 None if row.direction is MessageDirection.INBOUND else quote_of(row.meta),
             )
-            for row in reversed(rows)
+            for row in rows
         ]
 
     async def append(self, message: OutboundMessage) -> None:
-        """Store ``message`` as outbound in the recipient's web conversation (created if it is new)."""
+        """Store ``message`` as outbound in the recipient's web conversation (created as a turn creates it,
+        when it is new)."""
         now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
-            conversation_id = await session.scalar(
-                select(Conversation.id).where(
-                    Conversation.channel == ChannelName.WEB, Conversation.sender_id == message.recipient_id
-                )
+            conversations = ConversationRepository(session)
+            conversation = await conversations.get_or_create(
+                channel=ChannelName.WEB, sender_id=message.recipient_id, now=now
             )
-            if conversation_id is None:
-                conversation_id = str(uuid.uuid4())
-                session.add(
-                    Conversation(
-                        id=conversation_id,
-                        channel=ChannelName.WEB,
-                        sender_id=message.recipient_id,
-                        state=DialogueState().to_json(),
-                        thread_meta=None,
-                        created_at=now,
-                        updated_at=now,
-                    )
-                )
-                await session.flush()
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    direction=MessageDirection.OUTBOUND,
-                    channel=ChannelName.WEB,
-                    channel_message_id=None,
-                    text=message.text,
-                    at=now,
-                    ticket_reference=message.ticket_reference,
-                    meta=dict(message.meta) or None,
-                )
+            conversations.add_message(
+                conversation_id=conversation.id,
+                direction=MessageDirection.OUTBOUND,
+                channel=ChannelName.WEB,
+                text=message.text,
+                at=now,
+                ticket_reference=message.ticket_reference,
+                meta=message.meta or None,
             )

@@ -1,7 +1,7 @@
 """The officer JSON API at ``/api/officer``: the dashboard's operations for scripts and tools.
 
 Authentication is ``Authorization: Bearer <token>`` (``privacybot officer token EMAIL``). Handlers only
-translate: validate with the pydantic models, call the OfficerDesk, answer JSON. Errors become
+translate: validate with the pydantic models, call the TicketService, answer JSON. Errors become
 ``{"error": {"code", "message"}}`` in one middleware.
 """
 
@@ -17,7 +17,6 @@ from pydantic import BaseModel, ValidationError
 from bot.domain.errors import OfficerError, TicketError, TicketNotFound
 from bot.http.json_body import InvalidJsonBody, read_json
 from bot.http.routes import RouteTable
-from bot.officer.queue import sla_item
 from bot.officer.web.forms import InvalidField, queue_filter
 from bot.officer.web.openapi import (
     ASSIGN,
@@ -45,7 +44,8 @@ from bot.officer.web.schemas import (
     TicketResult,
 )
 from bot.officer.web.security import IDENTITY_KEY, SERVICES_KEY, OfficerWebServices, bearer_token
-from bot.tickets.views import TicketView
+from bot.store.ticket_views import TicketView
+from bot.tickets.queue import sla_item
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The HTML dashboard at ``/officer``: thin handlers that read a form, call the OfficerDesk and render a
+"""The HTML dashboard at ``/officer``: thin handlers that read a form, call the TicketService and render a
 template (responses/officer/*.html.j2, autoescaped). Sign-in and CSRF checks happen in one middleware;
 refused operations become a page with a clear message in one place (``errors_middleware``)."""
 
@@ -15,7 +15,6 @@ from aiohttp.typedefs import Handler
 from bot.domain.channels import ChannelName
 from bot.domain.errors import OfficerError, TicketError, TicketNotFound
 from bot.domain.tickets import Priority, RequestKind, TicketStatus
-from bot.officer.queue import QueueItem, SlaMark
 from bot.officer.web.forms import (
     InvalidField,
     QueueOrder,
@@ -37,6 +36,7 @@ from bot.officer.web.security import (
     set_cookie,
     tokens_match,
 )
+from bot.tickets.queue import QueueItem, SlaMark
 from responses import TEMPLATE_DIR
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from multidict import MultiMapping
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import RequestKind, TicketStatus
-from bot.officer.queue import QueueFilter
+from bot.tickets.queue import QueueFilter
 
 E = TypeVar("E", bound=StrEnum)
 

@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
-from bot.officer.queue import QueueItem, SlaMark, TicketPage
 from bot.store.models import MessageDirection, TicketEventKind
+from bot.tickets.queue import QueueItem, SlaMark, TicketPage
 
 
 class OfficerTicket(BaseModel):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
-from bot.officer.service import OfficerDesk
+from bot.tickets.service import TicketService
 from responses import Responses
 
 SESSION_COOKIE = "pb_officer"
@@ -57,7 +57,7 @@ class LoginThrottle:
 class OfficerWebServices:
     """What the officer handlers use, built once by the wiring point."""
 
-    desk: OfficerDesk
+    desk: TicketService
     accounts: OfficerAccounts
     responses: Responses
     secure_cookies: bool = False

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from bot.domain.channels import ChannelName
 from bot.messages import ATTACHMENTS_META
 from bot.store.models import Message, MessageDirection
-from bot.tickets.views import transcript_line
+from bot.store.ticket_views import transcript_line
 
 
 def test_transcript_line_shows_attachments_that_were_not_stored() -> None:

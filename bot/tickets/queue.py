@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import RequestKind, TicketStatus
-from bot.tickets.views import TicketDetail, TicketView
+from bot.store.ticket_views import TicketDetail, TicketView
 
 DUE_SOON = timedelta(hours=24)
 
