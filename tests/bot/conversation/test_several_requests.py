@@ -17,6 +17,7 @@ from bot.domain.tickets import IdentityStatus, RequestKind
 from bot.messages import InboundMessage
 from bot.tickets.desk import sql_turn_store_factory
 from bot.tickets.service import TicketService
+from responses import Responses
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import extract_code
 from tests.tickets.helpers import TERMS, RecordingMailSender, make_settings
@@ -53,7 +54,7 @@ def person(core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: Fr
 async def _tickets(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> dict[str, RequestKind]:
-    views = await TicketService(sessionmaker, clock=clock, terms=TERMS).list_tickets()
+    views = await TicketService(sessionmaker, clock=clock, terms=TERMS, responses=Responses()).list_tickets()
     return {view.reference: view.kind for view in views if view.identity_status is IdentityStatus.VERIFIED}
 
 
@@ -110,7 +111,10 @@ async def test_a_message_that_only_refuses_a_request_opens_nothing(
     assert result.outcome.action is ActionKind.SMALLTALK
     assert "email address" not in result.replies[0].text
     assert person.mail.sent == []
-    assert await TicketService(sessionmaker, clock=clock, terms=TERMS).list_tickets() == []
+    assert (
+        await TicketService(sessionmaker, clock=clock, terms=TERMS, responses=Responses()).list_tickets()
+        == []
+    )
 
 
 async def test_requests_added_or_withdrawn_while_verifying_share_the_one_code(
