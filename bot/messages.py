@@ -66,7 +66,11 @@ class InboundMessage:
 @dataclass(frozen=True)
 class OutboundMessage:
     """A message for a person, as plain text plus optional quick-reply choices. ``lang`` is the language
-    the text is in, for what a channel adds around it (an email's subject and footer)."""
+    the text is in, for what a channel adds around it (an email's subject and footer).
+
+    ``ticket_reference`` is the ticket the message is about; ``other_references`` are further tickets it
+    lists (one reply for the tickets one verification opened), so that an email subject names them all.
+    """
 
     channel: ChannelName
     recipient_id: str
@@ -74,4 +78,5 @@ class OutboundMessage:
     quick_replies: tuple[QuickReply, ...] = ()
     ticket_reference: str | None = None
     meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    other_references: tuple[str, ...] = ()
     lang: str = "en"

@@ -17,13 +17,14 @@ from actions.context import (
     Turn,
     TurnReplies,
 )
-from actions.registry import CONFIDENT, respond
+from actions.registry import respond
 from actions.requests import mask_typed_code
 from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
-from bot.domain.tickets import Requester, RequestKind
+from bot.domain.tickets import Requester
 from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
+from nlu.clauses import RequestsFound, find_requests
 from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
 from nlu.markup import readable_text
@@ -35,8 +36,6 @@ log = logging.getLogger(__name__)
 
 # The classifier reads the start of a message; the whole text is still stored for the officer.
 NLU_MAX_CHARS = 2000
-_MAX_SENTENCES = 8
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 
@@ -236,7 +235,7 @@ class Conversation:
             requester=requester,
             verified_address=inbound.verified_address,
             claimed_address=inbound.claimed_address,
-            other_kinds=await self._other_kinds(parse) if choice is None else (),
+            requests=await find_requests(parse, self.nlu) if choice is None else RequestsFound(),
             choice=choice,
             lang=lang,
         )
@@ -266,22 +265,6 @@ class Conversation:
     def _label(self, payload: str, lang: Language) -> str:
         return self.responses.render_in(lang, "chat/choice_label.txt.j2", choice=payload)
 
-    async def _other_kinds(self, parse: ParseResult) -> tuple[RequestKind, ...]:
-        """Further request kinds in other sentences of a long message (an email may hold several)."""
-        main = parse.intent.intent.request_kind
-        if main is None or parse.intent.confidence < CONFIDENT:
-            return ()
-        sentences = [s for s in _SENTENCE_SPLIT.split(parse.text) if len(s.split()) >= 3][:_MAX_SENTENCES]
-        if len(sentences) < 2:
-            return ()
-        kinds: list[RequestKind] = []
-        for sentence in sentences:
-            part = await self.nlu.parse(sentence)
-            kind = part.intent.intent.request_kind
-            if kind is not None and kind is not main and part.intent.confidence >= 0.6 and kind not in kinds:
-                kinds.append(kind)
-        return tuple(kinds)
-
     def _render(
         self, replies: list[Reply], inbound: InboundMessage, lang: Language
     ) -> tuple[OutboundMessage, ...]:
@@ -292,6 +275,7 @@ class Conversation:
                 text=self.responses.render_in(lang, reply.template, **reply.values),
                 quick_replies=tuple(QuickReply(p, self._label(p, lang)) for p in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
+                other_references=reply.other_references,
                 meta={**inbound.meta, **_quote_meta(reply)},
                 lang=lang,
             )
