@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.domain.dialogue import DialogueState
 from bot.domain.tickets import IdentityMethod, RequestDesk, Requester, RequestKind
+from nlu.clauses import RequestsFound
 from nlu.language import DEFAULT_LANGUAGE, Language
 from nlu.result import ParseResult
 from policy.answers import PolicyAnswerer
@@ -18,6 +19,7 @@ class ActionKind(StrEnum):
     """The kind of thing the assistant did with a message (the `action` key of `privacybot ask --json`)."""
 
     ANSWER = "answer"
+    NOT_COVERED = "not_covered"
     REQUEST = "request"
     HANDOFF = "handoff"
     SMALLTALK = "smalltalk"
@@ -57,6 +59,7 @@ class Reply:
     values: Mapping[str, Any] = field(default_factory=dict)
     quick_replies: tuple[str, ...] = ()
     ticket_reference: str | None = None
+    other_references: tuple[str, ...] = ()
 
 
 class TurnReplies:
@@ -72,18 +75,19 @@ class TurnReplies:
         *,
         quick_replies: tuple[str, ...] = (),
         ticket_reference: str | None = None,
+        other_references: tuple[str, ...] = (),
         **values: Any,
     ) -> None:
         """Queue the reply rendered from ``template`` with ``values``."""
-        self.replies.append(Reply(template, values, quick_replies, ticket_reference))
+        self.replies.append(Reply(template, values, quick_replies, ticket_reference, other_references))
 
 
 @dataclass(frozen=True)
 class Turn:
     """One understood message and where the conversation stood before it.
 
-    ``other_kinds`` are further request kinds found in other sentences of the same message; ``choice`` is
-    the payload of the quick reply the person tapped or typed, if any; ``lang`` the language the replies
+    ``requests`` are the rights requests found in the message's clauses (wanted and declined); ``choice``
+    is the payload of the quick reply the person tapped or typed, if any; ``lang`` the language the replies
     are written in.
     """
 
@@ -92,7 +96,7 @@ class Turn:
     requester: Requester
     verified_address: str | None = None
     claimed_address: str | None = None
-    other_kinds: tuple[RequestKind, ...] = ()
+    requests: RequestsFound = field(default_factory=RequestsFound)
     choice: str | None = None
     lang: Language = DEFAULT_LANGUAGE
 
@@ -115,10 +119,20 @@ class ActionServices:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What an action did: its kind, the new state, and what it touched."""
+    """What an action did: its kind, the new state, and what it touched.
+
+    ``kinds`` are every request kind the turn is about, in order; ``kind`` is the first of them.
+    """
 
     action: ActionKind
     state: DialogueState
     kind: RequestKind | None = None
     section: str | None = None
     ticket_reference: str | None = None
+    kinds: tuple[RequestKind, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.kinds and self.kind is not self.kinds[0]:
+            raise ValueError("an outcome's kind is the first of its kinds")
+        if self.kind is not None and not self.kinds:
+            object.__setattr__(self, "kinds", (self.kind,))

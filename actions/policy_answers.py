@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
 from nlu.language import DEFAULT_LANGUAGE
+from nlu.result import ParseResult
 from policy.answers import NoAnswer, PolicyAnswer
 
 
 def quote_answer(answer: PolicyAnswer, replies: TurnReplies, services: ActionServices) -> None:
-    """Queue the reply quoting ``answer``."""
+    """Queue the reply quoting ``answer`` (saying first when the policy does not name the exact thing)."""
     replies.say(
         "chat/policy_answer.txt.j2",
         quote=answer.quote,
         section=answer.section_path,
         contact=answer.is_contact,
+        specific=answer.specific,
+        unmentioned=answer.unmentioned,
         officer_email=None if services.answerer.has_email_address else services.terms.officer_email,
     )
 
@@ -31,16 +36,29 @@ def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: Ac
     )
 
 
+def policy_topics(parse: ParseResult) -> dict[str, float]:
+    """The NLU's probability of each policy-question intent: the topic the question may be about."""
+    return {s.intent.value: s.confidence for s in parse.ranking if s.intent.is_policy_question}
+
+
+async def find_answer(parse: ParseResult, services: ActionServices) -> PolicyAnswer | NoAnswer:
+    """The policy's answer to the parsed message (an encoder call, if needed, in a worker thread)."""
+    intent = parse.intent.intent
+    topic = intent.value if intent.is_policy_question else None
+    answerer = services.answerer
+    if answerer.semantic is None:
+        return answerer.answer(parse.text, topic=topic)
+    return await asyncio.to_thread(answerer.answer, parse.text, topic=topic, topics=policy_topics(parse))
+
+
 async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """Quote the passage that answers the question, or say the policy does not cover it."""
-    intent = turn.parse.intent.intent
-    topic = intent.value if intent.is_policy_question else None
-    result = services.answerer.answer(turn.parse.text, topic=topic)
+    result = await find_answer(turn.parse, services)
     state = turn.state.evolve(misunderstood=0, offered_handoff=False)
     if isinstance(result, NoAnswer):
         # The words the policy never uses are only worth naming when they are in the policy's language.
         missing = result.missing if turn.lang is DEFAULT_LANGUAGE else ()
         say_not_covered(missing, replies, services)
-        return Outcome(ActionKind.ANSWER, state.evolve(offered_handoff=True))
+        return Outcome(ActionKind.NOT_COVERED, state.evolve(offered_handoff=True))
     quote_answer(result, replies, services)
     return Outcome(ActionKind.ANSWER, state, section=result.section)

@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from actions.context import ActionKind, ActionServices, Choice, Outcome, Turn, TurnReplies
 from actions.handoff import hand_off
-from actions.policy_answers import answer_question, quote_answer
+from actions.policy_answers import answer_question, find_answer, quote_answer, say_not_covered
 from actions.requests import (
     cancel_request,
     claim_ticket,
     continue_with_code,
     continue_with_email,
+    decline_requests,
     report_status,
+    revise_requests,
     start_request,
     typed_code,
 )
 from actions.smalltalk import small_talk
 from bot.domain.dialogue import Step
 from bot.domain.tickets import HandoffReason
+from nlu.clauses import split_clauses
 from nlu.intents import EntityName, Intent
-from policy.answers import PolicyAnswer
+from policy.answers import NoAnswer, PolicyAnswer
 
 Action = Callable[[Turn, TurnReplies, ActionServices], Awaitable[Outcome]]
 
@@ -33,14 +37,58 @@ AMBIGUOUS_MARGIN = 0.05
 PLAUSIBLE = 0.25
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
+# A message this long that names other requests while a code is awaited revises them rather than cancels.
+_REVISION_WORDS = 3
 
 _CANCEL = re.compile(r"^\W*(/?cancel|stop|never ?mind|forget it|abort|quit)\b", re.I)
 
 
 async def _request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
+    """Start every request the message asks for; if it names requests only to refuse them, say so."""
+    if turn.requests.kinds:
+        return await start_request(turn, replies, services, turn.requests.kinds)
+    if turn.requests.declined:
+        return await decline_requests(turn, replies, services)
     kind = turn.parse.intent.intent.request_kind
     assert kind is not None  # the table routes only request intents here
-    return await start_request(turn, replies, services, kind, turn.other_kinds)
+    return await start_request(turn, replies, services, (kind,))
+
+
+def _requests_decide(turn: Turn) -> bool:
+    """The message's clauses tell more than its overall reading: several requests, a request the overall
+    reading missed (beside small talk, or an unsure guess), or requests named only to refuse them. A clear
+    policy question with one request-like clause stays a question."""
+    found, top = turn.requests, turn.parse.intent
+    if not found.kinds:
+        return top.intent.request_kind is not None and bool(found.declined)
+    if len(found.kinds) > 1:
+        return True
+    if found.kinds[0] is top.intent.request_kind:
+        return False  # the usual routing (which may still ask which of two readings was meant)
+    return not top.intent.is_policy_question or top.confidence < CONFIDENT
+
+
+def _also_asks(turn: Turn) -> bool:
+    """Beside the requests its clauses make, the message plausibly asks a policy question: the overall
+    reading is that question, or is torn between one of the requests and a question."""
+    ranking = turn.parse.ranking
+    top = turn.parse.intent
+    if top.intent.is_policy_question:
+        return top.confidence >= PLAUSIBLE
+    return top.intent.request_kind in turn.requests.kinds and any(
+        s.intent.is_policy_question and s.confidence >= PLAUSIBLE for s in ranking[1:3]
+    )
+
+
+async def _answer_then_request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
+    """A policy question and a request in one message ("What do you collect? Also, delete my account."):
+    answer the question from its own clauses, then start the requests."""
+    asked = {m.clause for m in turn.requests.mentions}
+    question = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
+    question_turn = replace(turn, parse=replace(turn.parse, text=question))
+    answered = await answer_question(question_turn, replies, services)
+    started = await start_request(replace(turn, state=answered.state), replies, services, turn.requests.kinds)
+    return replace(started, section=answered.section)
 
 
 ACTIONS: dict[Intent, Action] = {
@@ -56,6 +104,10 @@ ACTIONS: dict[Intent, Action] = {
     Intent.HUMAN_HANDOFF: hand_off,
     Intent.TICKET_STATUS: report_status,
 }
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().endswith(("?", "？", "؟"))
 
 
 def _is_cancel(turn: Turn) -> bool:
@@ -78,12 +130,16 @@ async def _within_verification(turn: Turn, replies: TurnReplies, services: Actio
     if state.step not in (Step.AWAIT_EMAIL, Step.AWAIT_CODE):
         return None
     has_value = turn.parse.entity(EntityName.EMAIL) or (state.step is Step.AWAIT_CODE and typed_code(turn))
+    pursued = {state.pending_kind, *state.queued_kinds}
+    # Adding a request needs a sure clause; withdrawing one has the negation as evidence besides.
+    added = set(turn.requests.sure().kinds) - pursued
+    revising = bool(added) or bool(set(turn.requests.declined) & pursued)
+    # "stop" alone cancels; "please also stop the newsletter" adds a request to the same verification.
+    if not has_value and revising and len(turn.parse.text.split()) >= _REVISION_WORDS:
+        return await revise_requests(turn, replies, services)
     if not has_value and _is_cancel(turn):
         return await cancel_request(turn, replies, services)
     top = turn.parse.intent.intent
-    switching = top.request_kind is not None and top.request_kind is not state.pending_kind
-    if not has_value and _confident(turn) and switching:
-        return await _request(turn, replies, services)
     if not has_value and _confident(turn) and top.is_policy_question:
         # Answer the side question, then remind what we are waiting for.
         outcome = await answer_question(turn, replies, services)
@@ -111,6 +167,10 @@ async def respond(turn: Turn, replies: TurnReplies, services: ActionServices) ->
             return await claim_ticket(turn, replies, services)
         replies.say("chat/request_cancelled.txt.j2")
         return Outcome(ActionKind.REQUEST, turn.state.evolve(claim_reference=None))
+    if _requests_decide(turn):
+        return await _request(turn, replies, services)
+    if turn.requests.kinds and _also_asks(turn):
+        return await _answer_then_request(turn, replies, services)
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
         return await _uncertain(turn, replies, services)
     second = parse.ranking[1] if len(parse.ranking) > 1 else None
@@ -129,13 +189,25 @@ async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices)
     still answer it plainly; else ask which reading was meant, and after repeated failures hand off."""
     parse = turn.parse
     top = parse.intent.intent
-    if top.is_policy_question and parse.intent.confidence >= PLAUSIBLE:
+    if top.is_policy_question:
+        # The likeliest reading is a policy question: the semantic answerer decides, or says not covered.
         return await answer_question(turn, replies, services)
     if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
-        answer = services.answerer.answer(parse.text)
-        if isinstance(answer, PolicyAnswer) and answer.coverage >= 0.75:
+        answer = await find_answer(parse, services)
+        # Not taken for a policy question: answer only when the policy plainly names the thing asked.
+        if (
+            isinstance(answer, PolicyAnswer)
+            and answer.specific
+            and (answer.coverage >= 0.75 or answer.certain)
+        ):
             quote_answer(answer, replies, services)
             return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
+        if top is Intent.OUT_OF_SCOPE and parse.intent.confidence >= CONFIDENT and _is_question(parse.text):
+            # Understood well enough: a question the policy has nothing on. Say so; offer the officer.
+            missing = answer.missing if isinstance(answer, NoAnswer) else ()
+            say_not_covered(missing, replies, services)
+            state = turn.state.evolve(misunderstood=0, offered_handoff=True)
+            return Outcome(ActionKind.NOT_COVERED, state)
     candidates = tuple(
         s.intent
         for s in parse.ranking[:3]

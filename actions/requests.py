@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from actions.context import (
     CODE_CHOICES,
@@ -15,7 +16,7 @@ from actions.context import (
     identity_method,
 )
 from bot.domain.dialogue import DialogueState, Step
-from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import (
     CodeResult,
     CodeSent,
@@ -35,6 +36,9 @@ _RESEND = re.compile(
     re.I,
 )
 _SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
+# Six digits, also typed with single spaces or dashes between them (``482 913``, ``48-29-13``).
+_ANY_CODE = re.compile(r"(?<!\d)\d(?:[ \t-]?\d){5}(?!\d)")
+CODE_MASK = "••••••"
 
 
 def mask_address(address: str) -> str:
@@ -53,8 +57,16 @@ def typed_code(turn: Turn) -> str | None:
     return digits if len(digits) == 6 else None
 
 
-def _rights_quote(turn: Turn, services: ActionServices) -> PolicyAnswer | None:
-    answer = services.answerer.answer(turn.parse.text, topic="ask_rights")
+def mask_typed_code(text: str) -> str:
+    """``text`` with every code-like run of six digits replaced by ``••••••``: what the transcript keeps of a
+    message typed while a code was awaited."""
+    return _ANY_CODE.sub(CODE_MASK, text)
+
+
+def _rights_quote(turn: Turn, services: ActionServices, kind: RequestKind) -> PolicyAnswer | None:
+    """What the policy says about the right asked for, read from the clause that asked for it."""
+    clause = turn.requests.clause_of(kind) or turn.parse.text
+    answer = services.answerer.answer(clause, topic="ask_rights")
     return answer if isinstance(answer, PolicyAnswer) else None
 
 
@@ -67,17 +79,50 @@ def _say_opened(ticket: TicketSummary, replies: TurnReplies, services: ActionSer
     replies.say(template, ticket=ticket, terms=services.terms, ticket_reference=ticket.reference)
 
 
+def _say_all_opened(tickets: list[TicketSummary], replies: TurnReplies, services: ActionServices) -> None:
+    """One reply for the tickets one verification opened: the ticket itself, or the list of them."""
+    if len(tickets) == 1:
+        _say_opened(tickets[0], replies, services)
+    elif tickets:
+        replies.say(
+            "chat/tickets_opened.txt.j2",
+            tickets=tickets,
+            terms=services.terms,
+            ticket_reference=tickets[0].reference,
+            other_references=tuple(t.reference for t in tickets[1:]),
+        )
+
+
+def _kinds_of(state: DialogueState) -> tuple[RequestKind, ...]:
+    """The requests ``state`` is pursuing, the pending one first."""
+    return tuple(dict.fromkeys(((state.pending_kind,) if state.pending_kind else ()) + state.queued_kinds))
+
+
+def _request_outcome(state: DialogueState, **values: Any) -> Outcome:
+    """An outcome about the request(s) ``state`` is pursuing."""
+    kinds = _kinds_of(state)
+    return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds, **values)
+
+
+async def decline_requests(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
+    """The message names requests only to say they are not wanted ("do NOT delete my account")."""
+    replies.say("chat/request_not_wanted.txt.j2", declined=[k.value for k in turn.requests.declined])
+    return Outcome(ActionKind.SMALLTALK, turn.state.evolve(misunderstood=0))
+
+
 async def start_request(
-    turn: Turn,
-    replies: TurnReplies,
-    services: ActionServices,
-    kind: RequestKind,
-    queued: tuple[RequestKind, ...] = (),
+    turn: Turn, replies: TurnReplies, services: ActionServices, kinds: tuple[RequestKind, ...]
 ) -> Outcome:
-    """Begin a rights request of ``kind`` (and any further kinds found in the same message)."""
-    quote = _rights_quote(turn, services)
+    """Begin the rights requests ``kinds`` (in the order asked): one verification covers them all."""
+    kind, queued = kinds[0], tuple(k for k in dict.fromkeys(kinds[1:]) if k is not kinds[0])
+    quote = _rights_quote(turn, services, kind)
+    declined = [k.value for k in turn.requests.declined if k not in kinds]
     replies.say(
-        "chat/request_received.txt.j2", kind=kind.value, quote=quote, queued=[k.value for k in queued]
+        "chat/request_received.txt.j2",
+        kind=kind.value,
+        quote=quote,
+        queued=[k.value for k in queued],
+        declined=declined,
     )
     state = turn.state.evolve(pending_kind=kind, queued_kinds=queued, misunderstood=0, pending_reference=None)
     desk = services.desk
@@ -110,16 +155,12 @@ async def start_request(
         _say_opened(ticket, replies, services)
         state = state.evolve(pending_reference=ticket.reference)
         if address:
-            return await _open_queued(turn, replies, services, state, address)
+            method = identity_method(turn, address)
+            return await _open_queued(turn, replies, services, state, address, method, ticket.reference)
         if turn.claimed_address:
             return await send_code(turn, replies, services, state, turn.claimed_address)
-        replies.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms)
-        return Outcome(
-            ActionKind.REQUEST,
-            state.evolve(step=Step.AWAIT_EMAIL),
-            kind=kind,
-            ticket_reference=ticket.reference,
-        )
+        replies.say("chat/ask_email.txt.j2", reason="incident", terms=services.terms, requests=1)
+        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL), ticket_reference=ticket.reference)
     if address and desk is not None:
         return await open_pending(
             turn,
@@ -132,8 +173,36 @@ async def start_request(
     email = turn.parse.entity(EntityName.EMAIL) or turn.claimed_address
     if email and desk is not None:
         return await send_code(turn, replies, services, state, email)
-    replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
-    return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=kind)
+    replies.say(
+        "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
+    )
+    return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
+
+
+async def revise_requests(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
+    """While the person is being verified they add requests ("also stop the newsletter") or withdraw one
+    ("actually, don't delete it"): the same verification then covers the revised list."""
+    state = turn.state
+    found = turn.requests
+    kept = [
+        k
+        for k in _kinds_of(state)
+        if k not in found.declined or (k is RequestKind.SECURITY_INCIDENT and state.pending_reference)
+    ]
+    kinds = tuple(dict.fromkeys(kept + list(found.sure().kinds)))
+    if not kinds:
+        return await cancel_request(turn, replies, services)
+    withdrawn = [k.value for k in _kinds_of(state) if k not in kinds]
+    replies.say(
+        "chat/request_received.txt.j2",
+        kind=kinds[0].value,
+        quote=None,
+        queued=[k.value for k in kinds[1:]],
+        declined=withdrawn,
+    )
+    state = state.evolve(pending_kind=kinds[0], queued_kinds=kinds[1:], misunderstood=0)
+    replies.say("chat/still_waiting.txt.j2", step=state.step.value)
+    return _request_outcome(state)
 
 
 async def send_code(
@@ -150,16 +219,26 @@ async def send_code(
             seconds=exc.retry_after_seconds,
             quick_replies=CODE_CHOICES,
         )
-        return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+        return _request_outcome(state)
+    except CodeCoolingOff as exc:
+        return _cooling_off(replies, services, state, exc.retry_after_seconds)
     except CodeDeliveryFailed:
         replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
-        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
+        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
     _say_code_sent(replies, services, sent)
-    return Outcome(
-        ActionKind.REQUEST,
-        state.evolve(step=Step.AWAIT_CODE, code_address=sent.address),
-        kind=state.pending_kind,
+    return _request_outcome(state.evolve(step=Step.AWAIT_CODE, code_address=sent.address))
+
+
+def _cooling_off(
+    replies: TurnReplies, services: ActionServices, state: DialogueState, seconds: int
+) -> Outcome:
+    """Too many wrong codes: say how long no code will be sent or checked, and whom to write meanwhile."""
+    replies.say(
+        "chat/code_cooling_off.txt.j2",
+        hours=max(1, -(-seconds // 3600)),
+        officer_email=services.terms.officer_email,
     )
+    return _request_outcome(state)
 
 
 async def continue_with_email(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
@@ -168,7 +247,7 @@ async def continue_with_email(turn: Turn, replies: TurnReplies, services: Action
     if email and services.desk is not None:
         return await send_code(turn, replies, services, turn.state, email)
     replies.say("chat/ask_email_again.txt.j2", quick_replies=(Choice.CANCEL,))
-    return Outcome(ActionKind.REQUEST, turn.state, kind=turn.state.pending_kind)
+    return _request_outcome(turn.state)
 
 
 async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
@@ -188,7 +267,7 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
             address=mask_address(state.code_address or ""),
             quick_replies=CODE_CHOICES,
         )
-        return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+        return _request_outcome(state)
     check = await desk.check_code(turn.requester, code)
     if check.result is CodeResult.ACCEPTED and check.address:
         verified = state.evolve(verified_address=check.address)
@@ -205,10 +284,14 @@ async def continue_with_code(turn: Turn, replies: TurnReplies, services: ActionS
         replies.say("chat/code_expired.txt.j2", quick_replies=CODE_CHOICES)
     elif check.result is CodeResult.LOCKED:
         replies.say("chat/code_locked.txt.j2", quick_replies=CODE_CHOICES)
+    elif check.result is CodeResult.COOLING_OFF:
+        return _cooling_off(replies, services, state, check.retry_after_seconds)
     else:
-        replies.say("chat/ask_email.txt.j2", reason="request", terms=services.terms)
-        return Outcome(ActionKind.REQUEST, state.evolve(step=Step.AWAIT_EMAIL), kind=state.pending_kind)
-    return Outcome(ActionKind.REQUEST, state, kind=state.pending_kind)
+        replies.say(
+            "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
+        )
+        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
+    return _request_outcome(state)
 
 
 async def open_pending(
@@ -245,25 +328,33 @@ async def _open_queued(
     reference: str | None = None,
 ) -> Outcome:
     desk = _desk(services)
-    kinds = ([state.pending_kind] if state.pending_kind else []) + list(state.queued_kinds)
-    first_kind = kinds[0] if kinds else None
-    for kind in dict.fromkeys(kinds):
+    kinds = _kinds_of(state)
+    tickets: list[TicketSummary] = []
+    for kind in kinds:
         if kind is RequestKind.SECURITY_INCIDENT and state.pending_reference:
             continue
-        ticket = await desk.open_request(
-            turn.requester,
-            kind,
-            address=address,
-            identity=IdentityStatus.VERIFIED,
-            method=method,
-            priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
+        tickets.append(
+            await desk.open_request(
+                turn.requester,
+                kind,
+                address=address,
+                identity=IdentityStatus.VERIFIED,
+                method=method,
+                priority=Priority.URGENT if kind is RequestKind.SECURITY_INCIDENT else Priority.NORMAL,
+            )
         )
-        _say_opened(ticket, replies, services)
-        reference = reference or ticket.reference
+    _say_all_opened(tickets, replies, services)
+    reference = reference or (tickets[0].reference if tickets else None)
     done = state.evolve(
         step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, pending_reference=None
     )
-    return Outcome(ActionKind.REQUEST, done, kind=first_kind, ticket_reference=reference)
+    return Outcome(
+        ActionKind.REQUEST,
+        done,
+        kind=kinds[0] if kinds else None,
+        kinds=kinds,
+        ticket_reference=reference,
+    )
 
 
 async def cancel_request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
@@ -272,7 +363,8 @@ async def cancel_request(turn: Turn, replies: TurnReplies, services: ActionServi
     state = turn.state.evolve(
         step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, claim_reference=None
     )
-    return Outcome(ActionKind.REQUEST, state, kind=turn.state.pending_kind)
+    kinds = _kinds_of(turn.state)
+    return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds)
 
 
 async def report_status(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:

@@ -11,11 +11,15 @@ from bot.conversation.turns import TurnStoreFactory
 from bot.mail import MailSender
 from bot.settings import Settings
 from nlu.engines.embedded import EmbeddedEngine, ProgressCallback, load_or_train
+from nlu.engines.semantic import SemanticIntents
 from nlu.result import NluEngine
+from nlu.training_data import load_training_data
 from policy.answers import PolicyAnswerer
 from policy.document import load_policy
+from policy.encoder import E5Encoder, SentenceEncoder
 from policy.organisation import organisation_name
 from policy.search import PolicyIndex
+from policy.semantic import SemanticIndex
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -58,14 +62,32 @@ def build_mail_sender(settings: Settings) -> MailSender:
     return SpoolMailSender(spool)
 
 
-def build_core(settings: Settings, *, progress: ProgressCallback | None = None) -> Core:
-    """Load the policy and the NLU model (training it if the data changed) and the templates."""
+def build_core(
+    settings: Settings,
+    *,
+    progress: ProgressCallback | None = None,
+    encoder: SentenceEncoder | None = None,
+) -> Core:
+    """Load the policy and the NLU model (training it if the data changed) and the templates.
+    ``encoder`` replaces the default sentence encoder (bench/encoders.py compares candidates)."""
     model = load_or_train(settings.model_dir, progress=progress)
     profiles = {intent.value: p for intent, p in model.profiles.items() if intent.is_policy_question}
     document = load_policy(settings.policy)
-    answerer = PolicyAnswerer(PolicyIndex(document), profiles)
+    index = PolicyIndex(document)
+    if settings.semantic:
+        # Vectors of the passages and training questions are cached beside the models: only new
+        # texts are embedded (seconds), and the encoder itself loads on the first message that needs it.
+        encoder = encoder or E5Encoder()
+        examples = [(e.text, e.intent) for e in load_training_data().examples]
+        intents = SemanticIntents(examples, encoder, cache_dir=settings.model_dir)
+        semantic = SemanticIndex(index.passages, encoder, cache_dir=settings.model_dir)
+        topics = {i.value: v for i, v in intents.centroids().items() if i.is_policy_question}
+        answerer = PolicyAnswerer(index, profiles, semantic, topics)
+        engine = EmbeddedEngine(model, intents)
+    else:
+        answerer = PolicyAnswerer(index, profiles)
+        engine = EmbeddedEngine(model)
     organisation = settings.organisation or organisation_name(document)
-    engine = EmbeddedEngine(model)
     terms = ServiceTerms(
         first_response_hours=settings.first_response_hours,
         resolution_days=settings.resolution_days,

@@ -41,7 +41,7 @@ class InboundMessage:
 
     ``sender_id`` is the person's id on that channel (Telegram chat id, web session id, email address).
     ``verified_address`` is set only when the channel itself proved the person controls that email address
-    (an email whose DMARC/aligned DKIM passed); the conversation then skips the one-time code.
+    (an email whose DMARC passed with aligned From); the conversation then skips the one-time code.
     ``claimed_address`` is an address the channel says the person wrote from without proof (an email's From):
     a one-time code goes there without asking. ``thread_reference`` is the ticket reference the channel's
     threading ties this message to (a reply in a ticket's email thread).
@@ -66,7 +66,11 @@ class InboundMessage:
 @dataclass(frozen=True)
 class OutboundMessage:
     """A message for a person, as plain text plus optional quick-reply choices. ``lang`` is the language
-    the text is in, for what a channel adds around it (an email's subject and footer)."""
+    the text is in, for what a channel adds around it (an email's subject and footer).
+
+    ``ticket_reference`` is the ticket the message is about; ``other_references`` are further tickets it
+    lists (one reply for the tickets one verification opened), so that an email subject names them all.
+    """
 
     channel: ChannelName
     recipient_id: str
@@ -74,4 +78,5 @@ class OutboundMessage:
     quick_replies: tuple[QuickReply, ...] = ()
     ticket_reference: str | None = None
     meta: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    other_references: tuple[str, ...] = ()
     lang: str = "en"

@@ -28,12 +28,14 @@ from bot.conversation.engine import Conversation, TurnResult
 from bot.deliveries import Channel, Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.clock import SystemClock
+from bot.log_redaction import install_redaction
 from bot.mail import MailSender
 from bot.messages import InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
 from bot.officer.workspace import OfficerWorkspace, TelegramEndpoint, build_officer_workspace
 from bot.settings import Settings, TelegramMode
 from bot.sla.deadlines import SlaTerms
+from bot.sla.retention import RetentionPurge
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
@@ -46,9 +48,9 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def configure_logging(settings: Settings) -> None:
-    """Log to stderr at ``settings.log_level``."""
-    logging.basicConfig(level=settings.log_level.upper(), format=LOG_FORMAT)
-    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    """Log to stderr at ``settings.log_level``, every record through the one redacting filter; the wire
+    loggers of the libraries stay at WARNING unless ``PRIVACYBOT_LOG_WIRE``."""
+    install_redaction(level=settings.log_level, wire=settings.log_wire, fmt=LOG_FORMAT)
 
 
 @dataclass
@@ -199,6 +201,7 @@ async def start_application(settings: Settings) -> RunningApplication:
         clock=clock,
         terms=SlaTerms.from_settings(settings),
         interval_seconds=settings.sweep_interval_seconds,
+        retention=RetentionPurge(sessionmaker, clock=clock, policy_path=settings.policy),
     )
     started: list[Channel] = []
     try:

@@ -5,6 +5,7 @@ README lists each one; a setting added here is added there too.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -55,8 +56,11 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "var"
     model_cache_dir: Path | None = None
     nlu_engine: NluEngineName = NluEngineName.EMBEDDED
+    # Sentence embeddings (semantic retrieval and topic classification) beside the lexical search.
+    semantic: bool = True
     rasa_url: str | None = None
     log_level: str = "INFO"
+    log_wire: bool = False
     testing: bool = False
 
     # Store and SLA
@@ -71,7 +75,8 @@ class Settings(BaseSettings):
     # lease after which another worker takes over IMAP / Telegram polling from one that died
     redis_url: str | None = None
     lease_seconds: float = Field(30.0, ge=1)
-    # Load balancers whose X-Forwarded-For names the client (for the per-address rate limit)
+    # Load balancers / reverse proxies (addresses or networks) whose X-Forwarded-For names the client (the
+    # per-address rate limit, the officer sign-in throttle)
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Outgoing mail (codes, replies, officer notifications)
@@ -90,6 +95,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(30, ge=1)
     offline_delivery_minutes: float = Field(2.0, ge=0)
     secret_key: SecretStr | None = None
+    # Origins (scheme://host[:port], comma-separated) whose pages may open the chat websocket; unset: only
+    # the server's own origin.
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = ()
 
     # Telegram
     telegram_token: SecretStr | None = None
@@ -109,10 +117,16 @@ class Settings(BaseSettings):
     imap_quarantine_folder: str = "Quarantine"
     imap_poll_seconds: float = Field(60.0, gt=0)
     attachment_max_bytes: int = Field(5_000_000, ge=0)
+    # A mail over either cap is not read: it goes to quarantine and its sender gets one polite reply.
+    mail_max_bytes: int = Field(10_000_000, ge=1000)
+    mail_max_parts: int = Field(50, ge=1)
     email_replies_per_hour: int = Field(10, ge=1)
     # Authentication-Results headers are trusted only with this authserv-id (our receiving server's); None
     # trusts none, so every From address is only claimed and verified by a mailed code.
     imap_authserv_id: str | None = None
+    # How many Authentication-Results headers, from the top, our own server prepends (RFC 8601 §5); only
+    # these are read, everything below them was written by the sender.
+    imap_trusted_auth_headers: int = Field(1, ge=1)
 
     @field_validator("redis_url")
     @classmethod
@@ -133,6 +147,20 @@ class Settings(BaseSettings):
     def _split_hours(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for part in value:
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the bad entry
         return value
 
     @model_validator(mode="after")

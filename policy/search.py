@@ -27,6 +27,8 @@ _PRIOR_WEIGHT = 0.8
 _SEARCHED_KINDS = frozenset(PassageKind) - {PassageKind.FIELD_BLOCK}
 # Questions whose terms and scores are remembered (the index is read-only: they never go stale).
 _CACHED_QUESTIONS = 256
+# English prefixes that make a word's opposite: the policy speaking of one speaks of the other.
+_NEGATING_PREFIXES = ("dis", "un", "in", "non", "im")
 # One passage's raw score, coverage, unmatched query terms and position among the searched passages.
 _Scored = tuple[float, float, tuple[str, ...], int]
 
@@ -83,6 +85,18 @@ class PolicyIndex:
         self._query_terms = lru_cache(maxsize=_CACHED_QUESTIONS)(self._compute_query_terms)
         self._scored = lru_cache(maxsize=_CACHED_QUESTIONS)(self._score_all)
 
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """The searched passages, in the order of :meth:`lexical_scores`."""
+        return tuple(self._passages)
+
+    def lexical_scores(self, question: str) -> tuple[list[float], list[float]]:
+        """Per searched passage: its BM25 score relative to the best (0..1), and its coverage."""
+        raw, best = self._scored(question)
+        if best <= 0:
+            return [0.0] * len(self._passages), [0.0] * len(self._passages)
+        return [r[0] / best for r in raw], [r[1] for r in raw]
+
     def _context_of(self, passage: Passage) -> str:
         context = f"{passage.section} {passage.parent_section or ''}"
         if passage.kind is PassageKind.FIELD:
@@ -100,8 +114,13 @@ class PolicyIndex:
         )
 
     def is_known(self, term: str) -> bool:
-        """True when the policy uses ``term`` or a word meaning about the same."""
-        return term in self.vocabulary or any(s in self.vocabulary for s in synonyms(term))
+        """True when the policy uses ``term``, its opposite ("agree" when it says "disagree"), or a word
+        meaning about the same."""
+        return (
+            term in self.vocabulary
+            or any(s in self.vocabulary for s in synonyms(term))
+            or any(f"{prefix}{term}" in self.vocabulary for prefix in _NEGATING_PREFIXES)
+        )
 
     def idf(self, term: str) -> float:
         """How rare ``term`` is in the policy; unseen words weigh the most."""

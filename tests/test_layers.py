@@ -17,7 +17,7 @@ OURS = ("bot", "actions", "nlu", "policy", "responses")
 # Bottom first. A module may import its own package and any package of a lower layer, nothing else.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("bot.domain",),
-    ("bot.messages", "bot.settings", "bot.http", "policy"),
+    ("bot.messages", "bot.settings", "bot.http", "bot.log_redaction", "policy"),
     ("responses",),
     ("nlu", "bot.mail", "bot.store", "bot.deliveries"),
     ("bot.sla", "bot.identity", "bot.nlu_engine", "bot.cluster"),

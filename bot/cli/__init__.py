@@ -22,6 +22,7 @@ COMMANDS = {
     "run": "bot.cli.run:run",
     "cluster": "bot.cli.cluster:cluster",
     "officer": "bot.cli.officer:officer",
+    "retention": "bot.cli.store:retention",
 }
 
 

@@ -6,6 +6,7 @@ import asyncio
 import json
 import sys
 import uuid
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import click
@@ -15,7 +16,36 @@ from bot.conversation.engine import TurnResult
 from bot.conversation.memory import MemoryTurnStore
 from bot.domain.channels import ChannelName
 from bot.messages import InboundMessage
-from bot.settings import Settings
+from bot.nlu_engine import NluEngineFailed, running_nlu_engine
+from bot.settings import NluEngineName, Settings
+from nlu.result import NluEngine
+
+engine_option = click.option(
+    "--engine",
+    type=click.Choice([name.value for name in NluEngineName]),
+    default=None,
+    help="The NLU engine (default: PRIVACYBOT_NLU_ENGINE, else embedded). "
+    "rasa trains if the data changed and starts a Rasa server for the command's length.",
+)
+
+
+def settings_for(engine: str | None) -> Settings:
+    """The settings from the environment, with the engine the command line chose (if it chose one)."""
+    return Settings(nlu_engine=NluEngineName(engine)) if engine else Settings()
+
+
+def run_with_engine(core: Core, work: Callable[[NluEngine], Coroutine[Any, Any, None]]) -> None:
+    """Run ``work`` on the engine the settings chose, started for the length of the command; an engine
+    that cannot start is one clear error line."""
+
+    async def main() -> None:
+        async with running_nlu_engine(core.settings, core.embedded) as nlu:
+            await work(nlu)
+
+    try:
+        asyncio.run(main())
+    except NluEngineFailed as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
@@ -26,19 +56,20 @@ def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
         "confidence": round(parse.intent.confidence, 4) if parse else None,
         "action": outcome.action.value if outcome else None,
         "kind": outcome.kind.value if outcome and outcome.kind else None,
+        "kinds": [kind.value for kind in outcome.kinds] if outcome else [],
         "section": outcome.section if outcome else None,
         "replies": [reply.text for reply in result.replies],
         "lang": result.lang.value,
     }
 
 
-async def _ask_once(core: Core, text: str) -> TurnResult:
+async def _ask_once(core: Core, nlu: NluEngine, text: str) -> TurnResult:
     """A fresh conversation with no store: nothing is kept and no ticket opens."""
-    conversation = core.conversation(MemoryTurnStore())
+    conversation = core.conversation(MemoryTurnStore(), nlu=nlu)
     return await conversation.handle(InboundMessage(ChannelName.CLI, uuid.uuid4().hex, text))
 
 
-async def _ask_lines(core: Core) -> None:
+async def _ask_lines(core: Core, nlu: NluEngine) -> None:
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
             continue
@@ -54,6 +85,7 @@ async def _ask_lines(core: Core) -> None:
                 "confidence": None,
                 "action": None,
                 "kind": None,
+                "kinds": [],
                 "section": None,
                 "replies": [],
                 "lang": None,
@@ -61,7 +93,7 @@ async def _ask_lines(core: Core) -> None:
             }
             click.echo(json.dumps(error, ensure_ascii=False))
             continue
-        result = await _ask_once(core, text)
+        result = await _ask_once(core, nlu, text)
         click.echo(json.dumps(_as_json(text, result), ensure_ascii=False))
 
 
@@ -71,15 +103,24 @@ async def _ask_lines(core: Core) -> None:
 @click.option(
     "--jsonl", is_flag=True, help='Read JSON Lines {"text": ...} from stdin, one object out per line.'
 )
-def ask(text: str | None, as_json: bool, jsonl: bool) -> None:
+@engine_option
+def ask(text: str | None, as_json: bool, jsonl: bool, engine: str | None) -> None:
     """Print the assistant's reply to TEXT. Opens no tickets."""
-    core = build_core(Settings())
-    if jsonl:
-        asyncio.run(_ask_lines(core))
-        return
-    if text is None:
+    if text is None and not jsonl:
         raise click.UsageError("give TEXT, or --jsonl to read JSON Lines from stdin")
-    result = asyncio.run(_ask_once(core, text))
+    core = build_core(settings_for(engine))
+    if jsonl:
+        run_with_engine(core, lambda nlu: _ask_lines(core, nlu))
+        return
+    assert text is not None
+
+    async def answer(nlu: NluEngine) -> None:
+        _print_result(text, await _ask_once(core, nlu, text), as_json)
+
+    run_with_engine(core, answer)
+
+
+def _print_result(text: str, result: TurnResult, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(_as_json(text, result), ensure_ascii=False))
         return
@@ -90,8 +131,12 @@ def ask(text: str | None, as_json: bool, jsonl: bool) -> None:
 
 
 @click.command()
-def chat() -> None:
+@engine_option
+def chat(engine: str | None) -> None:
     """Talk to the assistant in this terminal (Ctrl-D or "quit" to leave)."""
     from bot.cli.terminal import run_terminal_chat
 
-    run_terminal_chat(Settings())
+    try:
+        run_terminal_chat(settings_for(engine))
+    except NluEngineFailed as exc:
+        raise click.ClickException(str(exc)) from exc

@@ -61,6 +61,14 @@ def train_command(engine: str | None) -> None:
         f"trained on {len(data.examples)} examples, {len(model.intents)} intents "
         f"in {time.perf_counter() - started:.2f} s -> {path}"
     )
+    if settings.semantic:
+        from bot.app import build_core
+
+        started = time.perf_counter()
+        build_core(settings)
+        click.echo(
+            f"embedding caches (passages, training questions) ready in {time.perf_counter() - started:.1f} s"
+        )
 
 
 def _train_rasa() -> None:

@@ -1,4 +1,4 @@
-"""`privacybot db upgrade`, `privacybot accounts import FILE.csv|export`, `privacybot tickets list|show`."""
+"""`privacybot db upgrade|runtime-grants`, `privacybot accounts import FILE.csv|export`, `tickets …`."""
 
 from __future__ import annotations
 
@@ -64,6 +64,21 @@ def upgrade() -> None:
 
     revision = asyncio.run(run())
     click.echo(f"database at revision {revision}")
+
+
+@db.command("runtime-grants")
+@click.argument("role")
+@click.option("--schema", default="public", show_default=True, help="The schema the tables are in.")
+def runtime_grants_command(role: str, schema: str) -> None:
+    """Print the SQL (for the schema owner, after `db upgrade`) that lets ROLE read and write rows only."""
+    from bot.store.roles import InvalidRoleName, runtime_grants
+
+    try:
+        statements = runtime_grants(role=role, schema=schema)
+    except InvalidRoleName as exc:
+        raise click.ClickException(str(exc)) from exc
+    for statement in statements:
+        click.echo(f"{statement};")
 
 
 @click.group()
@@ -222,3 +237,30 @@ def show_ticket(reference: str) -> None:
         raise click.ClickException(f"no ticket {reference}")
     for line in _render_detail(detail):
         click.echo(line)
+
+
+@click.group()
+def retention() -> None:
+    """The retention periods of the policy, applied to what the assistant keeps."""
+
+
+@retention.command("report")
+def retention_report() -> None:
+    """Print what the next retention purge would remove (removing nothing)."""
+    from bot.sla.retention import RetentionPurge
+    from policy.retention import RetentionNotStated
+
+    settings = _settings()
+    try:
+        report = _with_database(
+            settings,
+            lambda maker: RetentionPurge(maker, clock=SystemClock(), policy_path=settings.policy).report(),
+        )
+    except RetentionNotStated as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{report.category}: kept {report.days} days (policy: {settings.policy.name}); "
+        f"older than {report.cutoff:%Y-%m-%d %H:%M} UTC would be removed:"
+    )
+    for name, count in report.counts.as_dict().items():
+        click.echo(f"  {name.replace('_', ' ')}: {count}")

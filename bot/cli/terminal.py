@@ -14,6 +14,7 @@ from bot.conversation.engine import Conversation
 from bot.domain.channels import ChannelName
 from bot.domain.clock import SystemClock
 from bot.messages import InboundMessage, QuickReply
+from bot.nlu_engine import running_nlu_engine
 from bot.settings import Settings
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
@@ -59,7 +60,8 @@ async def _loop(settings: Settings) -> None:
         stores = sql_turn_store_factory(
             create_sessionmaker(engine), SystemClock(), build_mail_sender(settings), settings, core.responses
         )
-        await _converse(core.conversation(stores))
+        async with running_nlu_engine(settings, core.embedded) as nlu:
+            await _converse(core.conversation(stores, nlu=nlu))
     finally:
         await engine.dispose()
 
@@ -93,6 +95,7 @@ async def _converse(conversation: Conversation) -> None:
 
 
 def run_terminal_chat(settings: Settings) -> None:
-    """Run the conversation until the person leaves. Tickets open in the same database `privacybot run`
-    uses, so the officer sees them."""
+    """Run the conversation until the person leaves, on the NLU engine the settings choose (a Rasa server
+    runs as long as the chat). Tickets open in the same database `privacybot run` uses, so the officer sees
+    them. Raises NluEngineFailed when that engine cannot start."""
     asyncio.run(_loop(settings))

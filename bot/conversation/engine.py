@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from actions.context import (
     ActionKind,
@@ -17,15 +17,18 @@ from actions.context import (
     Turn,
     TurnReplies,
 )
-from actions.registry import CONFIDENT, respond
+from actions.registry import respond
+from actions.requests import mask_typed_code
 from bot.conversation.officer_thread import Relayed, relay_follow_up, relay_in_handoff
 from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
-from bot.domain.tickets import Requester, RequestKind
+from bot.domain.tickets import Requester
 from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
+from nlu.clauses import RequestsFound, find_requests
 from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
+from nlu.markup import readable_text
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
 from policy.answers import PolicyAnswer, PolicyAnswerer
 from responses import Responses
@@ -34,8 +37,6 @@ log = logging.getLogger(__name__)
 
 # The classifier reads the start of a message; the whole text is still stored for the officer.
 NLU_MAX_CHARS = 2000
-_MAX_SENTENCES = 8
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?;])\s+|\n+")
 _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 
@@ -157,12 +158,14 @@ class Conversation:
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one message; everything it changes is stored in one transaction. A message handled
-        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and no replies."""
+        before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and the replies its first
+        turn stored: a client retrying after a lost response still sees the answer."""
         try:
             return await self._handle_once(inbound)
-        except DuplicateMessage:
-            log.info("duplicate %s message ignored (raced)", inbound.channel.value)
-            return TurnResult(replies=(), duplicate=True)
+        except DuplicateMessage as exc:
+            log.info("duplicate %s message answered from the store (raced)", inbound.channel.value)
+            async with self.stores() as store:
+                return TurnResult(await store.replies_to(exc.channel, exc.message_id), duplicate=True)
 
     async def _handle_once(self, inbound: InboundMessage) -> TurnResult:
         async with self.stores() as store:
@@ -171,13 +174,17 @@ class Conversation:
                 inbound.channel, inbound.sender_id, inbound.message_id
             )
             if inbound.message_id and await store.already_handled(inbound.channel, inbound.message_id):
-                log.info("duplicate %s message ignored", inbound.channel.value)
-                return TurnResult(replies=(), duplicate=True)
+                log.info("duplicate %s message answered from the store", inbound.channel.value)
+                replies = await store.replies_to(inbound.channel, inbound.message_id)
+                return TurnResult(replies, duplicate=True)
             result = await self._respond(store, conversation, inbound)
             state = result.outcome.state if result.outcome else conversation.state
             offered = next((r.quick_replies for r in reversed(result.replies) if r.quick_replies), ())
             state = state.evolve(lang=result.lang, offered=tuple(q.payload for q in offered))
-            await store.record_turn(conversation, inbound, result.replies, state)
+            stored = inbound
+            if conversation.state.step is Step.AWAIT_CODE:  # the transcript never keeps a typed code
+                stored = replace(inbound, text=mask_typed_code(inbound.text))
+            await store.record_turn(conversation, stored, result.replies, state)
             await store.commit()
             return result
 
@@ -216,8 +223,12 @@ class Conversation:
             outcome = Outcome(ActionKind.FALLBACK, state)
             return TurnResult(self._render(replies.replies, inbound, lang), None, outcome, lang=lang)
         choice = self._choice(inbound, text, state, lang)
+        # Understanding reads the person's own words (no markup, quoted replies or signature); the
+        # stored message keeps what was sent.
         parse = (
-            chosen_parse(text, choice) or command_parse(text) or await self.nlu.parse(text[:NLU_MAX_CHARS])
+            chosen_parse(text, choice)
+            or command_parse(text)
+            or await self.nlu.parse(readable_text(text)[:NLU_MAX_CHARS])
         )
         if state.follow_up_reference and state.step is Step.IDLE and store.desk is not None:
             followed = await relay_follow_up(store.desk, requester, state, text, parse, self.terms)
@@ -230,7 +241,7 @@ class Conversation:
             requester=requester,
             verified_address=inbound.verified_address,
             claimed_address=inbound.claimed_address,
-            other_kinds=await self._other_kinds(parse) if choice is None else (),
+            requests=await find_requests(parse, self.nlu) if choice is None else RequestsFound(),
             choice=choice,
             lang=lang,
         )
@@ -266,22 +277,6 @@ class Conversation:
         outcome = Outcome(ActionKind.HANDOFF, relayed.state, ticket_reference=relayed.reference)
         return TurnResult(self._render(list(relayed.replies), inbound, lang), parse, outcome, lang=lang)
 
-    async def _other_kinds(self, parse: ParseResult) -> tuple[RequestKind, ...]:
-        """Further request kinds in other sentences of a long message (an email may hold several)."""
-        main = parse.intent.intent.request_kind
-        if main is None or parse.intent.confidence < CONFIDENT:
-            return ()
-        sentences = [s for s in _SENTENCE_SPLIT.split(parse.text) if len(s.split()) >= 3][:_MAX_SENTENCES]
-        if len(sentences) < 2:
-            return ()
-        kinds: list[RequestKind] = []
-        for sentence in sentences:
-            part = await self.nlu.parse(sentence)
-            kind = part.intent.intent.request_kind
-            if kind is not None and kind is not main and part.intent.confidence >= 0.6 and kind not in kinds:
-                kinds.append(kind)
-        return tuple(kinds)
-
     def _render(
         self, replies: list[Reply], inbound: InboundMessage, lang: Language
     ) -> tuple[OutboundMessage, ...]:
@@ -292,6 +287,7 @@ class Conversation:
                 text=self.responses.render_in(lang, reply.template, **reply.values),
                 quick_replies=tuple(QuickReply(p, self._label(p, lang)) for p in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
+                other_references=reply.other_references,
                 meta={**inbound.meta, **_quote_meta(reply)},
                 lang=lang,
             )

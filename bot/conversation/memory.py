@@ -17,7 +17,7 @@ class MemoryTurnStore:
 
     def __init__(self) -> None:
         self._conversations: dict[tuple[ChannelName, str], ConversationRecord] = {}
-        self._seen: set[tuple[ChannelName, str]] = set()
+        self._seen: dict[tuple[ChannelName, str], tuple[OutboundMessage, ...]] = {}
 
     @property
     def desk(self) -> RequestDesk | None:
@@ -39,6 +39,10 @@ class MemoryTurnStore:
         """True for a message id seen before."""
         return (channel, message_id) in self._seen
 
+    async def replies_to(self, channel: ChannelName, message_id: str) -> tuple[OutboundMessage, ...]:
+        """The replies given to this message id."""
+        return self._seen.get((channel, message_id), ())
+
     async def record_turn(
         self,
         conversation: ConversationRecord,
@@ -46,9 +50,9 @@ class MemoryTurnStore:
         replies: Sequence[OutboundMessage],
         state: DialogueState,
     ) -> None:
-        """Keep the new state; messages themselves are not kept."""
+        """Keep the new state and, for a message with an id, its replies (for a retry)."""
         if inbound.message_id:
-            self._seen.add((inbound.channel, inbound.message_id))
+            self._seen[(inbound.channel, inbound.message_id)] = tuple(replies)
         key = (conversation.channel, conversation.sender_id)
         self._conversations[key] = ConversationRecord(
             conversation.id, conversation.channel, conversation.sender_id, state

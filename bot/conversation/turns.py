@@ -32,6 +32,10 @@ class TurnStore(Protocol):
         """True when an inbound message with this channel message id was stored before."""
         ...
 
+    async def replies_to(self, channel: ChannelName, message_id: str) -> tuple[OutboundMessage, ...]:
+        """The replies stored with the turn of this inbound message (empty when none were kept)."""
+        ...
+
     async def record_turn(
         self,
         conversation: ConversationRecord,

@@ -64,6 +64,14 @@ class ResendTooSoon(DeskError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class CodeCoolingOff(DeskError):
+    """Too many wrong codes for this address or conversation lately: no code for a while."""
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__(f"cooling off for {retry_after_seconds} s")
+        self.retry_after_seconds = retry_after_seconds
+
+
 class CodeDeliveryFailed(DeskError):
     """The mail with the code could not be sent."""
 

@@ -90,6 +90,7 @@ class CodeResult(StrEnum):
     WRONG = "wrong"
     EXPIRED = "expired"
     LOCKED = "locked"
+    COOLING_OFF = "cooling_off"
     MISSING = "missing"
 
 
@@ -113,11 +114,13 @@ class CodeSent:
 
 @dataclass(frozen=True)
 class CodeCheck:
-    """The result of checking a code; ``address`` is the verified address when accepted."""
+    """The result of checking a code; ``address`` is the verified address when accepted;
+    ``retry_after_seconds`` is how long a cooling-off lasts."""
 
     result: CodeResult
     attempts_left: int
     address: str | None = None
+    retry_after_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,7 @@ class RequestDesk(Protocol):
 
     async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
         """Mail a fresh 6-digit code to ``address``, the mail written in ``lang`` (the conversation's).
-        Raises ResendTooSoon, CodeDeliveryFailed."""
+        Raises ResendTooSoon, CodeCoolingOff, CodeDeliveryFailed."""
         ...
 
     async def check_code(self, requester: Requester, code: str) -> CodeCheck:

@@ -1,4 +1,8 @@
-"""The one JSON body reader of the HTTP edges."""
+"""The one JSON body reader of the HTTP edges: anything unreadable is one exception, never a 500.
+
+Besides bad syntax and bad UTF-8, a body nested thousands of levels deep makes the decoder raise
+RecursionError; it is unreadable JSON like any other (it was a 500).
+"""
 
 from __future__ import annotations
 
@@ -16,5 +20,5 @@ async def read_json(request: web.Request) -> Any:
     """The decoded JSON body of ``request``. Raises InvalidJsonBody; each edge answers it its own way."""
     try:
         return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidJsonBody("the body is not JSON") from exc

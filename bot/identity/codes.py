@@ -24,12 +24,19 @@ class InvalidAddress(ValueError):
 
 @dataclass(frozen=True)
 class CodePolicy:
-    """How long a code lives, how many tries it allows, and how often a new one may be sent."""
+    """How long a code lives, how many tries it allows, and how often a new one may be sent.
+
+    ``max_failures`` wrong codes within ``failure_window`` (per address and per conversation, whatever the
+    number of resends) start a cooling-off: no code is sent or checked until the oldest of them is older
+    than the window (NIST SP 800-63B-4: a resend must not reset the failed-attempt limit).
+    """
 
     valid_for: timedelta = timedelta(minutes=10)
     max_attempts: int = 5
     resend_interval: timedelta = timedelta(seconds=60)
     max_sends_per_hour: int = 5
+    max_failures: int = 10
+    failure_window: timedelta = timedelta(hours=24)
 
     @property
     def valid_minutes(self) -> int:
@@ -85,3 +92,19 @@ def resend_wait_seconds(sent: list[datetime], now: datetime, policy: CodePolicy)
     if len(recent) >= policy.max_sends_per_hour:
         wait = max(wait, recent[-policy.max_sends_per_hour] + timedelta(hours=1) - now)
     return max(0, math.ceil(wait.total_seconds()))
+
+
+def cooling_off_seconds(failures: list[tuple[datetime, int]], now: datetime, policy: CodePolicy) -> int:
+    """Seconds of cooling-off left, given (sent time, wrong tries) of each code, oldest first; 0 means none.
+
+    The cooling-off lasts until enough of the failures have left the window to bring them below the cap.
+    """
+    recent = [(at, count) for at, count in failures if at > now - policy.failure_window]
+    total = sum(count for _, count in recent)
+    for at, count in recent:
+        if total < policy.max_failures:
+            break
+        total -= count
+        if total < policy.max_failures:
+            return max(1, math.ceil((at + policy.failure_window - now).total_seconds()))
+    return 0

@@ -10,18 +10,20 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.clock import Clock
-from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import CodeCheck, CodeResult, CodeSent
 from bot.identity.codes import (
     CodePolicy,
     HashedCode,
     code_matches,
+    cooling_off_seconds,
     generate_code,
     hash_code,
     normalise_address,
     resend_wait_seconds,
 )
 from bot.mail import MailDeliveryError, MailSender, plain_message
+from bot.store.accounts import AccountRepository
 from bot.store.codes import CodeRepository
 from responses import Responses
 
@@ -46,6 +48,7 @@ class IdentityVerifier:
     ) -> None:
         """Bind to ``session`` and the means to mail a code."""
         self._codes = CodeRepository(session)
+        self._accounts = AccountRepository(session)
         self._clock = clock
         self._mail = mail_sender
         self._responses = responses
@@ -55,11 +58,19 @@ class IdentityVerifier:
     async def send_code(self, *, conversation_id: str, address: str, lang: str = "en") -> CodeSent:
         """Mail a fresh code to ``address``; earlier codes of the conversation stop counting.
 
+        When the accounts directory holds any accounts, only its addresses get a mail; for any other address
+        a code is stored all the same and never mailed, so the answer (and every later one) is the same
+        whether or not the address has an account: nobody learns who is a customer.
+
         Raises ResendTooSoon when the conversation (or the address) had a code too recently or too often,
-        CodeDeliveryFailed when the mail server refused (the code is then forgotten).
+        CodeCoolingOff after too many wrong codes, CodeDeliveryFailed when the mail server refused (the
+        code is then forgotten).
         """
         address = normalise_address(address)
         now = self._clock.now()
+        cooling = await self._cooling_off(conversation_id=conversation_id, address=address)
+        if cooling > 0:
+            raise CodeCoolingOff(cooling)
         hour_ago = now - timedelta(hours=1)
         wait = max(
             resend_wait_seconds(
@@ -86,16 +97,21 @@ class IdentityVerifier:
             sent_at=now,
             expires_at=expires_at,
         )
-        body = self._responses.render_in(lang, CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
-        try:
-            await self._mail.send(
-                plain_message(
-                    sender=self._mail_from,
-                    to=address,
-                    subject=self._responses.render_in(lang, CODE_SUBJECT_TEMPLATE),
-                    body=body,
-                )
+        if not await self._may_receive(address):
+            log.info(
+                "verification code for conversation %s not mailed: not a directory address", conversation_id
             )
+            return CodeSent(address=address, expires_at=expires_at)
+        body = self._responses.render_in(lang, CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
+        mail = plain_message(
+            sender=self._mail_from,
+            to=address,
+            subject=self._responses.render_in(lang, CODE_SUBJECT_TEMPLATE),
+            body=body,
+        )
+        mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-responder should answer it
+        try:
+            await self._mail.send(mail)
         except MailDeliveryError as exc:
             await self._codes.remove(code=row)
             log.warning("verification mail for conversation %s not delivered", conversation_id)
@@ -112,6 +128,9 @@ class IdentityVerifier:
         limit = self.policy.max_attempts
         if row is None or row.verified_at is not None:
             return CodeCheck(CodeResult.MISSING, 0)
+        cooling = await self._cooling_off(conversation_id=conversation_id, address=row.address)
+        if cooling > 0:
+            return CodeCheck(CodeResult.COOLING_OFF, 0, retry_after_seconds=cooling)
         if row.attempts >= limit:
             return CodeCheck(CodeResult.LOCKED, 0)
         now = self._clock.now()
@@ -123,6 +142,31 @@ class IdentityVerifier:
         matches = await asyncio.to_thread(code_matches, code, HashedCode(row.salt, row.code_hash))
         if not matches:
             log.info("wrong code in conversation %s (attempt %d of %d)", conversation_id, attempt, limit)
+            cooling = await self._cooling_off(conversation_id=conversation_id, address=row.address)
+            if cooling > 0:
+                log.info("conversation %s cooling off for %d s after wrong codes", conversation_id, cooling)
+                return CodeCheck(CodeResult.COOLING_OFF, 0, retry_after_seconds=cooling)
             return CodeCheck(CodeResult.WRONG, limit - attempt)
         await self._codes.mark_verified(code_id=row.id, at=now)
         return CodeCheck(CodeResult.ACCEPTED, limit - attempt, address=row.address)
+
+    async def _cooling_off(self, *, conversation_id: str, address: str) -> int:
+        """Seconds of cooling-off left for this conversation or this address (the longer of the two)."""
+        since = self._clock.now() - self.policy.failure_window
+        now = self._clock.now()
+        return max(
+            cooling_off_seconds(
+                await self._codes.failures_since(since=since, conversation_id=conversation_id),
+                now,
+                self.policy,
+            ),
+            cooling_off_seconds(
+                await self._codes.failures_since(since=since, address=address), now, self.policy
+            ),
+        )
+
+    async def _may_receive(self, address: str) -> bool:
+        """An empty directory lets every address get codes; a filled one only its own addresses."""
+        if await self._accounts.count() == 0:
+            return True
+        return await self._accounts.by_email(email=address) is not None

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +26,7 @@ from bot.store.officer_models import Officer, OfficerApiToken, OfficerSession
 SESSION_LIFETIME = timedelta(hours=12)
 TOKEN_PREFIX = "pbo_"
 MIN_PASSWORD_CHARS = 12
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class AccountError(Exception):
@@ -229,13 +230,17 @@ class OfficerAccounts:
             return len(rows)
 
     async def officer_for_token(self, token: str) -> OfficerIdentity | None:
-        """The officer an API token belongs to (None for unknown, revoked, or an inactive officer)."""
+        """The officer an API token belongs to (None for unknown, revoked, or an inactive officer).
+
+        ``last_used_at`` is written at most once per LAST_USED_PRECISION: a read-only lookup otherwise, so
+        busy API clients do not turn every request into a write (and, on SQLite, a wait for the lock)."""
         if not token.startswith(TOKEN_PREFIX):
             return None
-        async with self._sessionmaker() as session, session.begin():
+        now = self._clock.now()
+        async with self._sessionmaker() as session:
             row = (
                 await session.execute(
-                    select(OfficerApiToken, Officer)
+                    select(OfficerApiToken.id, OfficerApiToken.last_used_at, Officer)
                     .join(Officer, Officer.id == OfficerApiToken.officer_id)
                     .where(
                         OfficerApiToken.token_hash == digest(token),
@@ -246,8 +251,18 @@ class OfficerAccounts:
             ).one_or_none()
             if row is None:
                 return None
-            stored, officer = row
-            stored.last_used_at = self._clock.now()
+            token_id, last_used_at, officer = row
+            if last_used_at is None or last_used_at <= now - LAST_USED_PRECISION:
+                stale = or_(
+                    OfficerApiToken.last_used_at.is_(None),
+                    OfficerApiToken.last_used_at <= now - LAST_USED_PRECISION,
+                )
+                await session.execute(
+                    update(OfficerApiToken)
+                    .where(OfficerApiToken.id == token_id, stale)
+                    .values(last_used_at=now)
+                )
+                await session.commit()
             return _identity(officer)
 
     async def list_officers(self) -> list[OfficerIdentity]:

@@ -19,6 +19,7 @@ from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
+from bot.http.clients import ClientAddresses, parse_networks
 from bot.identity.directory import AccountDirectory
 from bot.mail import MailSender
 from bot.officer.accounts import OfficerAccounts
@@ -27,6 +28,7 @@ from bot.officer.fallback import EmailFallback
 from bot.officer.inbox import INBOX_TOPIC, InboxFeed
 from bot.officer.notifications import OfficerChat, OfficerNotifications
 from bot.officer.outbox import DeliveryOutbox
+from bot.officer.throttle import SignInThrottle
 from bot.officer.web import OfficerWebServices, add_officer_paths, mount_officer
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
@@ -144,8 +146,17 @@ def build_officer_workspace(
                 await live_hub.publish(INBOX_TOPIC, event)
 
             inbox = InboxFeed(sessionmaker, publish=publish)
-        services = OfficerWebServices(desk, accounts, responses, directory, secure_cookies=secure, live=hub)
-        mount_officer(web_app, services)
+        officer_web = OfficerWebServices(
+            desk,
+            accounts,
+            responses,
+            SignInThrottle(sessionmaker, clock=clock),
+            directory,
+            secure_cookies=secure,
+            clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
+            live=hub,
+        )
+        mount_officer(web_app, officer_web)
     if openapi_document is not None:
         add_officer_paths(openapi_document)
     return OfficerWorkspace(desk, accounts, notifications, outbox, feed, inbox)

@@ -18,15 +18,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
 from bot.sla.clocks import due_milestones, next_sla_check, parse_key, still_watched
 from bot.sla.deadlines import SlaEventKind, SlaTerms
 from bot.sla.notifier import NotificationFailed, OfficerNotifier, SlaEvent
+from bot.sla.retention import RetentionPurge
 from bot.store.claims import lease, run_periodically
 from bot.store.db import dialect_insert, is_postgres
 from bot.store.models import SlaNotification, Ticket, TicketEvent, TicketEventKind
+from policy.document import PolicyFormatError
+from policy.retention import RetentionNotStated
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +63,11 @@ class SlaSweeper:
         lease: timedelta = timedelta(minutes=5),
         retry_delay: timedelta = timedelta(minutes=1),
         concurrency: int = 8,
+        retention: RetentionPurge | None = None,
+        retention_every: timedelta = timedelta(hours=1),
     ) -> None:
-        """Sweep through ``sessionmaker``'s database and tell ``notifier``."""
+        """Sweep through ``sessionmaker``'s database and tell ``notifier``; run the ``retention`` purge
+        every ``retention_every``."""
         self._sessionmaker = sessionmaker
         self._notifier = notifier
         self._clock = clock
@@ -71,6 +78,9 @@ class SlaSweeper:
         self._retry_delay = retry_delay
         self._concurrency = concurrency
         self._postgres = False
+        self._retention = retention
+        self._retention_every = retention_every
+        self._retention_due: datetime | None = None
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Sweep every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged and
@@ -85,8 +95,23 @@ class SlaSweeper:
                     report.sent,
                     report.failed,
                 )
+            await self.purge_if_due()
 
         await run_periodically(sweep, stop_event, interval_seconds=self._interval, failure="SLA sweep failed")
+
+    async def purge_if_due(self) -> bool:
+        """Run the retention purge when it is due (at the first sweep, then every ``retention_every``);
+        a purge that fails is logged and tried again at the next sweep."""
+        now = self._clock.now()
+        if self._retention is None or (self._retention_due is not None and now < self._retention_due):
+            return False
+        try:
+            await self._retention.purge()
+        except (SQLAlchemyError, OSError, RetentionNotStated, PolicyFormatError):
+            log.exception("retention purge failed; retrying at the next sweep")
+            return False
+        self._retention_due = now + self._retention_every
+        return True
 
     async def sweep_once(self) -> SweepReport:
         """Claim every milestone due now, then send every unsent, unleased notification."""

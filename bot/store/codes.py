@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import VerificationCode
@@ -66,6 +66,20 @@ class CodeRepository:
         if address is not None:
             query = query.where(func.lower(VerificationCode.address) == address.lower())
         return list((await self.session.scalars(query.order_by(VerificationCode.sent_at))).all())
+
+    async def failures_since(
+        self, *, since: datetime, conversation_id: str | None = None, address: str | None = None
+    ) -> list[tuple[datetime, int]]:
+        """(sent time, wrong tries) of the codes sent since ``since`` to this conversation or this address,
+        oldest first. An accepted code's last attempt was right, so it counts one failure less."""
+        wrong = VerificationCode.attempts - case((VerificationCode.verified_at.is_not(None), 1), else_=0)
+        query = select(VerificationCode.sent_at, wrong).where(VerificationCode.sent_at > since)
+        if conversation_id is not None:
+            query = query.where(VerificationCode.conversation_id == conversation_id)
+        if address is not None:
+            query = query.where(func.lower(VerificationCode.address) == address.lower())
+        rows = await self.session.execute(query.order_by(VerificationCode.sent_at))
+        return [(at, int(count)) for at, count in rows.all()]
 
     async def take_attempt(self, *, code_id: int, max_attempts: int) -> int | None:
         """Count one attempt atomically; the attempt number, or None once ``max_attempts`` were used."""

@@ -60,6 +60,7 @@ class NewMessage:
     channel_message_id: str | None = None
     ticket_reference: str | None = None
     meta: Mapping[str, str] | None = None
+    in_reply_to: str | None = None
 
 
 class ConversationRepository:
@@ -198,6 +199,19 @@ class ConversationRepository:
             insert(_MESSAGES), [_row(conversation_id, m) for m in messages]
         )
 
+    async def replies_to(self, *, channel: ChannelName, channel_message_id: str) -> list[Message]:
+        """The replies stored with the turn of the inbound message ``channel_message_id``, in order."""
+        rows = await self.session.scalars(
+            select(Message)
+            .where(
+                Message.channel == channel,
+                Message.in_reply_to == channel_message_id,
+                Message.direction == MessageDirection.OUTBOUND,
+            )
+            .order_by(Message.id)
+        )
+        return list(rows.all())
+
     async def latest_of_sender(
         self, *, channel: ChannelName, sender_id: str, limit: int = 500
     ) -> list[Message]:
@@ -232,4 +246,5 @@ def _row(conversation_id: str, message: NewMessage) -> dict[str, Any]:
         "at": message.at,
         "ticket_reference": message.ticket_reference,
         "meta": dict(message.meta) if message.meta else None,
+        "in_reply_to": message.in_reply_to,
     }

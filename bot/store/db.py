@@ -58,7 +58,8 @@ def create_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
     parameter (``postgresql://u@h/db?search_path=tenant``) becomes the connection's schema search path.
     """
     parsed = normalise_url(url)
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Parameters (message text, addresses) never appear in SQLAlchemy's errors or logs.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -107,6 +107,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("channel", "channel_message_id", name="uq_messages_channel_message_id"),
         Index("ix_messages_conversation_at", "conversation_id", "at"),
+        Index("ix_messages_in_reply_to", "channel", "in_reply_to"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -118,6 +119,8 @@ class Message(Base):
     at: Mapped[datetime]
     ticket_reference: Mapped[str | None] = mapped_column(String(20))
     meta: Mapped[dict[str, Any] | None]
+    # A reply of a turn: the channel message id of the inbound message it answered (a retry gets them back).
+    in_reply_to: Mapped[str | None] = mapped_column(String(512))
 
 
 class Account(Base):
@@ -134,6 +137,20 @@ class Account(Base):
     marketing_opt_out_at: Mapped[datetime | None]
 
 
+OPEN_TICKET_INDEX = "uq_tickets_open_per_requester"
+OPEN_TICKET_WHERE = text(
+    "status IN (" + ", ".join(f"'{status.value}'" for status in TicketStatus if not status.is_closed) + ")"
+)
+
+
+def requester_key(*, address: str | None, conversation_id: str | None, reference: str) -> str:
+    """The requester a ticket belongs to for the one-open-ticket rule: the verified address, else the
+    conversation (else the ticket itself, which then collides with nothing)."""
+    if address:
+        return f"address:{address}"
+    return f"conversation:{conversation_id}" if conversation_id else f"ticket:{reference}"
+
+
 class Ticket(Base):
     """A rights request, question or handoff, with its SLA clock."""
 
@@ -144,6 +161,15 @@ class Ticket(Base):
         Index("ix_tickets_address_kind", "requester_address", "kind"),
         Index("ix_tickets_conversation", "conversation_id"),
         Index("ix_tickets_sender", "channel", "requester_sender_id"),
+        # One open ticket per requester and kind, whatever races: the database refuses a second.
+        Index(
+            OPEN_TICKET_INDEX,
+            "kind",
+            "requester_key",
+            unique=True,
+            sqlite_where=OPEN_TICKET_WHERE,
+            postgresql_where=OPEN_TICKET_WHERE,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -172,6 +198,8 @@ class Ticket(Base):
     thread_meta: Mapped[dict[str, Any] | None]
     # When the sweeper next has something to do for this ticket; NULL once nothing is pending.
     sla_check_at: Mapped[datetime | None]
+    # Who asked, for the one-open-ticket rule: ``address:<verified address>`` or ``conversation:<id>``.
+    requester_key: Mapped[str | None] = mapped_column(String(340))
 
 
 class TicketEvent(Base):
@@ -186,6 +214,18 @@ class TicketEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))
     event: Mapped[TicketEventKind] = mapped_column(str_enum(TicketEventKind))
     detail: Mapped[dict[str, Any]]
+
+
+class RetentionRun(Base):
+    """The audit entry of one retention purge: when, under which policy periods, and what it removed."""
+
+    __tablename__ = "retention_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    periods: Mapped[dict[str, Any]]
+    removed: Mapped[dict[str, Any]]
 
 
 class VerificationCode(Base):

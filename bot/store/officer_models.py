@@ -1,4 +1,4 @@
-"""The officer workspace's tables (on the store's declarative base; created by Alembic revision 0002)."""
+"""The officer workspace's tables, on the store's declarative base (Alembic revisions 0002 and 0003)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,18 @@ class OfficerApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class SignInAttempts(Base):
+    """Recent failed sign-ins of one key (an account or a client address, stored as a SHA-256 only) and
+    when the next try is allowed."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    next_allowed_at: Mapped[datetime]
 
 
 class PendingDelivery(Base):

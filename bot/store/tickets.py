@@ -16,7 +16,7 @@ from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityStatus, Priority, RequestKind, TicketStatus
 from bot.store.codes import CodeRepository
 from bot.store.conversations import ConversationRepository
-from bot.store.models import Ticket, TicketEvent, TicketEventKind
+from bot.store.models import OPEN_TICKET_INDEX, Ticket, TicketEvent, TicketEventKind
 from bot.store.ticket_views import TicketDetail, TicketView, audit_entry, transcript_line, view_of
 
 OPEN_STATUSES = tuple(status for status in TicketStatus if not status.is_closed)
@@ -24,6 +24,10 @@ OPEN_STATUSES = tuple(status for status in TicketStatus if not status.is_closed)
 
 class ReferenceTaken(Exception):
     """The generated reference already exists (astronomically rare; the caller draws another)."""
+
+
+class OpenTicketExists(Exception):
+    """The requester has an open ticket of this kind already (a racing request opened it meanwhile)."""
 
 
 def priority_order() -> ColumnElement[int]:
@@ -53,7 +57,10 @@ class TicketRepository:
                 self.session.add(ticket)
                 await self.session.flush()
         except IntegrityError as exc:
-            if "reference" in str(exc.orig).lower():
+            problem = str(exc.orig).lower()
+            if OPEN_TICKET_INDEX in problem or "requester_key" in problem:
+                raise OpenTicketExists(ticket.reference) from exc
+            if "reference" in problem:
                 raise ReferenceTaken(ticket.reference) from exc
             raise
         return ticket

@@ -16,10 +16,13 @@ from bot.domain.clock import Clock
 from bot.domain.dialogue import ConversationRecord, DialogueState
 from bot.domain.errors import DuplicateMessage
 from bot.domain.tickets import RequestDesk
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import InboundMessage, OutboundMessage, QuickReply
 from bot.store.conversations import ConversationRepository, NewMessage
 from bot.store.db import lock_for_transaction
 from bot.store.models import Conversation, MessageDirection
+
+# The quick replies of a stored reply, ``payload<TAB>label`` one per line, in its meta (a retry shows them).
+QUICK_REPLIES_META = "quick_replies"
 
 
 class SqlTurnStore:
@@ -96,7 +99,13 @@ class SqlTurnStore:
                     text=reply.text,
                     at=now,
                     ticket_reference=reply.ticket_reference,
-                    meta=reply.meta,
+                    meta={
+                        **reply.meta,
+                        QUICK_REPLIES_META: "\n".join(f"{q.payload}\t{q.label}" for q in reply.quick_replies),
+                    }
+                    if reply.quick_replies
+                    else reply.meta,
+                    in_reply_to=inbound.message_id,
                 )
                 for reply in replies
             ),
@@ -117,6 +126,29 @@ class SqlTurnStore:
             if inbound.message_id and "channel_message_id" in str(exc.orig).lower():
                 raise DuplicateMessage(inbound.channel, inbound.message_id) from exc
             raise
+
+    async def replies_to(self, channel: ChannelName, message_id: str) -> tuple[OutboundMessage, ...]:
+        """The replies the turn of this inbound message stored, to give a retry the same answer."""
+        rows = await self._conversations.replies_to(channel=channel, channel_message_id=message_id)
+        if not rows:
+            return ()
+        conversation = await self._conversations.get(conversation_id=rows[0].conversation_id)
+        recipient = conversation.sender_id if conversation is not None else ""
+        return tuple(
+            OutboundMessage(
+                channel=row.channel,
+                recipient_id=recipient,
+                text=row.text,
+                quick_replies=tuple(
+                    QuickReply(*choice.split("\t", 1))
+                    for choice in str((row.meta or {}).get(QUICK_REPLIES_META, "")).split("\n")
+                    if "\t" in choice
+                ),
+                ticket_reference=row.ticket_reference,
+                meta={k: str(v) for k, v in (row.meta or {}).items() if k != QUICK_REPLIES_META},
+            )
+            for row in rows
+        )
 
     async def commit(self) -> None:
         """Make the turn durable."""

@@ -10,7 +10,7 @@ from bot.domain.errors import ExtensionNotAllowed, ExtensionTooLate, TicketClose
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, Requester, RequestKind, TicketStatus
 from bot.sla.clocks import next_sla_check
 from bot.sla.deadlines import MAX_EXTENSION_MONTHS, SlaTerms, add_months
-from bot.store.models import Ticket, TicketEventKind
+from bot.store.models import Ticket, TicketEventKind, requester_key
 from bot.store.ticket_views import DeadlineExtension, view_of
 from bot.store.tickets import TicketRepository
 from bot.tickets.references import new_reference
@@ -33,10 +33,19 @@ def new_ticket(
     now: datetime,
     terms: SlaTerms,
 ) -> Ticket:
-    """A fresh ticket row (with a new reference) for ``requester``, its deadlines counted from ``now``."""
+    """A fresh ticket row (with a new reference) for ``requester``, its deadlines counted from ``now``
+    (an urgent one's first response sooner). ``address`` counts for the one-open-ticket rule only when
+    verified."""
     first_due = terms.first_response_due(now, priority)
+    reference = new_reference()
+    verified = identity is IdentityStatus.VERIFIED and address is not None
     ticket = Ticket(
-        reference=new_reference(),
+        reference=reference,
+        requester_key=requester_key(
+            address=address if verified else None,
+            conversation_id=requester.conversation_id,
+            reference=reference,
+        ),
         kind=kind,
         priority=priority,
         status=TicketStatus.AWAITING_VERIFICATION
@@ -68,9 +77,15 @@ def verify(
     method: IdentityMethod,
     account_id: int | None,
     now: datetime,
+    claim_address: bool = True,
 ) -> None:
-    """The requester proved ``address``; a ticket awaiting verification becomes new."""
+    """The requester proved ``address``; a ticket awaiting verification becomes new. With ``claim_address``
+    the ticket becomes the address's open ticket of its kind (the caller checked there is no other)."""
     ticket.requester_address = address
+    if claim_address:
+        ticket.requester_key = requester_key(
+            address=address, conversation_id=ticket.conversation_id, reference=ticket.reference
+        )
     ticket.identity_status = IdentityStatus.VERIFIED
     ticket.identity_method = method
     ticket.account_id = account_id

@@ -49,7 +49,7 @@ from bot.store.ticket_views import (
     TicketView,
     view_of,
 )
-from bot.store.tickets import OPEN_STATUSES, ReferenceTaken, TicketRepository
+from bot.store.tickets import OPEN_STATUSES, OpenTicketExists, ReferenceTaken, TicketRepository
 from bot.tickets.handoff import (
     HANDOFF_ENDED_TEMPLATE,
     expect_follow_up,
@@ -148,16 +148,43 @@ class TicketService:
             conversation_id=None if verified else requester.conversation_id,
         )
         now = self._clock.now()
-        if existing is not None:
-            tickets.append_event(
-                ticket=existing,
-                at=now,
-                actor=REQUESTER,
-                event=TicketEventKind.DUPLICATE_REQUEST,
-                detail={"channel": requester.channel.value},
-            )
-            await carry_out_marketing_opt_out(session, existing, now=now, terms=self._terms)
-            return view_of(existing).summary(already_open=True)
+        if existing is None:
+            try:
+                return await self._insert_ticket(
+                    session, requester, kind, address, identity, method, priority, now
+                )
+            except OpenTicketExists:  # a racing identical request committed first: that is the ticket
+                existing = await tickets.find_open(
+                    kind=kind,
+                    address=address if verified else None,
+                    conversation_id=None if verified else requester.conversation_id,
+                )
+                if existing is None:
+                    raise
+        tickets.append_event(
+            ticket=existing,
+            at=now,
+            actor=REQUESTER,
+            event=TicketEventKind.DUPLICATE_REQUEST,
+            detail={"channel": requester.channel.value},
+        )
+        await carry_out_marketing_opt_out(session, existing, now=now, terms=self._terms)
+        return view_of(existing).summary(already_open=True)
+
+    async def _insert_ticket(
+        self,
+        session: AsyncSession,
+        requester: Requester,
+        kind: RequestKind,
+        address: str | None,
+        identity: IdentityStatus,
+        method: IdentityMethod,
+        priority: Priority,
+        now: datetime,
+    ) -> TicketSummary:
+        """A new ticket with its OPENED event. Raises OpenTicketExists when an identical one raced in."""
+        tickets = TicketRepository(session)
+        verified = identity is IdentityStatus.VERIFIED and address is not None
         account = await AccountRepository(session).by_email(email=address) if verified and address else None
         for _ in range(_REFERENCE_TRIES):
             ticket = new_ticket(
@@ -213,13 +240,16 @@ class TicketService:
         address = normalise_address(address)
         now = self._clock.now()
         account = await AccountRepository(session).by_email(email=address)
+        tickets = TicketRepository(session)
+        other = await tickets.find_open(kind=ticket.kind, address=address)
         verify(
-            TicketRepository(session),
+            tickets,
             ticket,
             address=address,
             method=method,
             account_id=account.id if account else None,
             now=now,
+            claim_address=other is None or other.id == ticket.id,  # else it keeps its conversation key
         )
         return view_of(ticket).summary()
 

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.errors import CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
 from bot.domain.tickets import CodeCheck, CodeResult
+from bot.identity.directory import import_directory
 from bot.mail.smtp import SmtpMailSender
 from bot.store.models import VerificationCode
 from tests.support.database import FrozenClock
@@ -147,6 +148,75 @@ async def test_delivery_failure_is_reported_and_nothing_is_kept(
             await desk.send_code(person, ADDRESS)
     async with sessionmaker() as session:
         assert (await session.scalars(select(VerificationCode))).all() == []
+
+
+def wrong_for(code: str) -> str:
+    """A six-digit code other than ``code``."""
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+async def test_a_resend_reset_the_failed_attempt_limit(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
+) -> None:
+    """Regression: each resend gave five fresh attempts. Ten wrong codes in a conversation, across resends,
+    start a cooling-off: no further code is sent or checked (even the right one) until it is over."""
+    code = await send(sessionmaker, clock, smtp_server)
+    for _ in range(5):
+        await check(sessionmaker, clock, wrong_for(code))
+    clock.advance(seconds=61)
+    code = await send(sessionmaker, clock, smtp_server)
+    results = [(await check(sessionmaker, clock, wrong_for(code))).result for _ in range(5)]
+    assert results == [CodeResult.WRONG] * 4 + [CodeResult.COOLING_OFF]
+    right = await check(sessionmaker, clock, code)
+    assert right.result is CodeResult.COOLING_OFF and right.address is None
+    assert 23 * 3600 < right.retry_after_seconds <= 24 * 3600
+    clock.advance(seconds=61)
+    with pytest.raises(CodeCoolingOff):
+        await send(sessionmaker, clock, smtp_server)
+    clock.advance(hours=24)
+    fresh = await send(sessionmaker, clock, smtp_server)
+    assert (await check(sessionmaker, clock, fresh)).result is CodeResult.ACCEPTED
+
+
+async def test_new_conversations_reset_the_failed_attempts_for_one_address(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
+) -> None:
+    """Regression: failures were counted per code only. Wrong codes for one address add up across
+    conversations; after ten a brand-new conversation gets no code for that address either."""
+    for number in range(2):
+        code = await send(sessionmaker, clock, smtp_server, f"web-{number}")
+        for _ in range(5):
+            await check(sessionmaker, clock, wrong_for(code), f"web-{number}")
+        clock.advance(seconds=61)
+    with pytest.raises(CodeCoolingOff) as cooling:
+        await send(sessionmaker, clock, smtp_server, "web-new")
+    assert cooling.value.retry_after_seconds > 23 * 3600
+
+
+async def test_code_was_mailed_to_an_address_outside_a_filled_directory(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
+) -> None:
+    """Regression: any address got a code. With a directory loaded only its addresses get mail, and the
+    answer for an unknown address is the same as for a known one (no account enumeration)."""
+    await import_directory(sessionmaker, "email\nknown@example.com\n", clock=clock)
+    unknown_person = await new_conversation(sessionmaker, clock, "web-unknown")
+    known_person = await new_conversation(sessionmaker, clock, "web-known")
+    async with desk_session(sessionmaker, clock, smtp(smtp_server)) as (desk, _):
+        unknown = await desk.send_code(unknown_person, ADDRESS)
+        known = await desk.send_code(known_person, "known@example.com")
+    mails = await smtp_server.sink.wait_for(1)
+    assert [m.rcpt_tos for m in mails] == [("known@example.com",)]
+    assert (unknown.expires_at, type(unknown)) == (known.expires_at, type(known))
+    result = await check(sessionmaker, clock, "123456", "web-unknown")
+    assert result.result is CodeResult.WRONG and result.attempts_left == 4
+
+
+async def test_code_mail_lacked_auto_submitted(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
+) -> None:
+    """Regression: code mails had no ``Auto-Submitted`` header, so vacation responders answered them."""
+    await send(sessionmaker, clock, smtp_server)
+    assert smtp_server.sink.messages[-1].message["Auto-Submitted"] == "auto-generated"
 
 
 async def test_codes_and_addresses_are_never_logged(

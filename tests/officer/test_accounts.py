@@ -79,6 +79,29 @@ async def test_api_tokens_are_stored_hashed_and_can_be_revoked(
     assert await accounts.officer_for_token(token) is None
 
 
+async def test_api_token_check_wrote_last_used_at_on_every_request(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """Regression: every API request wrote ``last_used_at``. It is written at most once a minute now."""
+    accounts = OfficerAccounts(sessionmaker, clock=clock)
+    await accounts.add("ana@example.test", PASSWORD)
+    token = await accounts.issue_token("ana@example.test")
+
+    async def last_used() -> object:
+        async with sessionmaker() as session:
+            return (await session.scalars(select(OfficerApiToken.last_used_at))).one()
+
+    first = clock.now()
+    assert await accounts.officer_for_token(token) is not None
+    assert await last_used() == first
+    clock.advance(seconds=59)
+    assert await accounts.officer_for_token(token) is not None
+    assert await last_used() == first
+    clock.advance(seconds=2)
+    assert await accounts.officer_for_token(token) is not None
+    assert await last_used() == clock.now()
+
+
 def test_cli_adds_an_officer_and_prints_a_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`privacybot officer add` (password on stdin) then `privacybot officer token` print what was done."""
     monkeypatch.setenv("PRIVACYBOT_DATA_DIR", str(tmp_path))

@@ -1,5 +1,5 @@
 """Questions with the passage that should answer them (by its opening words), over the seed policy.
-None means the policy does not cover the question."""
+None means the policy does not name the thing asked."""
 
 ANSWER_CASES: list[tuple[str, str | tuple[str, ...] | None]] = [
     ("how long do you keep payment records?", "Payment records"),

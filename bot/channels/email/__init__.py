@@ -65,8 +65,11 @@ def build_email_channel(
         mail_from=settings.mail_from,
         own_addresses=(settings.mail_from, settings.imap_user),
         authserv_id=settings.imap_authserv_id,
+        trusted_auth_headers=settings.imap_trusted_auth_headers,
         attachment_max_bytes=settings.attachment_max_bytes,
         poll_seconds=settings.imap_poll_seconds,
+        mail_max_bytes=settings.mail_max_bytes,
+        mail_max_parts=settings.mail_max_parts,
     )
 
 

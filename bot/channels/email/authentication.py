@@ -1,9 +1,11 @@
 """Does the From address prove anything? Read the receiving server's ``Authentication-Results`` (RFC 8601).
 
-Only headers whose authserv-id is our own receiving server's (``Settings.imap_authserv_id``) are trusted:
-anyone can write an Authentication-Results header into a mail, and our server is expected to remove
-foreign copies carrying its id. The From address counts as proven when DMARC passed for its domain, or when
-a DKIM signature passed whose domain (``header.d``, or the domain of ``header.i``) equals the From domain.
+Anyone can write an Authentication-Results header into a mail, even one carrying our server's authserv-id.
+RFC 8601 §5: only the headers our own receiving server PREPENDED can be trusted, and those are the topmost
+ones. So only the first ``trusted_headers`` headers (``Settings.imap_trusted_auth_headers``, default 1) are
+read, and only those with our authserv-id (``Settings.imap_authserv_id``); anything below them is the
+sender's. The From address counts as proven only when DMARC passed with ``header.from`` aligned with (equal
+to) the From domain. An aligned DKIM pass alone is noted (``dkim``) but proves nothing.
 """
 
 from __future__ import annotations
@@ -27,8 +29,8 @@ class AuthVerdict(StrEnum):
 
     @property
     def proves_address(self) -> bool:
-        """True when the From address may be taken as verified."""
-        return self is not AuthVerdict.NONE
+        """True when the From address may be taken as verified: only an aligned DMARC pass."""
+        return self is AuthVerdict.DMARC
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,26 @@ def parse_authentication_results(value: str) -> tuple[str, tuple[MethodResult, .
     return authserv_id, tuple(results)
 
 
-def verify_sender(message: EmailMessage, sender: str, authserv_id: str | None) -> AuthVerdict:
-    """Whether our server's Authentication-Results prove ``sender``'s domain (see the module docstring)."""
-    if not authserv_id:
+def verify_sender(
+    message: EmailMessage, sender: str, authserv_id: str | None, *, trusted_headers: int = 1
+) -> AuthVerdict:
+    """Whether the topmost ``trusted_headers`` Authentication-Results of our server prove ``sender``'s domain
+    (see the module docstring)."""
+    if not authserv_id or trusted_headers < 1:
         return AuthVerdict.NONE
     domain = sender.rpartition("@")[2].lower()
     if not domain:
         return AuthVerdict.NONE
     verdict = AuthVerdict.NONE
-    for header in message.get_all("Authentication-Results") or []:
+    topmost = (message.get_all("Authentication-Results") or [])[:trusted_headers]
+    for header in topmost:
         server, results = parse_authentication_results(str(header))
         if server.lower() != authserv_id.lower():
             continue
         for result in results:
             if result.result != "pass":
                 continue
-            if result.method == "dmarc" and result.properties.get("header.from", domain).lower() == domain:
+            if result.method == "dmarc" and result.properties.get("header.from", "").lower() == domain:
                 return AuthVerdict.DMARC
             if result.method == "dkim" and _dkim_domain(result) == domain:
                 verdict = AuthVerdict.DKIM

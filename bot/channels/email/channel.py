@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.message import EmailMessage
 
 from bot.channels.base import HandleInbound
 from bot.channels.email.authentication import verify_sender
@@ -28,7 +29,17 @@ from bot.channels.email.compose import (
 from bot.channels.email.guards import SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
 from bot.channels.email.outgoing import mail_outbound
-from bot.channels.email.parsing import MalformedMail, ParsedMail, parse_mail
+from bot.channels.email.parsing import (
+    PARSE_ERRORS,
+    MalformedMail,
+    OversizedMail,
+    ParsedMail,
+    dedup_key,
+    message_ids,
+    parse_bytes,
+    parse_mail,
+    sender_address,
+)
 from bot.channels.email.pending import PendingReplies
 from bot.cluster.ratelimit import RateLimiter
 from bot.conversation.engine import TurnResult
@@ -59,8 +70,11 @@ class EmailChannel:
         mail_from: str,
         own_addresses: tuple[str, ...],
         authserv_id: str | None,
+        trusted_auth_headers: int = 1,
         attachment_max_bytes: int,
         poll_seconds: float,
+        mail_max_bytes: int = 10_000_000,
+        mail_max_parts: int = 50,
         max_backoff_seconds: float = 60.0,
         mailbox_factory: Callable[[ImapAccount], Mailbox] = Mailbox,
     ) -> None:
@@ -74,7 +88,10 @@ class EmailChannel:
         self._mail_from = mail_from
         self._own_addresses = own_addresses
         self._authserv_id = authserv_id
+        self._trusted_auth_headers = trusted_auth_headers
         self._attachment_max_bytes = attachment_max_bytes
+        self._mail_max_bytes = mail_max_bytes
+        self._mail_max_parts = mail_max_parts
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
         self._mailbox_factory = mailbox_factory
@@ -147,11 +164,23 @@ class EmailChannel:
             await self._process_one(mailbox, uid)
 
     async def _process_one(self, mailbox: Mailbox, uid: int) -> None:
+        size = await mailbox.size(uid)
+        if size is not None and size > self._mail_max_bytes:  # checked before a byte of it is fetched
+            await self._refuse_oversized(mailbox, uid, await mailbox.fetch_header(uid), "size")
+            return
         raw = await mailbox.fetch(uid)
         if raw is None:
             return
+        if len(raw) > self._mail_max_bytes:  # the server's size was missing or wrong
+            await self._refuse_oversized(mailbox, uid, raw, "size")
+            return
         try:
-            mail = parse_mail(raw, attachment_max_bytes=self._attachment_max_bytes)
+            mail = parse_mail(
+                raw, attachment_max_bytes=self._attachment_max_bytes, max_parts=self._mail_max_parts
+            )
+        except OversizedMail as exc:
+            await self._refuse_oversized(mailbox, uid, raw, exc.reason)
+            return
         except MalformedMail as exc:
             log.warning("mail uid %s is malformed (%s): moved to quarantine", uid, exc.reason)
             await mailbox.quarantine(uid)
@@ -177,6 +206,41 @@ class EmailChannel:
         await mailbox.mark_done(uid)
         await self._pending.send(path)
 
+    async def _refuse_oversized(self, mailbox: Mailbox, uid: int, raw: bytes | None, reason: str) -> None:
+        """Quarantine a mail over a cap and tell its sender once, in its thread (unless it must get no
+        answer). The reply is pending (on disk) before the mail moves, and its Message-ID is derived from the
+        mail's, so a crash in between still sends one reply."""
+        log.warning("mail uid %s is over the %s cap: moved to quarantine", uid, reason)
+        reply = await self._oversized_reply(raw, reason) if raw else None
+        path = self._pending.put(reply) if reply is not None else None
+        await mailbox.quarantine(uid)
+        if path is not None:
+            await self._pending.send(path)
+
+    async def _oversized_reply(self, raw: bytes, reason: str) -> EmailMessage | None:
+        try:
+            message = parse_bytes(raw)
+            sender = sender_address(message)
+            subject = str(message.get("Subject", ""))[:200]
+            ids = message_ids(str(message.get("Message-ID", "")))
+        except (MalformedMail, *PARSE_ERRORS):
+            return None
+        if skip_reason(message, sender, self._own_addresses) or not await self._limiter.allows(
+            hash_address(sender)
+        ):
+            return None
+        text = self._responses.render(
+            "email/mail_over_cap.txt.j2",
+            reason=reason,
+            max_megabytes=max(1, self._mail_max_bytes // 1_000_000),
+            max_parts=self._mail_max_parts,
+        )
+        meta = thread_meta(message_id=ids[0] if ids else "", references=(), subject=subject)
+        notice = OutboundMessage(channel=ChannelName.EMAIL, recipient_id=sender, text=text, meta=meta)
+        seed = f"over-cap:{ids[0] if ids else hash_address(sender + subject)}"
+        await self._limiter.record(hash_address(sender))
+        return compose_mail([notice], sender=self._mail_from, responses=self._responses, seed=seed)
+
     async def _handle_guarded(self, mailbox: Mailbox, uid: int, inbound: InboundMessage) -> TurnResult | None:
         """``handle``; a mail that fails again and again is quarantined instead of blocking the mailbox."""
         try:
@@ -193,7 +257,9 @@ class EmailChannel:
         return result
 
     def _inbound(self, mail: ParsedMail) -> InboundMessage:
-        verdict = verify_sender(mail.message, mail.sender, self._authserv_id)
+        verdict = verify_sender(
+            mail.message, mail.sender, self._authserv_id, trusted_headers=self._trusted_auth_headers
+        )
         meta = thread_meta(
             message_id=mail.message_id, references=mail.references or mail.in_reply_to, subject=mail.subject
         )
@@ -206,7 +272,7 @@ class EmailChannel:
             sender_id=mail.sender,
             text=mail.text,
             received_at=datetime.now(UTC),
-            message_id=mail.message_id,
+            message_id=dedup_key(mail.sender, mail.message_id),
             verified_address=mail.sender if proven else None,
             claimed_address=None if proven else mail.sender,
             thread_reference=thread_reference(

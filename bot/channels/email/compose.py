@@ -88,7 +88,9 @@ def compose_mail(
         raise ValueError("nothing to compose")
     first = messages[0]
     meta: Mapping[str, str] = first.meta
-    references = list(dict.fromkeys(m.ticket_reference for m in messages if m.ticket_reference))
+    references = list(
+        dict.fromkeys(r for m in messages for r in (m.ticket_reference, *m.other_references) if r)
+    )
     original = reply_subject_base(meta.get(META_SUBJECT, ""))
     shown = [r for r in references if r.lower() not in original.lower()]
     lang = first.lang

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import ssl
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 
 DONE_KEYWORD = "$PrivacybotDone"
 _IDLE_MAX_SECONDS = 29 * 60
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)", re.I)
 
 
 class ImapError(Exception):
@@ -125,6 +127,25 @@ class Mailbox:
         _check("FETCH", response)
         for line in response.lines:
             if isinstance(line, bytearray):  # aioimaplib hands the literal (the message) over as a bytearray
+                return bytes(line)
+        return None
+
+    async def size(self, uid: int) -> int | None:
+        """The size in bytes the server reports for ``uid`` (``RFC822.SIZE``), without fetching the mail."""
+        response = await self.client.uid("fetch", str(uid), "(UID RFC822.SIZE)")
+        _check("FETCH", response)
+        for line in response.lines:
+            found = _SIZE.search(bytes(line))
+            if found:
+                return int(found.group(1))
+        return None
+
+    async def fetch_header(self, uid: int) -> bytes | None:
+        """Only the header of the mail ``uid`` (without setting ``\\Seen``), or None when it is gone."""
+        response = await self.client.uid("fetch", str(uid), "(UID BODY.PEEK[HEADER])")
+        _check("FETCH", response)
+        for line in response.lines:
+            if isinstance(line, bytearray):
                 return bytes(line)
         return None
 

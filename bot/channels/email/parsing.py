@@ -47,6 +47,14 @@ class MalformedMail(Exception):
         self.reason = reason
 
 
+class OversizedMail(Exception):
+    """A mail over a cap (its size or its number of MIME parts): quarantined, the sender told once."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Attachment:
     """An attached file: only its name and size are noted; files over the cap are not stored."""
@@ -96,9 +104,12 @@ def parse_bytes(raw: bytes) -> EmailMessage:
     return message
 
 
-def parse_mail(raw: bytes, *, attachment_max_bytes: int) -> ParsedMail:
-    """Take ``raw`` apart. Raises MalformedMail when there is no single usable From address."""
+def parse_mail(raw: bytes, *, attachment_max_bytes: int, max_parts: int | None = None) -> ParsedMail:
+    """Take ``raw`` apart. Raises MalformedMail when there is no single usable From address, OversizedMail
+    when it has more than ``max_parts`` MIME parts."""
     message = parse_bytes(raw)
+    if max_parts is not None and count_parts(message) > max_parts:
+        raise OversizedMail("parts")
     try:
         sender = sender_address(message)
         subject = _clean_line(str(message.get("Subject", "")))[:_MAX_SUBJECT_CHARS]
@@ -129,6 +140,15 @@ def parse_mail(raw: bytes, *, attachment_max_bytes: int) -> ParsedMail:
     )
 
 
+def count_parts(message: Message) -> int:
+    """How many MIME parts the message has, itself included (stops counting past a million)."""
+    count = 0
+    for count, _ in enumerate(message.walk(), start=1):
+        if count > 1_000_000:
+            break
+    return count
+
+
 def sender_address(message: EmailMessage | Message) -> str:
     """The one From address, lower-cased. Raises MalformedMail when there is none or several."""
     values = message.get_all("From") or []
@@ -146,6 +166,13 @@ def message_ids(value: str) -> tuple[str, ...]:
     """The ``<...>`` ids in a Message-ID, In-Reply-To or References header, in order, each once."""
     found = (m.group(0) for m in _MESSAGE_ID.finditer(value))
     return tuple(dict.fromkeys(i for i in found if len(i) <= _MAX_ID_CHARS))
+
+
+def dedup_key(sender: str, message_id: str) -> str:
+    """The id a mail is de-duplicated by: its sender AND its Message-ID (or content hash), so that another
+    sender reusing an id cannot make a request look like one already handled."""
+    digest = hashlib.sha256(f"{sender.strip().lower()}\n{message_id}".encode("utf-8", "replace"))
+    return f"mail:{digest.hexdigest()}"
 
 
 def content_hash(message: EmailMessage, body: str) -> str:

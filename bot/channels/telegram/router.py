@@ -83,7 +83,8 @@ async def text_message_handler(
     assert message.text is not None  # guaranteed by the F.text filter
     inbound = inbound_message(message.chat.id, message.text, event_update.update_id, message.date)
     result = await handle(inbound)
-    await send_all(bot, result.replies)
+    if not result.duplicate:  # a redelivered update was answered when it first came
+        await send_all(bot, result.replies)
 
 
 async def unsupported_content_handler(message: Message, bot: Bot, responses: Responses) -> None:
@@ -120,9 +121,10 @@ async def choice_handler(
     await query.answer()
     inbound = inbound_message(message.chat.id, choice.label, event_update.update_id, payload=choice.payload)
     result = await handle(inbound)
-    if not result.duplicate:
-        with suppress(TelegramBadRequest):  # already removed, or too old to edit: nothing to do
-            await message.edit_reply_markup(reply_markup=None)
+    if result.duplicate:  # a redelivered update was answered when it first came
+        return
+    with suppress(TelegramBadRequest):  # already removed, or too old to edit: nothing to do
+        await message.edit_reply_markup(reply_markup=None)
     await send_all(bot, result.replies)
 
 

@@ -15,6 +15,8 @@ from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.http.json_body import InvalidJsonBody, read_json
+
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/telegram/webhook"
@@ -36,8 +38,8 @@ def webhook_handler(bot: Bot, dispatcher: Dispatcher, secret: str) -> WebHandler
             log.warning("telegram webhook call with a wrong secret refused")
             return web.Response(status=403, text="Forbidden")
         try:
-            update = Update.model_validate(await request.json(), context={"bot": bot})
-        except (ValueError, ValidationError):
+            update = Update.model_validate(await read_json(request), context={"bot": bot})
+        except (InvalidJsonBody, ValueError, ValidationError):
             return web.Response(status=400, text="Bad Request")
         try:
             await dispatcher.feed_webhook_update(bot, update)

@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     BODY_TOO_LARGE = "body_too_large"
     RATE_LIMITED = "rate_limited"
+    FORBIDDEN_ORIGIN = "forbidden_origin"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
 
@@ -53,7 +54,7 @@ class QuickReplyChoice(BaseModel):
 
 class ChatRequest(BaseModel):
     """A message a person typed. ``message_id`` (chosen by the client, unique per session) makes a retry
-    after a lost response safe: the server answers a repeated id with ``duplicate: true`` and no replies.
+    after a lost response safe: a repeated id gets ``duplicate: true`` and the replies of the first turn.
     ``payload`` is set when the person tapped a quick reply; ``lang`` when they chose a language (the
     widget's switch): the conversation is then held in it, replies included."""
 
@@ -94,7 +95,7 @@ class ChatResponse(BaseModel):
     )
     ticket_reference: str | None = Field(default=None, description="Set when a ticket opened or was named.")
     duplicate: bool = Field(
-        default=False, description="The message_id was handled before; read the history for its replies."
+        default=False, description="The message_id was handled before; the replies are those of that turn."
     )
     quotes: list[PolicyQuote | None] = Field(
         default_factory=list, description="For each reply, in order, the policy passage it quotes, or null."

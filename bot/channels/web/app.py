@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -26,6 +27,7 @@ from bot.cluster.ratelimit import Allowance
 from bot.cluster.shared import SharedState, local_state
 from bot.deliveries import ReturnListener
 from bot.domain.channels import ChannelName
+from bot.http.clients import ClientAddresses, parse_networks
 from bot.messages import OutboundMessage
 from bot.settings import Settings
 from responses import Responses
@@ -40,6 +42,8 @@ _CORS = {
     "Access-Control-Max-Age": "600",
 }
 _CORS_PREFIXES = ("/api/", "/widget/")
+# The officer API carries bearer tokens for the privacy team: no other site's page may call it.
+_NO_CORS_PREFIXES = ("/api/officer",)
 MINUTE = 60
 # People behind one address (an office, a mobile carrier's NAT) share its allowance.
 ADDRESS_SHARE = 10
@@ -59,13 +63,23 @@ class RouteAccessLogger(AbstractAccessLogger):
 @web.middleware
 async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Let pages on other sites that embed the widget call the API (no cookies are used, so ``*`` is safe)."""
-    if not request.path.startswith(_CORS_PREFIXES):
+    if not request.path.startswith(_CORS_PREFIXES) or request.path.startswith(_NO_CORS_PREFIXES):
         return await handler(request)
     if request.method == "OPTIONS":
         return web.Response(status=204, headers=_CORS)
     response = await handler(request)
     response.headers.update(_CORS)
     return response
+
+
+def allowed_origins(settings: Settings) -> frozenset[str]:
+    """``PRIVACYBOT_ALLOWED_ORIGINS`` and the origin of ``PRIVACYBOT_PUBLIC_URL`` (the origin a request
+    was addressed to is always allowed besides)."""
+    origins = {origin.strip().rstrip("/").lower() for origin in settings.allowed_origins if origin.strip()}
+    if settings.public_url:
+        parts = urlsplit(settings.public_url)
+        origins.add(f"{parts.scheme}://{parts.netloc}".lower())
+    return frozenset(origins)
 
 
 def _package_version() -> str:
@@ -104,6 +118,8 @@ def build_web_app(
         health=health,
         trusted_proxies=frozenset(settings.trusted_proxies),
         openapi=build_openapi(version=_package_version(), server_url=settings.public_url),
+        clients=ClientAddresses(parse_networks(settings.trusted_proxies)),
+        allowed_origins=allowed_origins(settings),
     )
     app.add_routes(routes.definitions())
     app.add_routes(page_routes)

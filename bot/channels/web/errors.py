@@ -64,6 +64,13 @@ class MessageTooLong(WebChatError):
     code = ErrorCode.MESSAGE_TOO_LONG
 
 
+class ForbiddenOrigin(WebChatError):
+    """A websocket opened by a page whose Origin is not among ``PRIVACYBOT_ALLOWED_ORIGINS``."""
+
+    status = 403
+    code = ErrorCode.FORBIDDEN_ORIGIN
+
+
 class RateLimited(WebChatError):
     """Too many requests from one session or one address in the last minute."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -20,7 +20,7 @@ from bot.channels.web.api import (
     Readiness,
     SessionCreated,
 )
-from bot.channels.web.errors import InvalidJson, InvalidRequest, MessageTooLong, RateLimited
+from bot.channels.web.errors import ForbiddenOrigin, InvalidJson, InvalidRequest, MessageTooLong, RateLimited
 from bot.channels.web.history import WebHistory, quote_of
 from bot.channels.web.hub import WebSocketHub
 from bot.channels.web.openapi import CHAT, CREATE_SESSION, HEALTH, HISTORY, PUSH, READY, openapi_document
@@ -29,6 +29,7 @@ from bot.cluster.health import WorkerHealth
 from bot.cluster.ratelimit import RateLimiter
 from bot.cluster.shared import SharedState
 from bot.domain.channels import ChannelName
+from bot.http.clients import ClientAddresses
 from bot.http.json_body import InvalidJsonBody, read_json
 from bot.http.routes import RouteTable
 from bot.messages import InboundMessage
@@ -52,6 +53,9 @@ class WebServices:
     shared: SharedState
     health: WorkerHealth
     openapi: dict[str, Any]
+    clients: ClientAddresses = field(default_factory=ClientAddresses)
+    # Origins besides the server's own whose pages may open the websocket.
+    allowed_origins: frozenset[str] = frozenset()
     trusted_proxies: frozenset[str] = frozenset()
 
 
@@ -61,6 +65,14 @@ routes = RouteTable()
 
 def _json(model: BaseModel, status: int = 200) -> web.Response:
     return web.json_response(model.model_dump(mode="json"), status=status)
+
+
+def origin_allowed(origin: str, request: web.Request, allowed: frozenset[str]) -> bool:
+    """True when a page from ``origin`` may open the websocket: the origin this request was addressed to
+    (the server's own pages) or one of ``allowed``. A browser always sends Origin on a websocket; a
+    client without one is not a page another site could have opened."""
+    given = origin.strip().rstrip("/").lower()
+    return given in allowed or given == f"{request.scheme}://{request.host}".lower()
 
 
 def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str:
@@ -75,7 +87,7 @@ def client_address(request: web.Request, trusted_proxies: frozenset[str]) -> str
 
 
 async def _limit_address(services: WebServices, request: web.Request) -> None:
-    wait = await services.per_address.hit(client_address(request, services.trusted_proxies))
+    wait = await services.per_address.hit(services.clients.of(request))
     if wait:
         raise RateLimited(limit=services.per_address.limit, retry_after=wait)
 
@@ -195,6 +207,9 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
     services = request.app[SERVICES_KEY]
     await _limit_address(services, request)
     session_id = services.session_ids.check(request.match_info["session_id"])
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(origin, request, services.allowed_origins):
+        raise ForbiddenOrigin()
     socket = web.WebSocketResponse(heartbeat=30.0)
     await socket.prepare(request)
     services.hub.add(session_id, socket)

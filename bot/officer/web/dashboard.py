@@ -33,6 +33,7 @@ from bot.officer.web.security import (
     SIGNED_IN_KEY,
     OfficerWebServices,
     clear_cookie,
+    malformed_token,
     new_login_token,
     set_cookie,
     tokens_match,
@@ -72,10 +73,12 @@ def render(request: web.Request, template: str, status: int = 200, **values: obj
 
 
 def render_error(
-    request: web.Request, status: int, problem: str, reference: str | None = None
+    request: web.Request, status: int, problem: str, reference: str | None = None, seconds: int = 0
 ) -> web.Response:
     """The page saying why an operation was refused."""
-    return render(request, "error.html.j2", status=status, problem=problem, reference=reference)
+    return render(
+        request, "error.html.j2", status=status, problem=problem, reference=reference, seconds=seconds
+    )
 
 
 @web.middleware
@@ -93,6 +96,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     request[SIGNED_IN_KEY] = signed_in
     if request.method == "POST":
         form = await request.post()
+        if malformed_token(form.get(CSRF_FIELD)):
+            return render_error(request, 400, "csrf")
         if not tokens_match(signed_in.csrf_token, form.get(CSRF_FIELD)):
             log.warning("officer form refused: CSRF token missing or wrong")
             return render_error(request, 403, "csrf")
@@ -131,20 +136,25 @@ async def login_handler(request: web.Request) -> web.Response:
     """Check the form's token, then the address and password; on success set the session cookie."""
     services = request.app[SERVICES_KEY]
     form = await request.post()
+    if malformed_token(form.get(CSRF_FIELD)):
+        return render_error(request, 400, "csrf")
     if not tokens_match(request.cookies.get(LOGIN_COOKIE), form.get(CSRF_FIELD)):
         return render_error(request, 403, "csrf")
     email = str(form.get("email", "")).strip().lower()
-    keys = (f"address:{email}", f"client:{request.remote or '-'}")
-    if services.throttle.blocked(*keys):
-        log.warning("officer sign-in refused: too many failures")
-        return render_error(request, 429, "throttled")
+    client = services.clients.of(request)
+    wait = await services.throttle.claim(account=email, client=client)  # counted before the check
+    if wait:
+        log.warning("officer sign-in refused: too many failures (retry in %d s)", wait)
+        response = render_error(request, 429, "throttled", seconds=wait)
+        response.headers["Retry-After"] = str(wait)
+        return response
     signed_in = await services.accounts.sign_in(email, str(form.get("password", "")))
     if signed_in is None:
-        services.throttle.failed(*keys)
         token = new_login_token()
         response = render(request, "login.html.j2", status=401, login_token=token, failed=True)
         set_cookie(response, request, services, LOGIN_COOKIE, token, max_age=3600)
         return response
+    await services.throttle.succeeded(account=email, client=client)
     response = web.HTTPSeeOther("/officer/")
     set_cookie(response, request, services, SESSION_COOKIE, signed_in.session_id, max_age=None)
     clear_cookie(response, LOGIN_COOKIE)

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from aiohttp import web
 
+from bot.http.clients import ClientAddresses
 from bot.identity.directory import AccountDirectory
 from bot.officer.accounts import OfficerAccounts, OfficerIdentity, SignedIn
+from bot.officer.throttle import SignInThrottle
 from bot.tickets.service import TicketService
 from responses import Responses
 
@@ -26,33 +26,6 @@ SESSION_COOKIE = "pb_officer"
 LOGIN_COOKIE = "pb_officer_login"
 CSRF_FIELD = "csrf_token"
 COOKIE_PATH = "/officer"
-
-
-class LoginThrottle:
-    """Refuses sign-in after ``limit`` failures within ``window`` seconds for one address or one client."""
-
-    def __init__(self, limit: int = 10, window: float = 900.0) -> None:
-        """Allow ``limit`` failures per key per ``window`` seconds."""
-        self.limit = limit
-        self.window = window
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, *keys: str) -> bool:
-        """True when any of ``keys`` failed too often lately."""
-        now = time.monotonic()
-        return any(len(self._recent(key, now)) >= self.limit for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        """Count one failure for each of ``keys``."""
-        now = time.monotonic()
-        for key in keys:
-            self._recent(key, now).append(now)
 
 
 class LiveSockets(Protocol):
@@ -74,10 +47,11 @@ class OfficerWebServices:
     desk: TicketService
     accounts: OfficerAccounts
     responses: Responses
+    throttle: SignInThrottle
     directory: AccountDirectory
     secure_cookies: bool = False
+    clients: ClientAddresses = field(default_factory=ClientAddresses)
     live: LiveSockets | None = None
-    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 SERVICES_KEY = web.AppKey("officer_web", OfficerWebServices)
@@ -121,9 +95,18 @@ def new_login_token() -> str:
     return secrets.token_urlsafe(32)
 
 
+def malformed_token(given: object) -> bool:
+    """True for a CSRF token no server could have issued (not text, or not ASCII): a bad request (400),
+    unlike a well-formed wrong token (403)."""
+    return given is not None and (not isinstance(given, str) or not given.isascii())
+
+
 def tokens_match(expected: str | None, given: object) -> bool:
-    """Constant-time comparison of a CSRF token (missing on either side never matches)."""
-    return bool(expected) and isinstance(given, str) and hmac.compare_digest(expected or "", given)
+    """Constant-time comparison of a CSRF token (missing on either side never matches). Compared as UTF-8
+    bytes: ``compare_digest`` refuses non-ASCII text with a TypeError."""
+    if not expected or not isinstance(given, str):
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
 
 
 def bearer_token(request: web.Request) -> str | None:

@@ -60,13 +60,31 @@ async def test_policy_question_quotes_the_passage_and_names_the_section(say: Say
     assert "Retention Periods" in result.replies[0].text
 
 
-async def test_uncovered_question_says_so_and_offers_the_officer(say: Say) -> None:
-    """A question the policy does not cover is not answered with a guess."""
+async def test_unnamed_thing_is_said_so_and_the_topic_quoted(say: Say) -> None:
+    """Cookies: the policy covers automatic collection but never names cookies. The reply says so and
+    quotes what the policy does say on the topic, naming its section."""
     result = await say("Do you use cookies on the website?")
     text = " ".join(r.text for r in result.replies)
-    assert "doesn't cover" in text
-    assert "privacy officer" in text
-    assert result.outcome is not None and result.outcome.section is None
+    assert result.outcome is not None and result.outcome.action is ActionKind.ANSWER
+    assert result.outcome.section == "Automatically Collected Information"
+    assert "does not mention cookies" in text and "Automatically Collected Information" in text
+
+
+async def test_question_outside_the_policy_is_not_covered(say: Say) -> None:
+    """A question the policy has nothing on is declined as `not_covered`: no section, the officer offered."""
+    result = await say("How much does a course cost?")
+    text = " ".join(r.text for r in result.replies)
+    assert result.outcome is not None and result.outcome.action is ActionKind.NOT_COVERED
+    assert result.outcome.section is None
+    assert "doesn't cover" in text and "privacy officer" in text
+
+
+async def test_html_around_a_question_is_understood(say: Say) -> None:
+    """Markup and entities around a question do not reach the understanding; the answer is the same."""
+    result = await say("<p>How long do you keep my <b>payment&nbsp;records</b>?</p><br>-- <br>Sent by Mail")
+    assert result.parse is not None and "<" not in result.parse.text and "nbsp" not in result.parse.text
+    assert result.outcome is not None and result.outcome.section == "Retention Periods"
+    assert "Payment records: Kept for 5 years" in result.replies[0].text
 
 
 async def test_erasure_request_asks_for_the_account_address(say: Say) -> None:
@@ -137,12 +155,15 @@ async def test_conversation_state_carries_over_turns(say: Say) -> None:
 
 
 async def test_duplicate_message_id_is_answered_once(core: Core) -> None:
-    """A redelivered message (same channel message id) produces no second reply."""
-    conversation = core.conversation(MemoryTurnStore())
+    """A redelivered message (same channel message id) runs no second turn: it is marked duplicate and
+    carries the first turn's replies."""
+    store = MemoryTurnStore()
+    conversation = core.conversation(store)
     message = InboundMessage(ChannelName.WEB, "s1", "hello", message_id=uuid.uuid4().hex)
-    assert (await conversation.handle(message)).replies
+    first = await conversation.handle(message)
+    assert first.replies
     again = await conversation.handle(message)
-    assert again.duplicate and not again.replies
+    assert again.duplicate and again.replies == first.replies and again.outcome is None
 
 
 def test_commands_map_to_intents() -> None:

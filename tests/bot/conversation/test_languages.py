@@ -101,7 +101,7 @@ async def test_the_officer_button_hands_off_after_an_uncovered_question(core: Co
     """After "the policy doesn't cover that", the assistant's own button (tapped: its payload) hands off
     instead of being read as another policy question."""
     store = MemoryTurnStore()
-    declined = await _turn(core, store, "Do you use cookies on the website?")
+    declined = await _turn(core, store, "How much does a course cost?")
     [button] = declined.replies[-1].quick_replies
     assert button.payload == "human_handoff" and button.label == "Talk to the privacy officer"
     tapped = await _turn(core, store, button.label, payload=button.payload)

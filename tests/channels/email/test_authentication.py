@@ -45,7 +45,7 @@ def test_parser_reads_methods_properties_and_skips_comments() -> None:
     ],
 )
 def test_verdict_needs_our_server_and_the_from_domain(header: str, verdict: AuthVerdict) -> None:
-    """DMARC pass or aligned DKIM pass from our authserv-id proves the address; anything else does not."""
+    """Our topmost header decides: DMARC pass (aligned From) proves, aligned DKIM is only noted."""
     assert verify_sender(_mail(header), "anna@example.com", OURS) is verdict
 
 
@@ -60,3 +60,32 @@ def test_a_forged_header_beside_ours_does_not_help() -> None:
         f"{OURS}; dmarc=fail header.from=example.com", "example.com; dmarc=pass header.from=example.com"
     )
     assert verify_sender(mail, "anna@example.com", OURS) is AuthVerdict.NONE
+
+
+def test_forged_header_with_our_id_below_the_real_one_was_trusted() -> None:
+    """Regression: a sender-written header carrying OUR authserv-id, below the one our server prepended
+    (``dmarc=fail``), opened a verified ticket. Only the topmost header is read now."""
+    mail = _mail(
+        f"{OURS}; dmarc=fail header.from=example.com",
+        f"{OURS}; dmarc=pass header.from=example.com",
+    )
+    assert verify_sender(mail, "anna@example.com", OURS) is AuthVerdict.NONE
+
+
+def test_trusted_header_count_reads_that_many_from_the_top() -> None:
+    """With two trusted headers (two hops of ours) the second one from the top counts; the third does not."""
+    ours_then_forged = _mail(
+        f"{OURS}; spf=pass smtp.mailfrom=example.com",
+        f"{OURS}; dmarc=pass header.from=example.com",
+        f"{OURS}; dmarc=pass header.from=example.com",
+    )
+    assert verify_sender(ours_then_forged, "anna@example.com", OURS, trusted_headers=2) is AuthVerdict.DMARC
+    assert verify_sender(ours_then_forged, "anna@example.com", OURS, trusted_headers=1) is AuthVerdict.NONE
+
+
+def test_dkim_pass_without_dmarc_pass_no_longer_proves_the_sender() -> None:
+    """Regression: an aligned DKIM pass counted as proof; only DMARC pass with aligned From does now."""
+    verdict = verify_sender(_mail(f"{OURS}; dkim=pass header.d=example.com"), "anna@example.com", OURS)
+    assert verdict is AuthVerdict.DKIM and not verdict.proves_address
+    unaligned = _mail(f"{OURS}; dmarc=pass")
+    assert not verify_sender(unaligned, "anna@example.com", OURS).proves_address

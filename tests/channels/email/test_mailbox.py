@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from bot.channels.email.parsing import dedup_key
 from bot.conversation.engine import TurnResult
 from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind
 from bot.messages import ATTACHMENTS_META, InboundMessage
@@ -221,7 +222,23 @@ async def test_large_attachment_is_noted_not_stored(email: EmailHarness) -> None
     await email.wait_replies(1)
     async with email.sessionmaker() as session:
         stored = await session.scalar(
-            select(Message).where(Message.channel_message_id == "<attachment-1@example.com>")
+            select(Message).where(
+                Message.channel_message_id == dedup_key(PERSON, "<attachment-1@example.com>")
+            )
         )
     assert stored is not None and stored.meta is not None
     assert stored.meta[ATTACHMENTS_META] == "attachment: id-card.pdf, 5 KB, not stored"
+
+
+async def test_another_sender_reusing_a_message_id_suppressed_a_request(email: EmailHarness) -> None:
+    """Regression: de-duplication trusted the Message-ID across senders, so another sender reusing an id
+    silently suppressed a request. Keyed by sender and Message-ID, both mails are answered; the same
+    sender's redelivery still is not."""
+    await email.start()
+    await email.send(make_mail(ERASURE, message_id="<reused-1@example.com>"))
+    await email.wait_replies(1)
+    await email.send(make_mail(ERASURE, sender="boris@example.org", message_id="<reused-1@example.com>"))
+    await email.send(make_mail(ERASURE, message_id="<reused-1@example.com>"))
+    await email.wait_done(3)
+    await email.wait_replies(2)
+    assert sorted(m.rcpt_tos for m in email.replies()) == [("anna.k@example.com",), ("boris@example.org",)]

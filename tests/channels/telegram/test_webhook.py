@@ -128,3 +128,12 @@ async def test_crashed_update_is_redelivered_and_then_answered(
     assert len(texts) == 2
     assert "something went wrong" in texts[0]
     assert "privacy assistant" in texts[1]
+
+
+async def test_deeply_nested_update_was_a_500(webhook_bot: WebhookBot) -> None:
+    """Regression: a 5,000-deep nested body raised RecursionError in the JSON decoder (500, which asks
+    Telegram to redeliver it forever). It is a 400."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession() as client:
+        async with client.post(webhook_bot.url, data=b"[" * 5000 + b"]" * 5000, headers=headers) as response:
+            assert response.status == 400

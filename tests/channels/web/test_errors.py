@@ -107,3 +107,13 @@ async def test_too_many_requests_from_one_address_is_429(tmp_path: Path, core: C
                 statuses.append(response.status)
         assert statuses[:10] == [201] * 10
         assert statuses[10] == 429
+
+
+async def test_deeply_nested_json_was_a_500(chat_server: ChatServer) -> None:
+    """Regression: 5,000-deep nested JSON raised RecursionError in the decoder (500). It is a 400."""
+    status, body = await _post_raw(chat_server, b"[" * 5000 + b"]" * 5000)
+    assert status == 400
+    assert body["error"]["code"] == "invalid_json"
+    nested = b'{"session_id": "x", "text": ' + b'{"a":' * 5000 + b"1" + b"}" * 5001
+    status, body = await _post_raw(chat_server, nested)
+    assert status in (400, 413) and body["error"]["code"] in ("invalid_json", "body_too_large")

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from pathlib import Path
 
+import aiohttp
+import pytest
+
+from bot.app import Core
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.messages import OutboundMessage, QuickReply
-from tests.channels.web.conftest import ChatServer
+from tests.channels.web.conftest import ChatServer, running_chat_server, web_settings
 
 
 def _officer_reply(session_id: str, text: str) -> OutboundMessage:
@@ -77,3 +82,19 @@ async def test_deliveries_without_a_web_channel_fail_clearly() -> None:
         assert exc.channel is ChannelName.WEB
     else:
         raise AssertionError("no DeliveryFailed")
+
+
+async def test_websocket_accepted_any_origin(tmp_path: Path, core: Core) -> None:
+    """Regression: a page on any site could open a session's websocket. Only the server's own origin and
+    PRIVACYBOT_ALLOWED_ORIGINS may; another is refused with 403 before the upgrade."""
+    settings = web_settings(tmp_path, allowed_origins="https://shop.example")
+    async with running_chat_server(settings, core) as server:
+        session_id = await server.new_session()
+        url = f"{server.url}/api/sessions/{session_id}/ws"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            async with server.http.ws_connect(url, origin="https://evil.example"):
+                pass
+        assert refused.value.status == 403
+        for origin in (server.url, "https://shop.example"):
+            async with server.http.ws_connect(url, origin=origin) as socket:
+                assert not socket.closed

@@ -98,3 +98,32 @@ async def test_urgent_ticket_is_first_in_the_queue_with_a_4_hour_clock(officer_s
     opened = datetime.fromisoformat(first["created_at"])
     assert datetime.fromisoformat(first["first_response_due"]) - opened == timedelta(hours=4)
     assert 3 * 3600 < first["seconds_left"] <= 4 * 3600
+
+
+async def test_cors_wildcard_covered_the_officer_api(officer_server: OfficerServer) -> None:
+    """Regression: ``Access-Control-Allow-Origin: *`` was sent on /api/officer too, so any site's page
+    could read the API with a token it got hold of. The chat API keeps it; the officer API has none."""
+    preflight = {"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"}
+    async with officer_server.http.options(
+        f"{officer_server.url}/api/officer/tickets", headers=preflight
+    ) as response:
+        assert "Access-Control-Allow-Origin" not in response.headers
+    async with officer_server.http.get(
+        f"{officer_server.url}/api/officer/tickets",
+        headers={"Origin": "https://evil.example", "Authorization": f"Bearer {officer_server.token}"},
+    ) as response:
+        assert response.status == 200 and "Access-Control-Allow-Origin" not in response.headers
+    async with officer_server.http.options(f"{officer_server.url}/api/chat", headers=preflight) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+async def test_deeply_nested_json_to_the_officer_api_was_a_500(officer_server: OfficerServer) -> None:
+    """Regression: 5,000-deep nested JSON in an officer API body raised RecursionError (500); it is a 400."""
+    reference = (await officer_server.open_handoff())[1]
+    async with officer_server.http.post(
+        f"{officer_server.url}/api/officer/tickets/{reference}/replies",
+        data=b"[" * 5000 + b"]" * 5000,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {officer_server.token}"},
+    ) as response:
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "invalid_json"

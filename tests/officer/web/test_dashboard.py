@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import aiohttp
@@ -106,17 +107,18 @@ async def test_person_text_is_escaped_and_queue_filters_and_export_work(
             assert response.status == 404
 
 
-async def test_repeated_wrong_passwords_are_throttled_and_officer_redirects(
+async def test_repeated_wrong_passwords_are_slowed_down_and_officer_redirects(
     officer_server: OfficerServer,
 ) -> None:
-    """After ten wrong passwords for an address even the right one is refused for a while (429);
-    /officer leads to /officer/."""
+    """After five wrong passwords for an address the next try must wait (429 with Retry-After, saying how
+    long), even with the right password; /officer leads to /officer/."""
     async with browser_like() as http:
-        for _ in range(10):
+        for _ in range(5):
             refused = await sign_in(officer_server, http, password="not the password")
             assert refused.status == 401
         blocked = await sign_in(officer_server, http)
         assert blocked.status == 429 and "Too many failed sign-ins" in await blocked.text()
+        assert 1 <= int(blocked.headers["Retry-After"]) <= 30
         async with http.get(f"{officer_server.url}/officer", allow_redirects=False) as response:
             assert response.status == 301 and response.headers["Location"] == "/officer/"
 
@@ -140,3 +142,32 @@ async def test_requester_is_a_label_never_the_session_id(
             csv_text = await response.text()
     assert label in html and "no verified address" in html
     assert session_id not in html and session_id not in csv_text
+
+
+async def test_forty_concurrent_wrong_passwords_were_all_checked(officer_server: OfficerServer) -> None:
+    """Regression: the throttle checked, awaited argon2, then counted, so 40 concurrent wrong passwords
+    were all checked. Each try is counted before the check now: only the free ones reach argon2."""
+    async with browser_like() as http:
+        answers = await asyncio.gather(
+            *(sign_in(officer_server, http, password=f"wrong guess {n}") for n in range(40))
+        )
+    statuses = sorted(answer.status for answer in answers)
+    assert statuses.count(401) == 5
+    assert statuses.count(429) == 35
+
+
+async def test_non_ascii_csrf_token_was_a_500(officer_server: OfficerServer) -> None:
+    """Regression: a non-ASCII ``csrf_token`` made compare_digest raise TypeError (500). It is a 400 on the
+    login form and on a signed-in form alike."""
+    async with browser_like() as http:
+        async with http.get(f"{officer_server.url}/officer/login"):
+            pass
+        async with http.post(
+            f"{officer_server.url}/officer/login",
+            data={"email": OFFICER_EMAIL, "password": OFFICER_PASSWORD, "csrf_token": "jeton-été"},
+        ) as response:
+            assert response.status == 400
+        signed_in = await sign_in(officer_server, http)
+        assert signed_in.status == 303
+        async with http.post(f"{officer_server.url}/officer/logout", data={"csrf_token": "ключ"}) as response:
+            assert response.status == 400

@@ -2,7 +2,7 @@
 and when it falls back to email.
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0003 (0002 -> 0004 -> 0003 -> 0005)
 Create Date: 2026-12-02 05:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0004"
+down_revision: str | None = "0003"  # after the hardening (revision ids are names, not an order)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
