@@ -166,6 +166,13 @@ async def wait_until(
         await asyncio.sleep(0.1)
 
 
+async def quarantined(email: EmailHarness) -> list[StoredMessage]:
+    """The quarantine folder's mail ([] until the channel has created the folder on demand)."""
+    if "Quarantine" not in await asyncio.to_thread(email.mailbox.folders):
+        return []
+    return await email.mailbox.alist_folder("Quarantine")
+
+
 @pytest.fixture
 async def email(
     core: Core,

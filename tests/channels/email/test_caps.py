@@ -7,8 +7,7 @@ from email.message import EmailMessage
 from sqlalchemy import func, select
 
 from bot.store.models import Message
-from tests.channels.email.conftest import PERSON, EmailHarness, make_mail, wait_until
-from tests.support.imap_server import StoredMessage
+from tests.channels.email.conftest import PERSON, EmailHarness, make_mail, quarantined, wait_until
 
 
 def many_parts(count: int) -> bytes:
@@ -22,14 +21,6 @@ def many_parts(count: int) -> bytes:
     for number in range(count):
         mail.add_attachment(b"x", maintype="application", subtype="octet-stream", filename=f"{number}.bin")
     return mail.as_bytes()
-
-
-async def quarantined(email: EmailHarness) -> list[StoredMessage]:
-    """The quarantine folder's mail ([] until the channel created the folder)."""
-    try:
-        return await email.mailbox.alist_folder("Quarantine")
-    except RuntimeError:
-        return []
 
 
 async def stored_messages(email: EmailHarness) -> int:

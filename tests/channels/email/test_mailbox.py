@@ -12,8 +12,15 @@ from bot.conversation.engine import TurnResult
 from bot.domain.tickets import IdentityMethod, IdentityStatus, RequestKind
 from bot.messages import ATTACHMENTS_META, InboundMessage
 from bot.store.models import Message, MessageDirection
-from tests.channels.email.conftest import AUTHSERV_ID, PERSON, EmailHarness, make_mail, reply_to, wait_until
-from tests.support.imap_server import StoredMessage
+from tests.channels.email.conftest import (
+    AUTHSERV_ID,
+    PERSON,
+    EmailHarness,
+    make_mail,
+    quarantined,
+    reply_to,
+    wait_until,
+)
 from tests.support.mail_servers import extract_code
 
 REFERENCE = re.compile(r"\[(PRV-[0-9A-Z]{4}-[0-9A-Z]{4})\]")
@@ -109,14 +116,8 @@ async def test_malformed_mail_is_quarantined_not_lost(email: EmailHarness) -> No
     await email.start()
     await email.send(b"Subject: who sent this?\r\n\r\nplease delete everything\r\n")
 
-    async def quarantine() -> list[StoredMessage]:
-        # The channel creates the folder on demand: until it has, there is nothing to list.
-        if "Quarantine" not in await asyncio.to_thread(email.mailbox.folders):
-            return []
-        return await email.mailbox.alist_folder("Quarantine")
-
-    quarantined = await wait_until(quarantine, lambda found: len(found) == 1)
-    assert b"who sent this?" in quarantined[0].raw
+    found = await wait_until(lambda: quarantined(email), lambda mail: len(mail) == 1)
+    assert b"who sent this?" in found[0].raw
     assert await email.mailbox.alist_folder("INBOX") == []
     assert email.smtp.sink.messages == []
 
