@@ -4,6 +4,8 @@ terminal conversation."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -14,12 +16,14 @@ from bot.channels.email.compose import META_MESSAGE_ID, META_REFERENCES, META_SU
 from bot.channels.email.outgoing import OutgoingMail
 from bot.channels.telegram import build_telegram_channel
 from bot.channels.web import build_web_channel
+from bot.channels.web.app import WebChannel
 from bot.channels.web.history import SqlWebHistory
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
+from bot.mail import MailSender
 from bot.mail.smtp import SmtpMailSender
 from bot.store.officer_models import DeliveryRoute
-from tests.officer.conftest import build_workspace, email_workspace
+from tests.officer.conftest import Workspace, build_workspace, email_workspace
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer, extract_code, message_text
@@ -27,6 +31,39 @@ from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
 from tests.tickets.helpers import RecordingMailSender
 
 PERSON = "person@example.test"
+
+
+@asynccontextmanager
+async def web_chat(
+    tmp_path: Path,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    *,
+    fallback_mail: MailSender | None = None,
+) -> AsyncIterator[tuple[Workspace, WebChannel]]:
+    """A workspace whose web chat runs on a real aiohttp server (a free port), stopped on leaving."""
+    deliveries = Deliveries()
+    workspace = build_workspace(
+        core,
+        sessionmaker,
+        clock,
+        deliveries,
+        self_storing=frozenset({ChannelName.WEB}),
+        fallback_mail=fallback_mail,
+    )
+    channel = build_web_channel(
+        make_settings(tmp_path, web_port=0),
+        workspace.conversation.handle,
+        SqlWebHistory(sessionmaker),
+        core.responses,
+    )
+    deliveries.register(channel)
+    await channel.start()
+    try:
+        yield workspace, channel
+    finally:
+        await channel.stop()
 
 
 async def test_email_reply_is_mailed_in_the_ticket_thread(
@@ -86,17 +123,7 @@ async def test_web_reply_is_pushed_to_the_open_page_and_kept_for_the_next_visit(
 ) -> None:
     """A web-chat requester with the page open receives the reply on its websocket; the reply is in the
     session's history once (the web chat stores what it delivers)."""
-    settings = make_settings(tmp_path, web_port=0)
-    deliveries = Deliveries()
-    workspace = build_workspace(
-        core, sessionmaker, clock, deliveries, self_storing=frozenset({ChannelName.WEB})
-    )
-    channel = build_web_channel(
-        settings, workspace.conversation.handle, SqlWebHistory(sessionmaker), core.responses
-    )
-    deliveries.register(channel)
-    await channel.start()
-    try:
+    async with web_chat(tmp_path, core, sessionmaker, clock) as (workspace, channel):
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{channel.url}/api/sessions") as response:
                 session_id = (await response.json())["session_id"]
@@ -111,8 +138,6 @@ async def test_web_reply_is_pushed_to_the_open_page_and_kept_for_the_next_visit(
             async with http.get(f"{channel.url}/api/sessions/{session_id}/messages") as response:
                 texts = [m["text"] for m in (await response.json())["messages"]]
             assert sum("Live answer" in text for text in texts) == 1
-    finally:
-        await channel.stop()
 
 
 async def test_reply_to_a_closed_web_page_arrives_by_email(
@@ -125,22 +150,11 @@ async def test_reply_to_a_closed_web_page_arrives_by_email(
     """The officer answers a verified web-chat requester whose page is closed: the reply waits in the chat;
     two minutes later it is mailed to the verified address with the reference in the subject, and the
     ticket page says so. A reply the person comes back for in time is not mailed."""
-    settings = make_settings(tmp_path, web_port=0)
-    deliveries = Deliveries()
-    workspace = build_workspace(
-        core,
-        sessionmaker,
-        clock,
-        deliveries,
-        self_storing=frozenset({ChannelName.WEB}),
-        fallback_mail=SmtpMailSender(host=smtp_server.host, port=smtp_server.port),
-    )
-    channel = build_web_channel(
-        settings, workspace.conversation.handle, SqlWebHistory(sessionmaker), core.responses
-    )
-    deliveries.register(channel)
-    await channel.start()
-    try:
+    fallback_mail = SmtpMailSender(host=smtp_server.host, port=smtp_server.port)
+    async with web_chat(tmp_path, core, sessionmaker, clock, fallback_mail=fallback_mail) as (
+        workspace,
+        channel,
+    ):
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{channel.url}/api/sessions") as response:
                 session_id = (await response.json())["session_id"]
@@ -173,8 +187,6 @@ async def test_reply_to_a_closed_web_page_arrives_by_email(
             assert any("One more thing." in text for text in texts)
             clock.advance(minutes=5)
             await workspace.outbox.flush()
-    finally:
-        await channel.stop()
     assert len([m for m in smtp_server.sink.messages if PERSON in m.rcpt_tos]) == 1
     page = await workspace.desk.page(reference)
     assert page is not None
