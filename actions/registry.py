@@ -63,7 +63,9 @@ def _requests_decide(turn: Turn) -> bool:
     stays a question."""
     found, top = turn.requests, turn.parse.intent
     if not found.kinds:
-        refusing = top.intent.request_kind is not None or top.intent is Intent.DENY or top.confidence < CONFIDENT
+        refusing = (
+            top.intent.request_kind is not None or top.intent is Intent.DENY or top.confidence < CONFIDENT
+        )
         return bool(found.declined) and refusing
     if len(found.kinds) > 1:
         return True
@@ -92,11 +94,11 @@ async def _answer_then_request(turn: Turn, replies: TurnReplies, services: Actio
     questions = turn.requests.questions[:MAX_ANSWERS]
     if not questions:
         asked = {m.clause for m in turn.requests.mentions}
-        question = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
-        questions = (replace(turn.parse, text=question),)
+        rest = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
+        questions = (replace(turn.parse, text=rest),)
     state, section = turn.state, None
-    for question in questions:
-        answered = await answer_question(replace(turn, parse=question, state=state), replies, services)
+    for parse in questions:
+        answered = await answer_question(replace(turn, parse=parse, state=state), replies, services)
         state, section = answered.state, section or answered.section
     started = await start_request(replace(turn, state=state), replies, services, turn.requests.kinds)
     return replace(started, section=section)

@@ -281,7 +281,7 @@ async def _clause_mention(
     parse: ParseResult, clause: str, threshold: float, engine: NluEngine
 ) -> RequestMention | None:
     """The request ``clause`` makes or refuses. A sure reading stands; an unsure one, or none, gives way to
-    a request the clause plainly refuses; a question ("what happens if I don't delete it?") refuses nothing."""
+    a request the clause plainly refuses; a question ("what if I don't delete it?") refuses nothing."""
     found = _mention(parse, clause, threshold)
     if found is not None and (found.negated or found.confidence >= CLAUSE_CONFIDENT):
         return found

@@ -1,8 +1,8 @@
 """The chat page at ``/``, the panel the embeddable script inserts, and the static script and stylesheet.
 
 Everything a person reads is in responses/web/*.html.j2 (autoescaped), rendered in the language the request
-asks for (``?lang=``, else Accept-Language); widget.js only fills in text with ``textContent``, and fetches the
-panel again in the language the person switches to.
+asks for (``?lang=``, else Accept-Language); widget.js only fills in text with ``textContent``, and fetches
+the panel again in the language the person switches to.
 """
 
 from __future__ import annotations
