@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.domain.channels import ChannelName
 from bot.settings import Settings
 
 _DRIVERS = {
@@ -92,6 +93,11 @@ async def begin_writing(session: AsyncSession) -> None:
     busy_timeout) instead of failing. PostgreSQL: nothing (rows are locked where they are read)."""
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
+
+
+def conversation_lock_key(channel: ChannelName, sender_id: str) -> str:
+    """The name of the lock a turn of this conversation holds (and a write of its state takes)."""
+    return f"conversation:{channel.value}:{sender_id}"
 
 
 _ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")

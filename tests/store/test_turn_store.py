@@ -121,6 +121,7 @@ async def test_racing_redelivery_hits_the_unique_constraint(
     with pytest.raises(DuplicateMessage):
         async with factory(sessionmaker, clock)() as store:
             await store.record_turn(conversation, inbound("hello", "update-7"), [], DialogueState())
+            await store.commit()
 
 
 async def test_one_conversation_per_person_and_channel(
