@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 
 # The classifier reads the start of a message; the whole text is still stored for the officer.
 NLU_MAX_CHARS = 2000
-# Questions whose answers, and quick-reply labels whose renderings, a conversation service keeps.
+# Questions whose answers and languages, and quick-reply labels whose renderings, a conversation service
+# keeps (each is the same for the same words as long as the process lives).
 ANSWERS_REMEMBERED = 4096
 LABELS_REMEMBERED = 1024
 _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
@@ -162,6 +163,7 @@ class Conversation:
         self.terms = terms
         self._answers: Memo[AnswerKey, PolicyAnswer | NoAnswer] = Memo(ANSWERS_REMEMBERED)
         self._labels: Memo[tuple[str, Language], str] = Memo(LABELS_REMEMBERED)
+        self._languages: Memo[tuple[str, Language | None], Language] = Memo(ANSWERS_REMEMBERED)
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one message; everything it changes is stored in one transaction. A message handled
@@ -255,13 +257,16 @@ class Conversation:
         outcome = await respond(turn, replies, services)
         return TurnResult(self._render(replies.replies, inbound, lang), parse, outcome, lang=lang)
 
-    @staticmethod
-    def _language(inbound: InboundMessage, text: str, state: DialogueState) -> Language:
+    def _language(self, inbound: InboundMessage, text: str, state: DialogueState) -> Language:
         """The language of this turn's replies: the one the person chose, else the message's own when it
         is clear, else the conversation's."""
         if inbound.lang is not None and inbound.lang in Language.__members__.values():
             return Language(inbound.lang)
-        return conversation_language(text, state.lang)
+        key = (text, state.lang)
+        known = self._languages.get(key)
+        if known is None:
+            known = self._languages.put(key, conversation_language(text, state.lang))
+        return known
 
     def _choice(self, inbound: InboundMessage, text: str, state: DialogueState, lang: Language) -> str | None:
         """The payload of the quick reply the person tapped, or typed: a label of one the last reply

@@ -18,6 +18,7 @@ in :meth:`PgTurnStore.close`; a connection that cannot be cleaned is discarded, 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from enum import Enum
 from typing import Any
 
 from asyncpg import Connection as AsyncpgConnection
-from asyncpg import UniqueViolationError
+from asyncpg import InterfaceError, PostgresError, UniqueViolationError
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -38,6 +39,8 @@ from bot.messages import InboundMessage, OutboundMessage
 from bot.store.db import conversation_lock_key
 from bot.store.models import MessageDirection
 from bot.store.turns import OpenSession, StoredReply, new_conversation_id, replies_of, turn_messages
+
+log = logging.getLogger(__name__)
 
 MESSAGE_ID_CONSTRAINT = "uq_messages_channel_message_id"
 _MESSAGE_COLUMNS = (
@@ -176,8 +179,8 @@ class PgTurnStore:
         """Take the turn lock and read the conversation (created on first contact) and whether
         ``message_id`` was stored before, in one statement."""
         key = conversation_lock_key(channel, sender_id)
+        self._locks_held += 1  # counted before it is asked: a read cut short may still have taken it
         row = await self._driver.fetchrow(_READ, key, channel.value, sender_id, message_id)
-        self._locks_held += 1
         now = self._started = self._clock.now()
         handled = bool(row is not None and row["handled"])
         if row is None or row["id"] is None:
@@ -288,8 +291,8 @@ class PgTurnStore:
             self._locks_held -= 1
 
     async def close(self) -> None:
-        """Undo what an unfinished turn holds: its transaction, then its lock (the connection is discarded
-        when that fails: closing it ends both)."""
+        """Undo what an unfinished turn holds: its transaction, then its lock. A connection that cannot be
+        cleaned is discarded (closing it ends both)."""
         try:
             if self._session is not None:
                 await self._session.close()
@@ -299,6 +302,9 @@ class PgTurnStore:
             if self._locks_held:
                 await self._driver.execute(_RELEASE)
                 self._locks_held = 0
-        except BaseException:
+        except (PostgresError, InterfaceError, OSError) as exc:
+            log.warning("turn connection discarded, it could not be cleaned: %s", type(exc).__name__)
+            await self._connection.invalidate()
+        except BaseException:  # cancelled while cleaning: nothing this connection holds may outlive it
             await self._connection.invalidate()
             raise
