@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -68,6 +69,19 @@ async def chat(http: aiohttp.ClientSession, worker: Worker, session_id: str, tex
         return list((await response.json())["replies"])
 
 
+async def officer_reply(
+    http: aiohttp.ClientSession, worker: Worker, token: str, reference: str, text: str
+) -> dict[str, Any]:
+    """An officer's reply to ticket ``reference`` through ``worker``'s API; its JSON answer."""
+    async with http.post(
+        f"{worker.url}/api/officer/tickets/{reference}/replies",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        assert response.status == 201, await response.text()
+        return dict(await response.json())
+
+
 async def new_session(http: aiohttp.ClientSession, worker: Worker) -> str:
     """A session id issued by ``worker``."""
     async with http.post(f"{worker.url}/api/sessions") as response:
@@ -87,13 +101,8 @@ async def test_officer_reply_posted_through_b_reaches_a_websocket_on_a(
         reference = await seed_web_ticket(database, session_id)
         token = await officer_token(database)
         async with http.ws_connect(f"{a.url}/api/sessions/{session_id}/ws") as socket:
-            async with http.post(
-                f"{b.url}/api/officer/tickets/{reference}/replies",
-                json={"text": "We have started on your request."},
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response:
-                assert response.status == 201, await response.text()
-                assert (await response.json())["delivered"] is True
+            sent = await officer_reply(http, b, token, reference, "We have started on your request.")
+            assert sent["delivered"] is True
             pushed = await socket.receive_json(timeout=10)
     assert "We have started on your request." in pushed["text"]
     assert pushed["ticket_reference"] == reference
@@ -122,12 +131,7 @@ async def test_follow_up_posted_on_b_reaches_an_officer_live_inbox_on_a(
             )
         reference = await seed_web_ticket(database, session_id, conversation_id=conversation_id)
         token, dashboard = await signed_in_officer(database)
-        async with http.post(
-            f"{b.url}/api/officer/tickets/{reference}/replies",
-            json={"text": "Which invoice do you mean?"},
-            headers={"Authorization": f"Bearer {token}"},
-        ) as response:
-            assert response.status == 201, await response.text()
+        await officer_reply(http, b, token, reference, "Which invoice do you mean?")
         cookie = {"Cookie": f"{SESSION_COOKIE}={dashboard}"}
         async with http.ws_connect(f"{a.url}/officer/live", headers=cookie) as inbox:
             replies = await chat(http, b, session_id, "The one from March, thank you.")
