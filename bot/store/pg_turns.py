@@ -151,7 +151,7 @@ class PgTurnStore:
         self._clock = clock
         self._desk = desk(self.writing_session) if desk is not None else None
         self._session: AsyncSession | None = None
-        self._locks_held = 0  # how often this connection holds it (a session-level lock counts takings)
+        self._locks_held = 0  # times this connection took the turn lock (each taking needs its release)
         self._in_transaction = False
         self._started: datetime | None = None
         self._thread_meta: dict[str, dict[str, Any] | None] = {}
