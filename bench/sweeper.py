@@ -67,11 +67,6 @@ class NullNotifier:
         self.count += 1
 
 
-class NullMail:
-    async def send(self, message: Any) -> None:
-        return None
-
-
 def ticket_rows(count: int) -> list[dict[str, Any]]:
     """Open tickets created over the last 48 hours, their sweeper state as a running sweeper left it."""
     rng = random.Random(7)
@@ -151,13 +146,7 @@ async def measure_opening(name: str, maker: async_sessionmaker[AsyncSession], co
             conversation = await ConversationRepository(session).get_or_create(
                 channel=ChannelName.WEB, sender_id=f"bench-{n}", now=clock.now()
             )
-            verifier = IdentityVerifier(
-                session,
-                clock=clock,
-                mail_sender=NullMail(),
-                responses=Responses(),
-                mail_from="bench@example.com",
-            )
+            verifier = IdentityVerifier(session, clock=clock, responses=Responses())
             desk = TurnDesk(session, tickets=tickets, verifier=verifier)
             await desk.open_request(
                 Requester(ChannelName.WEB, f"bench-{n}", conversation.id),

@@ -47,6 +47,12 @@ class TurnStore(Protocol):
         channel message id was stored meanwhile."""
         ...
 
+    def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Queue ``replies`` for a channel that delivers after the turn (Telegram, email): they go out once
+        the turn commits, through the delivery outbox. ``key`` names the delivery (an email's Message-ID
+        derives from it)."""
+        ...
+
     async def commit(self) -> None:
         """Make everything this turn wrote durable."""
         ...

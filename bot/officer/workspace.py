@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
-from bot.deliveries import Deliveries
+from bot.deliveries import Deliveries, DeliveryBell
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
 from bot.http.clients import ClientAddresses, parse_networks
@@ -94,10 +94,12 @@ def build_officer_workspace(
     openapi_document: dict[str, Any] | None = None,
     telegram: TelegramEndpoint | None = None,
     alert_interval_seconds: float = 3.0,
+    bell: DeliveryBell | None = None,
 ) -> OfficerWorkspace:
-    """Build the desk, accounts, notifications (email + the officer Telegram chat), the outbox and the alert
-    feed; mount the dashboard and API on ``web_app``, add the API to ``openapi_document`` and handle the
-    officer chat on ``telegram``'s dispatcher (all before they start)."""
+    """Build the desk, accounts, notifications (email + the officer Telegram chat), the outbox (which
+    drains at once when ``bell`` rings: the turns ring it) and the alert feed; mount the dashboard and API
+    on ``web_app``, add the API to ``openapi_document`` and handle the officer chat on ``telegram``'s
+    dispatcher (all before they start)."""
     fallback = EmailFallback(
         sessionmaker,
         mail=mail_sender,
@@ -106,7 +108,14 @@ def build_officer_workspace(
         clock=clock,
         delay=timedelta(minutes=settings.offline_delivery_minutes),
     )
-    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
+    outbox = DeliveryOutbox(
+        sessionmaker,
+        deliveries=deliveries,
+        clock=clock,
+        fallback=fallback,
+        bell=bell,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+    )
     desk = TicketService(
         sessionmaker,
         clock=clock,

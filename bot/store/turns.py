@@ -20,6 +20,7 @@ from bot.messages import InboundMessage, OutboundMessage, QuickReply
 from bot.store.conversations import ConversationRepository, NewMessage
 from bot.store.db import lock_for_transaction
 from bot.store.models import Conversation, MessageDirection
+from bot.store.outbox import AfterCommit, OutboxRepository, queued_in
 
 # The quick replies of a stored reply, ``payload<TAB>label`` one per line, in its meta (a retry shows them).
 QUICK_REPLIES_META = "quick_replies"
@@ -28,9 +29,18 @@ QUICK_REPLIES_META = "quick_replies"
 class SqlTurnStore:
     """One turn's unit of work (implements ``bot.conversation.turns.TurnStore``)."""
 
-    def __init__(self, session: AsyncSession, *, clock: Clock, desk: RequestDesk | None) -> None:
-        """Bind to ``session``; ``desk`` shares it."""
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        clock: Clock,
+        desk: RequestDesk | None,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        """Bind to ``session``; ``desk`` shares it. ``after_commit`` runs after a commit that queued
+        deliveries (see :meth:`queue_delivery`)."""
         self._session = session
+        self._after_commit = after_commit
         self._clock = clock
         self._desk = desk
         self._conversations = ConversationRepository(session)
@@ -150,6 +160,14 @@ class SqlTurnStore:
             for row in rows
         )
 
+    def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Queue ``replies`` in the delivery outbox, in this turn's transaction, for a channel that sends
+        them after the commit (Telegram, email). Only adds a row to the session: it is written with the
+        commit, and nothing of this runs for a web turn."""
+        OutboxRepository(self._session).enqueue(messages=replies, now=self._clock.now(), key=key)
+
     async def commit(self) -> None:
-        """Make the turn durable."""
+        """Make the turn durable; then, if it queued deliveries, hand over to ``after_commit``."""
         await self._session.commit()
+        if self._after_commit is not None and queued_in(self._session):
+            await self._after_commit()

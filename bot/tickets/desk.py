@@ -22,10 +22,10 @@ from bot.domain.tickets import (
 )
 from bot.identity.codes import CodePolicy
 from bot.identity.verification import IdentityVerifier
-from bot.mail import MailSender
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.db import begin_writing
+from bot.store.outbox import AfterCommit
 from bot.store.turns import SqlTurnStore
 from bot.tickets.service import TicketService
 from responses import Responses
@@ -42,7 +42,8 @@ class TurnDesk:
         self._verifier = verifier
 
     async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
-        """Mail a fresh 6-digit code, in ``lang``. Raises ResendTooSoon, CodeDeliveryFailed."""
+        """Mail a fresh 6-digit code, in ``lang``, once the turn commits. Raises ResendTooSoon,
+        CodeCoolingOff."""
         return await self._verifier.send_code(
             conversation_id=requester.conversation_id, address=address, lang=lang
         )
@@ -50,8 +51,8 @@ class TurnDesk:
     async def send_ticket_code(
         self, requester: Requester, reference: str, *, lang: str = "en"
     ) -> CodeSent | None:
-        """Mail a code, in ``lang``, to the ticket's verified address. Raises ResendTooSoon,
-        CodeDeliveryFailed."""
+        """Mail a code, in ``lang``, to the ticket's verified address once the turn commits. Raises
+        ResendTooSoon, CodeCoolingOff."""
         address = await self._tickets.verified_address_of(self._session, reference)
         if address is None:
             return None
@@ -111,13 +112,15 @@ class TurnDesk:
 def sql_turn_store_factory(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
-    mail_sender: MailSender,
     settings: Settings,
     responses: Responses,
     *,
     code_policy: CodePolicy | None = None,
+    after_commit: AfterCommit | None = None,
 ) -> Callable[[], AbstractAsyncContextManager[SqlTurnStore]]:
-    """Open one SqlTurnStore per turn; leaving it without ``commit()`` rolls back."""
+    """Open one SqlTurnStore per turn; leaving it without ``commit()`` rolls back. A turn that queued
+    deliveries (Telegram or email replies, a code mail) calls ``after_commit`` once it committed: the
+    running server rings the delivery outbox's bell there."""
     tickets = TicketService(
         sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings), responses=responses
     )
@@ -127,17 +130,10 @@ def sql_turn_store_factory(
     async def open_turn() -> AsyncIterator[SqlTurnStore]:
         async with sessionmaker() as session:
             await begin_writing(session)
-            verifier = IdentityVerifier(
-                session,
-                clock=clock,
-                mail_sender=mail_sender,
-                responses=responses,
-                mail_from=settings.mail_from,
-                policy=policy,
-            )
+            verifier = IdentityVerifier(session, clock=clock, responses=responses, policy=policy)
             desk = TurnDesk(session, tickets=tickets, verifier=verifier)
             try:
-                yield SqlTurnStore(session, clock=clock, desk=desk)
+                yield SqlTurnStore(session, clock=clock, desk=desk, after_commit=after_commit)
             finally:
                 if session.in_transaction():
                     await session.rollback()

@@ -13,7 +13,7 @@ from bot.domain.clock import SystemClock
 from bot.messages import InboundMessage
 from bot.store.db import create_sessionmaker
 from bot.tickets.desk import sql_turn_store_factory
-from tests.tickets.helpers import RecordingMailSender, make_settings
+from tests.tickets.helpers import make_settings
 
 
 class EchoCounter:
@@ -47,7 +47,7 @@ async def test_question_turn_sends_lock_read_write_and_commits(core: Core, engin
     of the state with the duplicate check; the messages and state in one write) and one commit. SQLite:
     BEGIN IMMEDIATE, the read, the INSERT and the UPDATE, one commit."""
     stores = sql_turn_store_factory(
-        create_sessionmaker(engine), SystemClock(), RecordingMailSender(), make_settings(), core.responses
+        create_sessionmaker(engine), SystemClock(), make_settings(), core.responses
     )
     handle = core.conversation(stores).handle
     await handle(InboundMessage(ChannelName.WEB, "rt-session", "hi", message_id="rt-1"))

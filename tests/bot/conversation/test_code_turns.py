@@ -13,6 +13,7 @@ from bot.store.models import Message, MessageDirection
 from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
+from tests.support.outbox import mail_outbox
 from tests.tickets.helpers import RecordingMailSender, make_settings
 
 
@@ -23,8 +24,9 @@ def conversation(
     policy: CodePolicy | None = None,
 ) -> Conversation:
     """The real conversation over the SQL turn store, codes mailed to a recorder."""
+    outbox = mail_outbox(sessionmaker, clock, RecordingMailSender())
     stores = sql_turn_store_factory(
-        sessionmaker, clock, RecordingMailSender(), make_settings(), Responses(), code_policy=policy
+        sessionmaker, clock, make_settings(), Responses(), code_policy=policy, after_commit=outbox.flush
     )
     return core.conversation(stores)
 
