@@ -13,8 +13,8 @@ from bot.messages import OutboundMessage
 
 
 class Channel(Protocol):
-    """A running channel: started and stopped by the application, able to deliver later messages
-    (an officer's reply, a status update) to a person on it."""
+    """A running channel: started and stopped by the application, able to deliver what the delivery
+    outbox hands it (a turn's replies, an officer's reply, a status update) to a person on it."""
 
     name: ChannelName
 
@@ -27,7 +27,8 @@ class Channel(Protocol):
         ...
 
     async def deliver(self, message: OutboundMessage) -> None:
-        """Send a message that is not a direct reply to an inbound one. Raises DeliveryFailed."""
+        """Send a message the delivery outbox hands over (a turn's reply on a channel that delivers later,
+        an officer's reply, a status notice). Raises DeliveryFailed."""
         ...
 
 
