@@ -43,18 +43,19 @@ class TurnStore(Protocol):
         replies: Sequence[OutboundMessage],
         state: DialogueState,
     ) -> None:
-        """Store the inbound message, the replies and the new state. Raises DuplicateMessage when the same
+        """Store the inbound message, the replies and the new state, with the turn's commit (a store may
+        send it all with the commit). Raises DuplicateMessage, here or from :meth:`commit`, when the same
         channel message id was stored meanwhile."""
         ...
 
     def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
         """Queue ``replies`` for a channel that delivers after the turn (Telegram, email): they go out once
         the turn commits, through the delivery outbox. ``key`` names the delivery (an email's Message-ID
-        derives from it)."""
+        derives from it). Called before :meth:`record_turn`, which writes them with the turn."""
         ...
 
     async def commit(self) -> None:
-        """Make everything this turn wrote durable."""
+        """Make everything this turn wrote durable (raises DuplicateMessage, see :meth:`record_turn`)."""
         ...
 
 

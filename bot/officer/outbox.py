@@ -173,7 +173,7 @@ class DeliveryOutbox:
                 )
                 continue
             delivered += 1
-            reached = not messages or self._deliveries.reaches_now(messages[0])
+            reached = not messages or await self._deliveries.reaches_now(messages[0])
             kept += not reached
             await self._mark(row, error=None, reached=reached, sent=sent)
         return OutboxReport(delivered, failed, kept)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +26,8 @@ from bot.messages import OutboundMessage, QuickReply
 from bot.store.officer_models import DeliveryRoute, PendingDelivery
 
 EXCERPT_CHARS = 80
+# The table itself, for a turn store's ``add_rows`` (a declarative model's ``__table__`` is a Table).
+OUTBOX_TABLE = cast(Table, PendingDelivery.__table__)
 _QUEUED = "delivery_outbox.queued"  # the session.info flag set by enqueue
 
 # Called once a transaction that queued deliveries committed (the drain's bell, or a test's flush).
@@ -94,6 +96,41 @@ def messages_of(row: PendingDelivery) -> tuple[OutboundMessage, ...]:
     )
 
 
+def delivery_row(
+    *,
+    messages: Sequence[OutboundMessage],
+    now: datetime,
+    ticket_reference: str | None = None,
+    key: str | None = None,
+    secret: bool = False,
+    expires_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The ``delivery_outbox`` row of one delivery: ``messages`` (one recipient's, in order), due ``now``.
+    ``ticket_reference`` lists it on that ticket's page; ``key`` makes a second row with the same key fail
+    (IntegrityError); a ``secret`` delivery is blanked once sent and dropped after ``expires_at``. A turn
+    store writes it with the turn (``add_rows``); :meth:`OutboxRepository.enqueue` adds it to a session."""
+    if not messages:
+        raise ValueError("nothing to queue")
+    first = messages[0]
+    if any((m.channel, m.recipient_id) != (first.channel, first.recipient_id) for m in messages):
+        raise ValueError("one delivery goes to one recipient on one channel")
+    return {
+        "ticket_reference": ticket_reference,
+        "channel": first.channel,
+        "recipient_id": first.recipient_id,
+        "text": "\n\n".join(m.text for m in messages),
+        "meta": dict(first.meta) or None,
+        "parts": [dict(part_of(m)) for m in messages],
+        "parts_sent": 0,
+        "dedup_key": key,
+        "secret": secret,
+        "expires_at": expires_at,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+    }
+
+
 def queued_in(session: AsyncSession) -> bool:
     """True (once) when ``session`` queued deliveries since it was last asked: call after its commit."""
     return bool(session.info.pop(_QUEUED, False))
@@ -116,29 +153,17 @@ class OutboxRepository:
         secret: bool = False,
         expires_at: datetime | None = None,
     ) -> PendingDelivery:
-        """Queue ``messages`` (one recipient's, in order) as one delivery in the caller's transaction; it
-        goes out once that commits. ``ticket_reference`` lists it on that ticket's page; ``key`` makes a
-        second row with the same key fail (IntegrityError at flush); a ``secret`` delivery is blanked once
-        sent and dropped after ``expires_at``. Nothing is sent to the database until the next flush."""
-        if not messages:
-            raise ValueError("nothing to queue")
-        first = messages[0]
-        if any((m.channel, m.recipient_id) != (first.channel, first.recipient_id) for m in messages):
-            raise ValueError("one delivery goes to one recipient on one channel")
+        """Queue ``messages`` as one delivery in the caller's transaction (see :func:`delivery_row`); it
+        goes out once that commits. Nothing is sent to the database until the next flush."""
         row = PendingDelivery(
-            ticket_reference=ticket_reference,
-            channel=first.channel,
-            recipient_id=first.recipient_id,
-            text="\n\n".join(m.text for m in messages),
-            meta=dict(first.meta) or None,
-            parts=[dict(part_of(m)) for m in messages],
-            parts_sent=0,
-            dedup_key=key,
-            secret=secret,
-            expires_at=expires_at,
-            created_at=now,
-            next_attempt_at=now,
-            attempts=0,
+            **delivery_row(
+                messages=messages,
+                now=now,
+                ticket_reference=ticket_reference,
+                key=key,
+                secret=secret,
+                expires_at=expires_at,
+            )
         )
         self.session.add(row)
         self.session.info[_QUEUED] = True

@@ -16,6 +16,7 @@ from bot.mail import MailDeliveryError, MailSender
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
+from bot.store.turns import given_session
 from bot.tickets.desk import TurnDesk
 from bot.tickets.service import TicketService
 from responses import Responses
@@ -66,7 +67,9 @@ async def desk_session(
     then go out through ``mail`` (the delivery outbox, as after a turn)."""
     async with sessionmaker() as session:
         verifier = IdentityVerifier(session, clock=clock, responses=Responses())
-        desk = TurnDesk(session, tickets=ticket_service(sessionmaker, clock), verifier=verifier)
+        desk = TurnDesk(
+            given_session(session), tickets=ticket_service(sessionmaker, clock), verifier=lambda _: verifier
+        )
         yield desk, session
         await session.commit()
     await mail_outbox(sessionmaker, clock, mail or RecordingMailSender()).flush()
