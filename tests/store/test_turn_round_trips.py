@@ -23,6 +23,7 @@ from bot.domain.errors import DuplicateMessage
 from bot.messages import InboundMessage
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Lease, Message
+from bot.store.officer_models import PendingDelivery
 from bot.tickets.desk import sql_turn_store_factory
 from tests.support.database import PG_HOST, PG_PORT
 from tests.support.wire import RoundTripRelay
@@ -96,6 +97,32 @@ async def test_question_turn_is_two_round_trips_on_postgresql(
     again = await handle(web(QUESTION, "rt-3"))
     assert again.duplicate and [r.text for r in again.replies] == [r.text for r in result.replies]
     assert relay.round_trips == 3
+
+
+async def test_telegram_turn_queues_its_replies_within_the_same_two_round_trips(
+    core: Core, relayed: tuple[AsyncEngine, RoundTripRelay]
+) -> None:
+    """A Telegram question's replies go out through the delivery outbox: their row is written by the turn's
+    one write, so the turn still costs two round trips, and the row holds the replies in order."""
+    engine, relay = relayed
+    handle = web_turns(core, engine)
+
+    def telegram(text: str, update: int) -> InboundMessage:
+        return InboundMessage(ChannelName.TELEGRAM, "4242", text, message_id=f"update:{update}")
+
+    await handle(telegram("hi", 1))  # first contact, and every statement prepared on the connection
+    await handle(telegram("what data do you collect?", 2))
+    relay.round_trips = 0
+    result = await handle(telegram(QUESTION, 3))
+    assert result.replies and relay.round_trips == 2
+    async with create_sessionmaker(engine)() as session:
+        [row] = (
+            await session.scalars(
+                select(PendingDelivery).where(PendingDelivery.dedup_key == "reply:telegram:update:3")
+            )
+        ).all()
+    assert row.parts is not None and [part["text"] for part in row.parts] == [r.text for r in result.replies]
+    assert (row.recipient_id, row.delivered_at) == ("4242", None)
 
 
 async def test_question_turn_statements_on_sqlite(core: Core, engine: AsyncEngine) -> None:
