@@ -68,6 +68,7 @@ bench: install rasa
 	$(BIN)/python -m bench.web_chat
 	$(BIN)/python -m bench.engines
 	$(BIN)/python -m bench.cluster
+	$(BIN)/python -m bench.chaos
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(CATALOGS)

@@ -16,7 +16,7 @@ from actions.context import (
     identity_method,
 )
 from bot.domain.dialogue import DialogueState, Step
-from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, ResendTooSoon
 from bot.domain.tickets import (
     CodeResult,
     CodeSent,
@@ -222,9 +222,6 @@ async def send_code(
         return _request_outcome(state)
     except CodeCoolingOff as exc:
         return _cooling_off(replies, services, state, exc.retry_after_seconds)
-    except CodeDeliveryFailed:
-        replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
-        return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
     _say_code_sent(replies, services, sent)
     return _request_outcome(state.evolve(step=Step.AWAIT_CODE, code_address=sent.address))
 
@@ -402,9 +399,6 @@ async def claim_ticket(turn: Turn, replies: TurnReplies, services: ActionService
     except ResendTooSoon as exc:
         replies.say("chat/code_resend_too_soon.txt.j2", seconds=exc.retry_after_seconds)
         return Outcome(ActionKind.REQUEST, state)
-    except CodeDeliveryFailed:
-        replies.say("chat/code_delivery_failed.txt.j2", officer_email=services.terms.officer_email)
-        return Outcome(ActionKind.REQUEST, state.evolve(claim_reference=None))
     if sent is None:
         replies.say("chat/ticket_not_found.txt.j2", reference=reference)
         return Outcome(ActionKind.REQUEST, state.evolve(claim_reference=None))

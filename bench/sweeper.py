@@ -37,6 +37,7 @@ from bot.store.conversations import ConversationRepository
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.migrate import upgrade_database
 from bot.store.models import Ticket
+from bot.store.turns import given_session
 from bot.tickets.desk import TurnDesk
 from bot.tickets.references import new_reference
 from bot.tickets.service import TicketService
@@ -65,11 +66,6 @@ class NullNotifier:
 
     async def notify(self, event: SlaEvent) -> None:
         self.count += 1
-
-
-class NullMail:
-    async def send(self, message: Any) -> None:
-        return None
 
 
 def ticket_rows(count: int) -> list[dict[str, Any]]:
@@ -145,20 +141,17 @@ async def measure_sweeps(name: str, maker: async_sessionmaker[AsyncSession], cou
 async def measure_opening(name: str, maker: async_sessionmaker[AsyncSession], count: int) -> None:
     clock = Clock()
     tickets = TicketService(maker, clock=clock, terms=TERMS, responses=Responses())
+
+    def verifier_over(session: AsyncSession) -> IdentityVerifier:
+        return IdentityVerifier(session, clock=clock, responses=Responses())
+
     started = time.perf_counter()
     for n in range(count):
         async with maker() as session:
             conversation = await ConversationRepository(session).get_or_create(
                 channel=ChannelName.WEB, sender_id=f"bench-{n}", now=clock.now()
             )
-            verifier = IdentityVerifier(
-                session,
-                clock=clock,
-                mail_sender=NullMail(),
-                responses=Responses(),
-                mail_from="bench@example.com",
-            )
-            desk = TurnDesk(session, tickets=tickets, verifier=verifier)
+            desk = TurnDesk(given_session(session), tickets=tickets, verifier=verifier_over)
             await desk.open_request(
                 Requester(ChannelName.WEB, f"bench-{n}", conversation.id),
                 RequestKind.ACCESS,

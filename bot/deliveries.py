@@ -1,8 +1,10 @@
-"""What every channel offers the application, and the routing of a later message to its channel."""
+"""What every channel offers the application, the routing of a later message to its channel, and the bell
+that wakes the delivery outbox's drain when a commit queued something."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from bot.domain.channels import ChannelName
@@ -11,8 +13,8 @@ from bot.messages import OutboundMessage
 
 
 class Channel(Protocol):
-    """A running channel: started and stopped by the application, able to deliver later messages
-    (an officer's reply, a status update) to a person on it."""
+    """A running channel: started and stopped by the application, able to deliver what the delivery
+    outbox hands it (a turn's replies, an officer's reply, a status update) to a person on it."""
 
     name: ChannelName
 
@@ -25,7 +27,20 @@ class Channel(Protocol):
         ...
 
     async def deliver(self, message: OutboundMessage) -> None:
-        """Send a message that is not a direct reply to an inbound one. Raises DeliveryFailed."""
+        """Send a message the delivery outbox hands over (a turn's reply on a channel that delivers later,
+        an officer's reply, a status notice). Raises DeliveryFailed."""
+        ...
+
+
+@runtime_checkable
+class DeliversTogether(Protocol):
+    """A channel that sends the messages of one delivery as one piece (email: one mail holding a turn's
+    replies). ``key`` names the delivery, so that sending it again gives the same piece (Message-ID)."""
+
+    name: ChannelName
+
+    async def deliver_together(self, messages: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Send ``messages`` (one recipient's) as one. Raises DeliveryFailed."""
         ...
 
 
@@ -68,6 +83,10 @@ class Deliveries:
         """Every registered channel."""
         return tuple(self._channels.values())
 
+    def delivers_together(self, name: ChannelName) -> bool:
+        """Whether the channel ``name`` sends a delivery's messages as one piece."""
+        return isinstance(self._channels.get(name), DeliversTogether)
+
     async def reaches_now(self, message: OutboundMessage) -> bool:
         """Whether the person sees ``message`` now (False: their channel keeps it for their next visit)."""
         channel = self._channels.get(message.channel)
@@ -89,3 +108,23 @@ class Deliveries:
         if channel is None:
             raise DeliveryFailed(message.channel, "channel not running")
         await channel.deliver(message)
+
+    async def deliver_together(self, messages: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Send ``messages`` as one piece on a channel that does that (see :meth:`delivers_together`).
+        Raises DeliveryFailed when that channel is not running."""
+        channel = self._channels.get(messages[0].channel)
+        if not isinstance(channel, DeliversTogether):
+            raise DeliveryFailed(messages[0].channel, "channel not running")
+        await channel.deliver_together(messages, key=key)
+
+
+class DeliveryBell:
+    """Rung after a commit that queued deliveries: the drain loop waiting on it sends them at once instead
+    of at its next round. Built by the wiring point, shared by the turns and the drain."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def ring(self) -> None:
+        """Wake the drain (an ``AfterCommit`` hook)."""
+        self.event.set()

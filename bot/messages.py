@@ -24,6 +24,9 @@ AUTHOR_META = "author"
 OFFICER_AUTHOR = "officer"
 QUOTE_META = "quote"
 QUOTE_SECTION_META = "quote_section"
+# The subject of an outbound email message that is a mail of its own, not a reply in a thread (a one-time
+# code): sent as plain text with this subject, marked ``Auto-Submitted: auto-generated``.
+MAIL_SUBJECT_META = "mail_subject"
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from bot.cluster.health import WorkerHealth
 from bot.cluster.leases import Elected, LeaseBook, worker_id
 from bot.cluster.shared import SharedState, shared_state
 from bot.conversation.engine import Conversation, TurnResult
-from bot.deliveries import Channel, Deliveries
+from bot.deliveries import Channel, Deliveries, DeliveryBell
 from bot.domain.channels import ChannelName
 from bot.domain.clock import SystemClock
 from bot.log_redaction import install_redaction
@@ -39,6 +39,7 @@ from bot.sla.retention import RetentionPurge
 from bot.sla.sweeper import SlaSweeper
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
+from bot.store.outbox import DeliveryQueue
 from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 
@@ -133,6 +134,7 @@ def _optional_channels(
     mail_sender: MailSender,
     responses: Responses,
     shared: SharedState,
+    queue: DeliveryQueue,
 ) -> tuple[list[Channel], TelegramEndpoint | None]:
     """Telegram and email, each only when its settings are present (imported only then, aiogram too);
     the Telegram channel also comes back on its own, for the officer chat."""
@@ -149,7 +151,9 @@ def _optional_channels(
 
         limiter = shared.limiter(reply_cap(settings))
         channels.append(
-            build_email_channel(settings, handle, mail_sender, responses=responses, limiter=limiter)
+            build_email_channel(
+                settings, handle, mail_sender, queue=queue, responses=responses, limiter=limiter
+            )
         )
     return channels, telegram
 
@@ -163,9 +167,9 @@ async def start_application(settings: Settings) -> RunningApplication:
     clock = SystemClock()
     mail_sender = build_mail_sender(settings)
     nlu = await start_nlu_engine(settings, core.embedded)
-    conversation = core.conversation(
-        sql_turn_store_factory(sessionmaker, clock, mail_sender, settings, core.responses), nlu=nlu.engine
-    )
+    bell = DeliveryBell()  # rung by every commit that queued a delivery: the outbox sends it at once
+    stores = sql_turn_store_factory(sessionmaker, clock, settings, core.responses, after_commit=bell.ring)
+    conversation = core.conversation(stores, nlu=nlu.engine)
     handle: HandleInbound = conversation.handle
     if engine.dialect.name == "sqlite":
         handle = one_turn_at_a_time(handle)
@@ -174,7 +178,8 @@ async def start_application(settings: Settings) -> RunningApplication:
     web = build_web_channel(
         settings, handle, SqlWebHistory(sessionmaker), core.responses, shared=shared, health=health
     )
-    optional, telegram = _optional_channels(settings, handle, web, mail_sender, core.responses, shared)
+    queue = DeliveryQueue(sessionmaker, clock=clock, after_commit=bell.ring)
+    optional, telegram = _optional_channels(settings, handle, web, mail_sender, core.responses, shared, queue)
     channels: list[Channel] = [web, *optional]
     elected = _elected_channels(settings, channels, LeaseBook(sessionmaker, clock=clock), clock)
     deliveries = Deliveries()
@@ -194,6 +199,7 @@ async def start_application(settings: Settings) -> RunningApplication:
         web_app=web.app,
         openapi_document=web.app[WEB_SERVICES_KEY].openapi,
         telegram=telegram,
+        bell=bell,
     )
     sweeper = SlaSweeper(
         sessionmaker,

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # lease after which another worker takes over IMAP / Telegram polling from one that died
     redis_url: str | None = None
     lease_seconds: float = Field(30.0, ge=1)
+    # How long a worker holds a delivery it is sending before another may send it (after a crash mid-send)
+    delivery_lease_seconds: float = Field(120.0, ge=1)
     # Load balancers / reverse proxies (addresses or networks) whose X-Forwarded-For names the client (the
     # per-address rate limit, the officer sign-in throttle)
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

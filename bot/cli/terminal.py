@@ -10,11 +10,14 @@ import textwrap
 import click
 
 from bot.app import build_core, build_mail_sender
+from bot.channels.email.outgoing import OutgoingMail
 from bot.conversation.engine import Conversation
+from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.clock import SystemClock
 from bot.messages import InboundMessage, QuickReply
 from bot.nlu_engine import running_nlu_engine
+from bot.officer.outbox import DeliveryOutbox
 from bot.settings import Settings
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
@@ -57,8 +60,20 @@ async def _loop(settings: Settings) -> None:
     engine = engine_from_settings(settings)
     try:
         await upgrade_database(engine)
+        sessionmaker, clock = create_sessionmaker(engine), SystemClock()
+        # The terminal's replies are printed; what a turn queues for email (a code mail) is sent by this
+        # outbox right after the turn commits. Other channels' deliveries are left to the server.
+        mail = OutgoingMail(
+            build_mail_sender(settings), mail_from=settings.mail_from, responses=core.responses
+        )
+        outbox = DeliveryOutbox(
+            sessionmaker,
+            deliveries=Deliveries({ChannelName.EMAIL: mail}),
+            clock=clock,
+            channels=frozenset({ChannelName.EMAIL}),
+        )
         stores = sql_turn_store_factory(
-            create_sessionmaker(engine), SystemClock(), build_mail_sender(settings), settings, core.responses
+            sessionmaker, clock, settings, core.responses, after_commit=outbox.flush
         )
         async with running_nlu_engine(settings, core.embedded) as nlu:
             await _converse(core.conversation(stores, nlu=nlu))

@@ -168,7 +168,11 @@ class Conversation:
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one message; everything it changes is stored in one transaction. A message handled
         before (or meanwhile, by a racing redelivery) gives ``duplicate=True`` and the replies its first
-        turn stored: a client retrying after a lost response still sees the answer."""
+        turn stored: a client retrying after a lost response still sees the answer.
+
+        On a channel that delivers later (Telegram, email) the replies are also queued in the delivery
+        outbox in that transaction, and the outbox sends them: the channel sends nothing itself, so a
+        failed send is retried and a redelivery (a duplicate) is never answered twice."""
         try:
             return await self._handle_once(inbound)
         except DuplicateMessage as exc:
@@ -193,6 +197,8 @@ class Conversation:
             stored = inbound
             if conversation.state.step is Step.AWAIT_CODE:  # the transcript never keeps a typed code
                 stored = replace(inbound, text=mask_typed_code(inbound.text))
+            if inbound.channel.delivers_later and result.replies:  # sent after the commit, by the outbox
+                store.queue_delivery(result.replies, key=_delivery_key(inbound))
             await store.record_turn(conversation, stored, result.replies, state)
             await store.commit()
             return result
@@ -310,6 +316,11 @@ class Conversation:
             )
             for reply in replies
         )
+
+
+def _delivery_key(inbound: InboundMessage) -> str | None:
+    """The name of the delivery of a turn's replies: one per inbound message."""
+    return f"reply:{inbound.channel.value}:{inbound.message_id}" if inbound.message_id else None
 
 
 def _label_key(text: str) -> str:

@@ -1,4 +1,5 @@
-"""Conversations kept in memory only: for `privacybot ask`, where nothing is stored and no ticket opens."""
+"""Conversations kept in memory only: for `privacybot ask`, where nothing is stored and no ticket opens (nor
+is anything delivered later: replies queued for a later channel are only kept, in ``queued``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class MemoryTurnStore:
     def __init__(self) -> None:
         self._conversations: dict[tuple[ChannelName, str], ConversationRecord] = {}
         self._seen: dict[tuple[ChannelName, str], tuple[OutboundMessage, ...]] = {}
+        self.queued: list[tuple[OutboundMessage, ...]] = []
 
     @property
     def desk(self) -> RequestDesk | None:
@@ -57,6 +59,10 @@ class MemoryTurnStore:
         self._conversations[key] = ConversationRecord(
             conversation.id, conversation.channel, conversation.sender_id, state
         )
+
+    def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Keep ``replies`` in ``queued``: there is no outbox here to send them."""
+        self.queued.append(tuple(replies))
 
     async def commit(self) -> None:
         """Nothing to make durable."""

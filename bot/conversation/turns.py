@@ -48,6 +48,12 @@ class TurnStore(Protocol):
         channel message id was stored meanwhile."""
         ...
 
+    def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Queue ``replies`` for a channel that delivers after the turn (Telegram, email): they go out once
+        the turn commits, through the delivery outbox. ``key`` names the delivery (an email's Message-ID
+        derives from it). Called before :meth:`record_turn`, which writes them with the turn."""
+        ...
+
     async def commit(self) -> None:
         """Make everything this turn wrote durable (raises DuplicateMessage, see :meth:`record_turn`)."""
         ...

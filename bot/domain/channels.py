@@ -12,3 +12,12 @@ class ChannelName(StrEnum):
     TELEGRAM = "telegram"
     EMAIL = "email"
     CLI = "cli"
+
+    @property
+    def delivers_later(self) -> bool:
+        """True for the channels that send a turn's replies after the turn committed, through the delivery
+        outbox (Telegram, email); the web chat and the terminal answer in their response instead."""
+        return self in _DELIVERED_LATER
+
+
+_DELIVERED_LATER = frozenset({ChannelName.TELEGRAM, ChannelName.EMAIL})

@@ -72,10 +72,6 @@ class CodeCoolingOff(DeskError):
         self.retry_after_seconds = retry_after_seconds
 
 
-class CodeDeliveryFailed(DeskError):
-    """The mail with the code could not be sent."""
-
-
 class OfficerError(Exception):
     """Base of the workspace's own errors."""
 

@@ -152,8 +152,8 @@ class RequestDesk(Protocol):
     """Tickets and identity verification, as the actions use them. One instance serves one turn."""
 
     async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
-        """Mail a fresh 6-digit code to ``address``, the mail written in ``lang`` (the conversation's).
-        Raises ResendTooSoon, CodeCoolingOff, CodeDeliveryFailed."""
+        """Mail a fresh 6-digit code to ``address``, the mail written in ``lang`` (the conversation's), once
+        the turn commits. Raises ResendTooSoon, CodeCoolingOff."""
         ...
 
     async def check_code(self, requester: Requester, code: str) -> CodeCheck:
@@ -197,7 +197,7 @@ class RequestDesk(Protocol):
     ) -> CodeSent | None:
         """Mail a code (written in ``lang``) to the verified address of ``reference`` (a ticket of another
         conversation or channel), so the person can prove it is theirs; None when it has no verified
-        address. Raises ResendTooSoon, CodeDeliveryFailed."""
+        address. Raises ResendTooSoon, CodeCoolingOff."""
         ...
 
     async def officer_presence(self) -> OfficerPresence:

@@ -1,16 +1,20 @@
-"""Sending and checking one-time codes for a conversation, within the caller's transaction."""
+"""Sending and checking one-time codes for a conversation, within the caller's transaction. A code mail is
+queued in the delivery outbox with the rest of the turn and goes out after the turn commits (a slow mail
+server never holds the turn's transaction); its row is secret: blanked once sent, never sent expired."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
-from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, ResendTooSoon
 from bot.domain.tickets import CodeCheck, CodeResult, CodeSent
 from bot.identity.codes import (
     CodePolicy,
@@ -22,9 +26,10 @@ from bot.identity.codes import (
     normalise_address,
     resend_wait_seconds,
 )
-from bot.mail import MailDeliveryError, MailSender, plain_message
+from bot.messages import MAIL_SUBJECT_META, OutboundMessage
 from bot.store.accounts import AccountRepository
 from bot.store.codes import CodeRepository
+from bot.store.outbox import OutboxRepository
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -41,30 +46,28 @@ class IdentityVerifier:
         session: AsyncSession,
         *,
         clock: Clock,
-        mail_sender: MailSender,
         responses: Responses,
-        mail_from: str,
         policy: CodePolicy | None = None,
     ) -> None:
-        """Bind to ``session`` and the means to mail a code."""
+        """Bind to ``session``; code mails are queued in its delivery outbox."""
         self._codes = CodeRepository(session)
         self._accounts = AccountRepository(session)
+        self._outbox = OutboxRepository(session)
         self._clock = clock
-        self._mail = mail_sender
         self._responses = responses
-        self._mail_from = mail_from
         self.policy = policy or CodePolicy()
 
     async def send_code(self, *, conversation_id: str, address: str, lang: str = "en") -> CodeSent:
-        """Mail a fresh code to ``address``; earlier codes of the conversation stop counting.
+        """Queue a mail with a fresh code to ``address`` (sent once the caller's transaction commits);
+        earlier codes of the conversation stop counting.
 
         When the accounts directory holds any accounts, only its addresses get a mail; for any other address
         a code is stored all the same and never mailed, so the answer (and every later one) is the same
         whether or not the address has an account: nobody learns who is a customer.
 
         Raises ResendTooSoon when the conversation (or the address) had a code too recently or too often,
-        CodeCoolingOff after too many wrong codes, CodeDeliveryFailed when the mail server refused (the
-        code is then forgotten).
+        CodeCoolingOff after too many wrong codes. A mail server refusing the mail later only delays it
+        (the outbox retries while the code is valid).
         """
         address = normalise_address(address)
         now = self._clock.now()
@@ -89,7 +92,7 @@ class IdentityVerifier:
         code = generate_code()
         hashed = await asyncio.to_thread(hash_code, code)
         expires_at = now + self.policy.valid_for
-        row = await self._codes.add(
+        await self._codes.add(
             conversation_id=conversation_id,
             address=address,
             code_hash=hashed.digest,
@@ -103,20 +106,17 @@ class IdentityVerifier:
             )
             return CodeSent(address=address, expires_at=expires_at)
         body = self._responses.render_in(lang, CODE_TEMPLATE, code=code, minutes=self.policy.valid_minutes)
-        mail = plain_message(
-            sender=self._mail_from,
-            to=address,
-            subject=self._responses.render_in(lang, CODE_SUBJECT_TEMPLATE),
-            body=body,
+        mail = OutboundMessage(
+            channel=ChannelName.EMAIL,
+            recipient_id=address,
+            text=body,
+            meta={MAIL_SUBJECT_META: self._responses.render_in(lang, CODE_SUBJECT_TEMPLATE)},
+            lang=lang,
         )
-        mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-responder should answer it
-        try:
-            await self._mail.send(mail)
-        except MailDeliveryError as exc:
-            await self._codes.remove(code=row)
-            log.warning("verification mail for conversation %s not delivered", conversation_id)
-            raise CodeDeliveryFailed("the code could not be mailed") from exc
-        log.info("verification code sent for conversation %s", conversation_id)
+        self._outbox.enqueue(
+            messages=[mail], now=now, key=f"code:{uuid.uuid4().hex}", secret=True, expires_at=expires_at
+        )
+        log.info("verification code queued for conversation %s", conversation_id)
         return CodeSent(address=address, expires_at=expires_at)
 
     async def check_code(self, *, conversation_id: str, code: str) -> CodeCheck:

@@ -1,9 +1,13 @@
-"""The delivery outbox: a message for a person is written in the same transaction as the change that caused
-it (an officer's reply, an extension, the end of a handoff), then handed to its channel. A refusal keeps it
-queued with a growing delay; a background task retries until the channel accepts it, so nothing is lost.
+"""The delivery outbox, the one way out for every message sent after a commit: a delivery is written in the
+same transaction as the change that caused it (a Telegram or email turn's replies, a one-time code mail,
+an officer's reply, an extension, the end of a handoff), then handed to its channel. The drain runs at once
+when a commit rings the bell and every ``interval_seconds`` besides (and first thing on start, so what a
+crash left queued goes out). A refusal keeps the row queued with a growing delay, so nothing is lost.
 
-Rows are leased (``lease_until``) before sending, so two processes never send the same row at once; a crash
-mid-send makes the row due again when the lease ends.
+Rows are leased (``lease_until``, SKIP LOCKED on PostgreSQL) before sending, so two processes never send
+the same row at once; a crash mid-send makes the row due again when the lease ends. A delivery of several
+messages counts how many went out (``parts_sent``), so a retry sends only the rest; email sends them as one
+mail. A secret delivery (a one-time code) is blanked once sent, and dropped unsent once it expired.
 """
 
 from __future__ import annotations
@@ -14,16 +18,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.deliveries import Deliveries
+from bot.deliveries import Deliveries, DeliveryBell
+from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
 from bot.domain.errors import DeliveryFailed
-from bot.messages import OutboundMessage
 from bot.officer.fallback import EmailFallback
 from bot.store.claims import lease, run_periodically
 from bot.store.officer_models import DeliveryRoute, PendingDelivery
+from bot.store.outbox import messages_of
 
 log = logging.getLogger(__name__)
 
@@ -35,18 +40,6 @@ class OutboxReport:
     delivered: int = 0
     failed: int = 0
     kept: int = 0  # of the delivered: kept for the person's next visit (nobody saw them yet)
-
-
-def message_of(row: PendingDelivery) -> OutboundMessage:
-    """The OutboundMessage a queued row stands for."""
-    meta = {key: str(value) for key, value in (row.meta or {}).items()}
-    return OutboundMessage(
-        channel=row.channel,
-        recipient_id=row.recipient_id,
-        text=row.text,
-        ticket_reference=row.ticket_reference,
-        meta=meta,
-    )
 
 
 class DeliveryOutbox:
@@ -64,10 +57,16 @@ class DeliveryOutbox:
         max_retry: timedelta = timedelta(hours=1),
         batch_size: int = 100,
         fallback: EmailFallback | None = None,
+        bell: DeliveryBell | None = None,
+        channels: frozenset[ChannelName] | None = None,
     ) -> None:
         """Deliver rows of ``sessionmaker``'s database through ``deliveries``; with ``fallback``, a message
-        that does not reach its person in time is mailed to the ticket's verified address."""
+        that does not reach its person in time is mailed to the ticket's verified address. :meth:`run`
+        flushes at once when ``bell`` rings. ``channels`` limits it to the rows of those channels (a
+        process that runs only some, such as the terminal chat, leaves the others to the server)."""
         self._sessionmaker = sessionmaker
+        self._bell = bell
+        self._only = (PendingDelivery.channel.in_(sorted(channels)),) if channels is not None else ()
         self._deliveries = deliveries
         self._fallback = fallback
         if fallback is not None:
@@ -121,7 +120,11 @@ class DeliveryOutbox:
                 log.info("outbox: %d delivered, %d kept for retry", report.delivered, report.failed)
 
         await run_periodically(
-            flush_due, stop_event, interval_seconds=self._interval, failure="outbox flush failed"
+            flush_due,
+            stop_event,
+            interval_seconds=self._interval,
+            failure="outbox flush failed",
+            wake=self._bell.event if self._bell is not None else None,
         )
 
     async def _lease_rows(self, condition: ColumnElement[bool]) -> list[PendingDelivery]:
@@ -134,7 +137,7 @@ class DeliveryOutbox:
                 now=now,
                 lease_for=self._lease,
                 limit=self._batch,
-                also=(condition,),
+                also=(condition, *self._only),
             )
             ids = leased.scalars().all()
             if not ids:
@@ -150,27 +153,50 @@ class DeliveryOutbox:
     async def _send(self, rows: Sequence[PendingDelivery]) -> OutboxReport:
         delivered = failed = kept = 0
         for row in rows:
-            message = message_of(row)
+            if row.expires_at is not None and self._clock.now() >= row.expires_at:
+                await self._mark(row, error="expired before it could be sent", expired=True)
+                continue
+            messages = messages_of(row)[row.parts_sent :]
+            sent = 0
             try:
-                await self._deliveries.deliver(message)
+                if messages and self._deliveries.delivers_together(row.channel):
+                    await self._deliveries.deliver_together(messages, key=row.dedup_key)
+                    sent = len(messages)
+                for message in messages[sent:]:
+                    await self._deliveries.deliver(message)
+                    sent += 1
             except DeliveryFailed as exc:
                 failed += 1
-                await self._mark(row, error=exc.reason[:200])
+                await self._mark(row, error=exc.reason[:200], sent=sent)
                 log.warning(
                     "delivery %s on %s failed (%s); kept for retry", row.id, row.channel.value, exc.reason
                 )
                 continue
             delivered += 1
-            reached = await self._deliveries.reaches_now(message)
+            reached = not messages or await self._deliveries.reaches_now(messages[0])
             kept += not reached
-            await self._mark(row, error=None, reached=reached)
+            await self._mark(row, error=None, reached=reached, sent=sent)
         return OutboxReport(delivered, failed, kept)
 
-    async def _mark(self, row: PendingDelivery, *, error: str | None, reached: bool = True) -> None:
+    async def _mark(
+        self,
+        row: PendingDelivery,
+        *,
+        error: str | None,
+        reached: bool = True,
+        sent: int = 0,
+        expired: bool = False,
+    ) -> None:
         now = self._clock.now()
         row_id = row.id
-        values: dict[str, object] = {"lease_until": None, "last_error": error}
-        if error is None:
+        values: dict[str, object] = {
+            "lease_until": None,
+            "last_error": error,
+            "parts_sent": row.parts_sent + sent,
+        }
+        if expired:
+            values.update(delivered_at=now, route=DeliveryRoute.EXPIRED)
+        elif error is None:
             values["delivered_at"] = now
             if row.route is None:
                 values["route"] = DeliveryRoute.CHANNEL if reached else DeliveryRoute.KEPT_FOR_NEXT_VISIT
@@ -180,6 +206,8 @@ class DeliveryOutbox:
             values["next_attempt_at"] = now + self.retry_delay(row.attempts)
             if self._fallback is not None and row.fallback_at is None and row.fallback_sent_at is None:
                 values["fallback_at"] = row.created_at + self._fallback.delay
+        if row.secret and (expired or error is None):  # a code is kept no longer than needed to send it
+            values.update(text="", parts=null(), meta=null())
         async with self._sessionmaker() as session, session.begin():
             statement = update(PendingDelivery).where(PendingDelivery.id == row_id).values(**values)
             await session.execute(statement)

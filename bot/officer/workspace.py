@@ -19,7 +19,7 @@ from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
 from bot.channels.web.handlers import WebServices
 from bot.cluster.bus import Topic
 from bot.cluster.leases import Elected, LeaseBook, worker_id
-from bot.deliveries import Deliveries
+from bot.deliveries import Deliveries, DeliveryBell
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
 from bot.http.clients import ClientAddresses, parse_networks
@@ -128,10 +128,12 @@ def build_officer_workspace(
     openapi_document: dict[str, Any] | None = None,
     telegram: TelegramEndpoint | None = None,
     alert_interval_seconds: float = 3.0,
+    bell: DeliveryBell | None = None,
 ) -> OfficerWorkspace:
-    """Build the desk, accounts, notifications (email + the officer Telegram chat), the outbox and the alert
-    feed; mount the dashboard and API on ``web_app``, add the API to ``openapi_document`` and handle the
-    officer chat on ``telegram``'s dispatcher (all before they start)."""
+    """Build the desk, accounts, notifications (email + the officer Telegram chat), the outbox (which
+    drains at once when ``bell`` rings: the turns ring it) and the alert feed; mount the dashboard and API
+    on ``web_app``, add the API to ``openapi_document`` and handle the officer chat on ``telegram``'s
+    dispatcher (all before they start)."""
     fallback = EmailFallback(
         sessionmaker,
         mail=mail_sender,
@@ -140,7 +142,14 @@ def build_officer_workspace(
         clock=clock,
         delay=timedelta(minutes=settings.offline_delivery_minutes),
     )
-    outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
+    outbox = DeliveryOutbox(
+        sessionmaker,
+        deliveries=deliveries,
+        clock=clock,
+        fallback=fallback,
+        bell=bell,
+        lease=timedelta(seconds=settings.delivery_lease_seconds),
+    )
     desk = TicketService(
         sessionmaker,
         clock=clock,

@@ -29,18 +29,29 @@ async def run_periodically(
     *,
     interval_seconds: float,
     failure: str,
+    wake: asyncio.Event | None = None,
 ) -> None:
-    """Run ``step`` every ``interval_seconds`` until ``stop_event`` is set. A database outage is logged as
-    ``failure`` and the next round tries again."""
+    """Run ``step`` every ``interval_seconds`` until ``stop_event`` is set, and at once whenever ``wake``
+    is set meanwhile (it is cleared before each round, so a wake during a round brings another). A database
+    outage is logged as ``failure`` and the next round tries again."""
     while not stop_event.is_set():
+        if wake is not None:
+            wake.clear()
         try:
             await step()
         except (SQLAlchemyError, OSError):
             log.exception("%s; retrying in %.0f s", failure, interval_seconds)
-        try:
-            await asyncio.wait_for(stop_event.wait(), timeout=interval_seconds)
-        except TimeoutError:
-            pass
+        await _wait_for_any(stop_event, wake, interval_seconds)
+
+
+async def _wait_for_any(stop_event: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:
+    """Return when ``stop_event`` or ``wake`` is set, or after ``seconds``."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in (stop_event, wake) if event is not None]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def lease(

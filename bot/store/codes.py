@@ -41,11 +41,6 @@ class CodeRepository:
         await self.session.flush()
         return row
 
-    async def remove(self, *, code: VerificationCode) -> None:
-        """Forget a code whose mail never went out."""
-        await self.session.delete(code)
-        await self.session.flush()
-
     async def latest(self, *, conversation_id: str) -> VerificationCode | None:
         """The last code sent in the conversation."""
         rows = await self.session.scalars(

@@ -6,11 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.domain.channels import ChannelName
-from bot.store.models import Base, str_enum
+from bot.store.models import Base, JsonDocument, str_enum
 
 
 class AlertKind(StrEnum):
@@ -25,12 +25,14 @@ class AlertKind(StrEnum):
 class DeliveryRoute(StrEnum):
     """Where a message for a person went: reached them on their channel, kept there for their next visit
     (a closed web page), or mailed to the ticket's verified address because the channel could not reach
-    them within ``PRIVACYBOT_OFFLINE_DELIVERY_MINUTES``."""
+    them within ``PRIVACYBOT_OFFLINE_DELIVERY_MINUTES``; or dropped unsent because it expired first (a
+    one-time code mail that could not go out while the code was valid)."""
 
     CHANNEL = "channel"
     KEPT_FOR_NEXT_VISIT = "kept_for_next_visit"
     SEEN_ON_RETURN = "seen_on_return"
     EMAIL_FALLBACK = "email_fallback"
+    EXPIRED = "expired"
 
 
 class Officer(Base):
@@ -85,12 +87,16 @@ class SignInAttempts(Base):
 
 
 class PendingDelivery(Base):
-    """A message for a person (an officer's reply, a status notice) until its channel accepted it."""
+    """One delivery to a person until its channel accepted it: the replies of a Telegram or email turn, an
+    officer's reply, a status notice, a one-time code mail. ``text`` is what the person reads (the parts'
+    texts together), for the officer's page and the email fallback; ``parts`` are the messages themselves.
+    ``delivered_at`` is when the row left the queue (accepted by its channel, or dropped as EXPIRED)."""
 
     __tablename__ = "delivery_outbox"
     __table_args__ = (
         Index("ix_delivery_outbox_pending", "delivered_at", "next_attempt_at"),
         Index("ix_delivery_outbox_fallback", "fallback_at"),
+        UniqueConstraint("dedup_key", name="uq_delivery_outbox_dedup_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +115,15 @@ class PendingDelivery(Base):
     # When to mail the verified address if the channel has not reached the person by then (None: never).
     fallback_at: Mapped[datetime | None]
     fallback_sent_at: Mapped[datetime | None]
+    # The messages in order (``bot.store.outbox.MessagePart``); None on rows queued before revision 0006,
+    # which are the one message ``text`` and ``meta`` describe. ``parts_sent``: how many went out already.
+    parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonDocument)
+    parts_sent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Names the delivery: queuing the same key again is a no-op, and a mail sent again keeps its Message-ID.
+    dedup_key: Mapped[str | None] = mapped_column(String(200))
+    # A one-time code: its text is blanked once sent (or expired), and it is never sent after ``expires_at``.
+    secret: Mapped[bool] = mapped_column(default=False, server_default=false())
+    expires_at: Mapped[datetime | None]
 
 
 class OfficerAlert(Base):

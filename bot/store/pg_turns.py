@@ -38,6 +38,7 @@ from bot.domain.tickets import RequestDesk
 from bot.messages import InboundMessage, OutboundMessage
 from bot.store.db import conversation_lock_key
 from bot.store.models import MessageDirection
+from bot.store.outbox import OUTBOX_TABLE, AfterCommit, delivery_row, queued_in
 from bot.store.turns import OpenSession, StoredReply, new_conversation_id, replies_of, turn_messages
 
 log = logging.getLogger(__name__)
@@ -143,10 +144,14 @@ class PgTurnStore:
         *,
         clock: Clock,
         desk: Callable[[OpenSession], RequestDesk] | None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         """Run on ``connection`` (autocommitting) through its asyncpg ``driver``; ``desk`` builds the desk
-        over a session that is opened, in this turn's transaction, when the desk is first used."""
+        over a session that is opened, in this turn's transaction, when the desk is first used.
+        ``after_commit`` runs after a commit that queued deliveries (see :meth:`queue_delivery`)."""
         self._connection = connection
+        self._after_commit = after_commit
+        self._queued = False
         self._driver = driver
         self._clock = clock
         self._desk = desk(self.writing_session) if desk is not None else None
@@ -211,6 +216,13 @@ class PgTurnStore:
         if rows:
             self._extra.append((table, [dict(row) for row in rows]))
 
+    def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Queue ``replies`` in the delivery outbox with the turn, for a channel that sends them after the
+        commit (Telegram, email): one row given to :meth:`add_rows`, so it is part of the turn's one
+        statement. Before :meth:`record_turn`."""
+        self.add_rows(OUTBOX_TABLE, [delivery_row(messages=replies, now=self._clock.now(), key=key)])
+        self._queued = True
+
     async def record_turn(
         self,
         conversation: ConversationRecord,
@@ -268,7 +280,7 @@ class PgTurnStore:
 
     async def commit(self) -> None:
         """Make the turn durable: its one write (which commits by itself), or, when the turn used the
-        desk, the write and COMMIT."""
+        desk, the write and COMMIT; then, if it queued deliveries, hand over to ``after_commit``."""
         if self._session is not None:
             await self._session.flush()  # whatever the desk left pending, in this turn's transaction
         write, self._write = self._write, None
@@ -277,6 +289,9 @@ class PgTurnStore:
         if self._in_transaction:
             await self._driver.execute("COMMIT")
             self._in_transaction = False
+        queued = self._queued or (self._session is not None and queued_in(self._session))
+        if self._after_commit is not None and queued:
+            await self._after_commit()
 
     async def _send(self, write: _Write) -> None:
         try:

@@ -1,5 +1,6 @@
-"""What the retention purge removes, as queries: transcripts, codes and the personal fields of closed
-tickets older than a cutoff. The audit trail (ticket_events) is append-only and stays as it is."""
+"""What the retention purge removes, as queries: transcripts, codes, the delivery outbox's copies of what was
+sent, and the personal fields of closed tickets older than a cutoff. The audit trail (ticket_events) is
+append-only and stays as it is."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import Conversation, Message, RetentionRun, Ticket, VerificationCode
+from bot.store.officer_models import PendingDelivery
 from bot.store.tickets import OPEN_STATUSES
 
 REMOVED = "removed"
@@ -24,6 +26,7 @@ class RetentionCounts:
     messages: int = 0
     codes: int = 0
     closed_tickets: int = 0
+    deliveries: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """For the audit entry and the report."""
@@ -60,6 +63,14 @@ class RetentionRepository:
                 Ticket.closed_at < cutoff,
                 Ticket.requester_sender_id != REMOVED,
             ),
+            # Outbox rows are copies of messages sent (or never sendable): they go with the transcripts,
+            # except those of a ticket still open (its page lists them).
+            "deliveries": select(PendingDelivery.id).where(
+                PendingDelivery.created_at < cutoff,
+                ~exists().where(
+                    Ticket.reference == PendingDelivery.ticket_reference, Ticket.status.in_(OPEN_STATUSES)
+                ),
+            ),
         }
 
     async def expired(self, *, cutoff: datetime) -> RetentionCounts:
@@ -68,12 +79,17 @@ class RetentionRepository:
         return RetentionCounts(**counts)
 
     async def purge(self, *, cutoff: datetime) -> RetentionCounts:
-        """Remove transcripts and codes older than ``cutoff`` (except those of a conversation with an open
-        ticket) and anonymise the closed tickets; returns what went."""
+        """Remove transcripts, codes and outbox rows older than ``cutoff`` (except those of a conversation
+        or ticket still open) and anonymise the closed tickets; returns what went."""
         counts = await self.expired(cutoff=cutoff)
         queries = self._queries(cutoff)
         await self.session.execute(delete(Message).where(Message.id.in_(queries["messages"])))
         await self.session.execute(delete(VerificationCode).where(VerificationCode.id.in_(queries["codes"])))
+        await self.session.execute(
+            delete(PendingDelivery)
+            .where(PendingDelivery.id.in_(queries["deliveries"]))
+            .execution_options(synchronize_session=False)
+        )
         await self.session.execute(
             update(Ticket)
             .where(Ticket.id.in_(queries["closed_tickets"]))

@@ -25,6 +25,7 @@ from bot.messages import InboundMessage, OutboundMessage, QuickReply
 from bot.store.conversations import ConversationRepository, NewMessage
 from bot.store.db import conversation_lock_key, lock_for_transaction
 from bot.store.models import Conversation, MessageDirection
+from bot.store.outbox import OUTBOX_TABLE, AfterCommit, delivery_row, queued_in
 
 # The quick replies of a stored reply, ``payload<TAB>label`` one per line, in its meta (a retry shows them).
 QUICK_REPLIES_META = "quick_replies"
@@ -118,9 +119,13 @@ class SqlTurnStore:
         *,
         clock: Clock,
         desk: Callable[[OpenSession], RequestDesk] | None,
+        after_commit: AfterCommit | None = None,
     ) -> None:
-        """Bind to ``session``; ``desk`` builds the desk over it."""
+        """Bind to ``session``; ``desk`` builds the desk over it. ``after_commit`` runs after a commit that
+        queued deliveries (see :meth:`queue_delivery`)."""
         self._session = session
+        self._after_commit = after_commit
+        self._queued = False
         self._clock = clock
         self._desk = desk(given_session(session)) if desk is not None else None
         self._conversations = ConversationRepository(session)
@@ -208,6 +213,15 @@ class SqlTurnStore:
         stored = [StoredReply(row.channel, row.text, row.ticket_reference, row.meta) for row in rows]
         return replies_of(stored, recipient=conversation.sender_id if conversation is not None else "")
 
+    def queue_delivery(self, replies: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Queue ``replies`` in the delivery outbox with the turn, for a channel that sends them after the
+        commit (Telegram, email): one row given to :meth:`add_rows`. Before :meth:`record_turn`."""
+        self.add_rows(OUTBOX_TABLE, [delivery_row(messages=replies, now=self._clock.now(), key=key)])
+        self._queued = True
+
     async def commit(self) -> None:
-        """Make the turn durable."""
+        """Make the turn durable; then, if it queued deliveries, hand over to ``after_commit``."""
         await self._session.commit()
+        queued = queued_in(self._session) or self._queued  # (the desk queues a code mail in the session)
+        if self._after_commit is not None and queued:
+            await self._after_commit()

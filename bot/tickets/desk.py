@@ -25,10 +25,10 @@ from bot.domain.tickets import (
 )
 from bot.identity.codes import CodePolicy
 from bot.identity.verification import IdentityVerifier
-from bot.mail import MailSender
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.db import begin_writing
+from bot.store.outbox import AfterCommit
 from bot.store.pg_turns import PgTurnStore
 from bot.store.turns import OpenSession, SqlTurnStore
 from bot.tickets.service import TicketService
@@ -62,15 +62,16 @@ class TurnDesk:
         return self._verifier
 
     async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
-        """Mail a fresh 6-digit code, in ``lang``. Raises ResendTooSoon, CodeDeliveryFailed."""
+        """Mail a fresh 6-digit code, in ``lang``, once the turn commits. Raises ResendTooSoon,
+        CodeCoolingOff."""
         verifier = await self._verifying()
         return await verifier.send_code(conversation_id=requester.conversation_id, address=address, lang=lang)
 
     async def send_ticket_code(
         self, requester: Requester, reference: str, *, lang: str = "en"
     ) -> CodeSent | None:
-        """Mail a code, in ``lang``, to the ticket's verified address. Raises ResendTooSoon,
-        CodeDeliveryFailed."""
+        """Mail a code, in ``lang``, to the ticket's verified address once the turn commits. Raises
+        ResendTooSoon, CodeCoolingOff."""
         address = await self._tickets.verified_address_of(await self._session(), reference)
         if address is None:
             return None
@@ -131,29 +132,23 @@ class TurnDesk:
 def sql_turn_store_factory(
     sessionmaker: async_sessionmaker[AsyncSession],
     clock: Clock,
-    mail_sender: MailSender,
     settings: Settings,
     responses: Responses,
     *,
     code_policy: CodePolicy | None = None,
+    after_commit: AfterCommit | None = None,
 ) -> Callable[[], AbstractAsyncContextManager[SqlTurnStore | PgTurnStore]]:
     """Open one turn store per turn, on the database of ``sessionmaker`` (PostgreSQL: a PgTurnStore on an
     autocommitting connection; otherwise an SqlTurnStore in a writing transaction); leaving it without
-    ``commit()`` rolls back."""
+    ``commit()`` rolls back. A turn that queued deliveries (Telegram or email replies, a code mail) calls
+    ``after_commit`` once it committed: the running server rings the delivery outbox's bell there."""
     tickets = TicketService(
         sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings), responses=responses
     )
     policy = code_policy or CodePolicy()
 
     def verifier(session: AsyncSession) -> IdentityVerifier:
-        return IdentityVerifier(
-            session,
-            clock=clock,
-            mail_sender=mail_sender,
-            responses=responses,
-            mail_from=settings.mail_from,
-            policy=policy,
-        )
+        return IdentityVerifier(session, clock=clock, responses=responses, policy=policy)
 
     def desk(session: OpenSession) -> TurnDesk:
         return TurnDesk(session, tickets=tickets, verifier=verifier)
@@ -166,7 +161,9 @@ def sql_turn_store_factory(
         async def open_pg_turn() -> AsyncIterator[PgTurnStore]:
             async with autocommit.connect() as connection:
                 raw = await connection.get_raw_connection()
-                store = PgTurnStore(connection, raw.driver_connection, clock=clock, desk=desk)
+                store = PgTurnStore(
+                    connection, raw.driver_connection, clock=clock, desk=desk, after_commit=after_commit
+                )
                 try:
                     yield store
                 finally:
@@ -179,7 +176,7 @@ def sql_turn_store_factory(
         async with sessionmaker() as session:
             await begin_writing(session)
             try:
-                yield SqlTurnStore(session, clock=clock, desk=desk)
+                yield SqlTurnStore(session, clock=clock, desk=desk, after_commit=after_commit)
             finally:
                 if session.in_transaction():
                     await session.rollback()

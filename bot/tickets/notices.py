@@ -70,7 +70,7 @@ async def queue_notice(
         ticket_reference=ticket.reference,
         meta={**meta, AUTHOR_META: OFFICER_AUTHOR},
     )
-    row = OutboxRepository(session).enqueue(message=message, now=now)
+    row = OutboxRepository(session).enqueue(messages=[message], now=now, ticket_reference=ticket.reference)
     if ticket.conversation_id and keep_in_conversation:
         ConversationRepository(session).add_message(
             conversation_id=ticket.conversation_id,

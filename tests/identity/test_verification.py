@@ -9,13 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.errors import CodeCoolingOff, CodeDeliveryFailed, ResendTooSoon
+from bot.domain.errors import CodeCoolingOff, ResendTooSoon
 from bot.domain.tickets import CodeCheck, CodeResult
 from bot.identity.directory import import_directory
 from bot.mail.smtp import SmtpMailSender
 from bot.store.models import VerificationCode
+from bot.store.officer_models import DeliveryRoute, PendingDelivery
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import SmtpServer, extract_code, free_port
+from tests.support.outbox import mail_outbox
 from tests.tickets.helpers import desk_session, new_conversation
 
 ADDRESS = "anna@example.com"
@@ -137,17 +139,48 @@ async def test_the_same_address_is_limited_across_conversations(
         await send(sessionmaker, clock, smtp_server, "web-99")
 
 
-async def test_delivery_failure_is_reported_and_nothing_is_kept(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+async def test_code_mail_waits_out_an_smtp_outage_and_is_blanked_once_sent(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
 ) -> None:
-    """With the SMTP server down, send_code raises CodeDeliveryFailed and stores no code."""
+    """With the SMTP server down the code mail stays queued (the turn itself succeeds); once the server
+    answers it is mailed, once, and its outbox row no longer holds the code."""
     person = await new_conversation(sessionmaker, clock)
     dead = SmtpMailSender(host="127.0.0.1", port=free_port(), timeout=2)
-    with pytest.raises(CodeDeliveryFailed):
-        async with desk_session(sessionmaker, clock, dead) as (desk, _):
-            await desk.send_code(person, ADDRESS)
+    async with desk_session(sessionmaker, clock, dead) as (desk, _):
+        await desk.send_code(person, ADDRESS)
+    [row] = await outbox_rows(sessionmaker)
+    assert row.delivered_at is None and row.last_error and row.secret
+    clock.advance(minutes=1)
+    await mail_outbox(sessionmaker, clock, smtp(smtp_server)).flush()
+    [mail] = await smtp_server.sink.wait_for(1)
+    code = extract_code(mail)
+    assert mail.message["Auto-Submitted"] == "auto-generated"
+    [row] = await outbox_rows(sessionmaker)
+    assert row.delivered_at is not None and row.text == "" and row.parts is None
+    assert code not in str(row.meta)
+    assert (await check(sessionmaker, clock, code)).result is CodeResult.ACCEPTED
+
+
+async def test_code_mail_still_unsent_when_the_code_expired_is_dropped(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, smtp_server: SmtpServer
+) -> None:
+    """A code mail the SMTP server refused until its code expired is never sent (a stale code would only
+    confuse) and is blanked."""
+    person = await new_conversation(sessionmaker, clock)
+    dead = SmtpMailSender(host="127.0.0.1", port=free_port(), timeout=2)
+    async with desk_session(sessionmaker, clock, dead) as (desk, _):
+        await desk.send_code(person, ADDRESS)
+    clock.advance(minutes=11)
+    await mail_outbox(sessionmaker, clock, smtp(smtp_server)).flush()
+    [row] = await outbox_rows(sessionmaker)
+    assert (row.route, row.text) == (DeliveryRoute.EXPIRED, "")
+    assert smtp_server.sink.messages == []
+
+
+async def outbox_rows(sessionmaker: async_sessionmaker[AsyncSession]) -> list[PendingDelivery]:
+    """Every row of the delivery outbox."""
     async with sessionmaker() as session:
-        assert (await session.scalars(select(VerificationCode))).all() == []
+        return list((await session.scalars(select(PendingDelivery))).all())
 
 
 def wrong_for(code: str) -> str:

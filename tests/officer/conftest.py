@@ -1,5 +1,7 @@
 """Fixtures for the officer workspace: the real conversation over the real SQL store (SQLite and
-PostgreSQL), a recording channel per channel name, the delivery outbox and the ticket service."""
+PostgreSQL), a recording channel per channel name (email: the real outgoing mail, into a recording mail
+sender), the delivery outbox (drained after every turn, as the running server's bell does) and the ticket
+service."""
 
 from __future__ import annotations
 
@@ -12,16 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
 from bot.channels.email import build_email_channel
+from bot.channels.email.outgoing import OutgoingMail
 from bot.conversation.engine import Conversation, TurnResult
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.mail import MailSender
 from bot.mail.smtp import SmtpMailSender
-from bot.messages import InboundMessage, OutboundMessage
+from bot.messages import AUTHOR_META, OFFICER_AUTHOR, InboundMessage, OutboundMessage
 from bot.officer.fallback import EmailFallback
 from bot.officer.outbox import DeliveryOutbox
 from bot.sla.deadlines import SlaTerms
+from bot.store.outbox import DeliveryQueue
 from bot.tickets.desk import sql_turn_store_factory
 from bot.tickets.service import TicketService
 from tests.support.core import make_settings as make_core_settings
@@ -50,6 +54,11 @@ class RecordingChannel:
             raise DeliveryFailed(self.name, "down")
         self.sent.append(message)
 
+    @property
+    def from_officer(self) -> list[OutboundMessage]:
+        """What it delivered for the officer (replies, notices), leaving out the assistant's turn replies."""
+        return [m for m in self.sent if m.meta.get(AUTHOR_META) == OFFICER_AUTHOR]
+
 
 @dataclass
 class Workspace:
@@ -61,7 +70,7 @@ class Workspace:
     channels: dict[ChannelName, RecordingChannel]
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: FrozenClock
-    mail: RecordingMailSender
+    mail: RecordingMailSender  # what the email channel mailed (code mails, email replies), unless replaced
 
     async def say(
         self, text: str, *, sender: str = "web-1", channel: ChannelName = ChannelName.WEB, **extra: object
@@ -82,14 +91,16 @@ def build_workspace(
     self_storing: frozenset[ChannelName] = frozenset(),
     fallback_mail: MailSender | None = None,
 ) -> Workspace:
-    """A workspace over ``sessionmaker``; ``deliveries`` defaults to recording channels for every name.
-    With ``fallback_mail``, messages that do not reach the person are mailed through it after 2 minutes."""
-    channels = {name: RecordingChannel(name) for name in ChannelName}
+    """A workspace over ``sessionmaker``; ``deliveries`` defaults to recording channels for every name but
+    email, which (unless ``deliveries`` has it) mails into ``Workspace.mail``. With ``fallback_mail``,
+    messages that do not reach the person are mailed through it after 2 minutes."""
+    channels = {name: RecordingChannel(name) for name in ChannelName if name is not ChannelName.EMAIL}
     if deliveries is None:
         deliveries = Deliveries(channels)
     mail = RecordingMailSender()
     settings = make_settings()
-    stores = sql_turn_store_factory(sessionmaker, clock, mail, settings, core.responses)
+    if not any(channel.name is ChannelName.EMAIL for channel in deliveries.channels):
+        deliveries.register(OutgoingMail(mail, mail_from=settings.mail_from, responses=core.responses))
     fallback = None
     if fallback_mail is not None:
         fallback = EmailFallback(
@@ -101,6 +112,7 @@ def build_workspace(
             delay=timedelta(minutes=settings.offline_delivery_minutes),
         )
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
+    stores = sql_turn_store_factory(sessionmaker, clock, settings, core.responses, after_commit=outbox.flush)
     desk = TicketService(
         sessionmaker,
         clock=clock,
@@ -136,7 +148,7 @@ def email_workspace(
     )
     deliveries = Deliveries()
     workspace = build_workspace(core, sessionmaker, clock, deliveries)
-    deliveries.register(
-        build_email_channel(settings, workspace.conversation.handle, SmtpMailSender.from_settings(settings))
-    )
+    queue = DeliveryQueue(sessionmaker, clock=clock)
+    sender = SmtpMailSender.from_settings(settings)
+    deliveries.register(build_email_channel(settings, workspace.conversation.handle, sender, queue=queue))
     return workspace

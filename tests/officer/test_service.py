@@ -75,7 +75,7 @@ async def test_reply_goes_to_the_ticket_channel_stops_the_clock_and_is_stored(wo
     sent = await workspace.desk.reply(reference, "Hello, I can help.", officer="o@x.test")
     assert sent.first_response and sent.delivered
     assert sent.ticket.first_response_at == workspace.clock.now()
-    delivered = workspace.channels[ChannelName.TELEGRAM].sent
+    delivered = workspace.channels[ChannelName.TELEGRAM].from_officer
     assert [(m.recipient_id, m.ticket_reference) for m in delivered] == [("77", reference)]
     assert "Hello, I can help." in delivered[0].text
     again = await workspace.desk.reply(reference, "More.", officer="o@x.test")

@@ -30,6 +30,7 @@ from bot.store.models import (
     TicketEvent,
     VerificationCode,
 )
+from bot.store.officer_models import PendingDelivery
 from tests.sla.test_sweeper import RecordingNotifier
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import TERMS, desk_session, new_conversation, ticket_service
@@ -86,8 +87,9 @@ async def test_nothing_was_deleted_past_the_promised_retention(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock, tmp_path: Path
 ) -> None:
     """Regression: the policy promises support communications are kept 2 years, and nothing deleted
-    anything. Past 2 years transcripts and codes go and closed tickets lose the requester's details; a
-    conversation with an open ticket keeps its transcript; the audit trail stays; the run is audited."""
+    anything. Past 2 years transcripts, codes and the outbox's copies of what was sent go, and closed
+    tickets lose the requester's details; a conversation with an open ticket keeps its transcript; the
+    audit trail stays; the run is audited."""
     closed = await person_with_history(sessionmaker, clock, "web-old", close=True)
     old_messages = await count(sessionmaker, Message)  # with the closing notice, if the channel keeps one
     await person_with_history(sessionmaker, clock, "web-open", close=False)
@@ -108,6 +110,7 @@ async def test_nothing_was_deleted_past_the_promised_retention(
         "messages": old_messages,
         "codes": 2,
         "closed_tickets": 1,
+        "deliveries": 3,  # the two code mails and the closing notice, as the delivery outbox keeps them
     }
     async with sessionmaker() as session:
         senders = set((await session.scalars(select(Conversation.sender_id))).all())
@@ -117,6 +120,7 @@ async def test_nothing_was_deleted_past_the_promised_retention(
     assert old.requester_address is None and old.requester_sender_id == "removed"
     assert await count(sessionmaker, Message) == total - old_messages >= open_messages
     assert await count(sessionmaker, VerificationCode) == 1
+    assert await count(sessionmaker, PendingDelivery) == 2  # the new person's code mail and notice
     assert await count(sessionmaker, TicketEvent) >= events_before
     assert run.removed == done.counts.as_dict() and run.periods["support communications"] == 730
 

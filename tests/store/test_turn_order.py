@@ -17,13 +17,13 @@ from bot.runner import one_turn_at_a_time
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Message, MessageDirection
 from bot.tickets.desk import sql_turn_store_factory
-from tests.tickets.helpers import RecordingMailSender, make_settings
+from tests.tickets.helpers import make_settings
 
 
 def worker(core: Core, engine: AsyncEngine) -> HandleInbound:
     """One worker's turn handler over its own engine (SQLite: behind the process's turn lock)."""
     stores = sql_turn_store_factory(
-        create_sessionmaker(engine), SystemClock(), RecordingMailSender(), make_settings(), core.responses
+        create_sessionmaker(engine), SystemClock(), make_settings(), core.responses
     )
     handle = core.conversation(stores).handle
     return one_turn_at_a_time(handle) if engine.dialect.name == "sqlite" else handle

@@ -23,10 +23,11 @@ from bot.domain.errors import DuplicateMessage
 from bot.messages import InboundMessage
 from bot.store.db import create_engine, create_sessionmaker
 from bot.store.models import Lease, Message
+from bot.store.officer_models import PendingDelivery
 from bot.tickets.desk import sql_turn_store_factory
 from tests.support.database import PG_HOST, PG_PORT
 from tests.support.wire import RoundTripRelay
-from tests.tickets.helpers import RecordingMailSender, make_settings
+from tests.tickets.helpers import make_settings
 
 QUESTION = "How long do you keep my data?"
 
@@ -67,7 +68,7 @@ async def relayed(
 def web_turns(core: Core, engine: AsyncEngine) -> HandleInbound:
     """The conversation's turn handler over ``engine``."""
     stores = sql_turn_store_factory(
-        create_sessionmaker(engine), SystemClock(), RecordingMailSender(), make_settings(), core.responses
+        create_sessionmaker(engine), SystemClock(), make_settings(), core.responses
     )
     return core.conversation(stores).handle
 
@@ -98,6 +99,32 @@ async def test_question_turn_is_two_round_trips_on_postgresql(
     assert relay.round_trips == 3
 
 
+async def test_telegram_turn_queues_its_replies_within_the_same_two_round_trips(
+    core: Core, relayed: tuple[AsyncEngine, RoundTripRelay]
+) -> None:
+    """A Telegram question's replies go out through the delivery outbox: their row is written by the turn's
+    one write, so the turn still costs two round trips, and the row holds the replies in order."""
+    engine, relay = relayed
+    handle = web_turns(core, engine)
+
+    def telegram(text: str, update: int) -> InboundMessage:
+        return InboundMessage(ChannelName.TELEGRAM, "4242", text, message_id=f"update:{update}")
+
+    await handle(telegram("hi", 1))  # first contact, and every statement prepared on the connection
+    await handle(telegram("what data do you collect?", 2))
+    relay.round_trips = 0
+    result = await handle(telegram(QUESTION, 3))
+    assert result.replies and relay.round_trips == 2
+    async with create_sessionmaker(engine)() as session:
+        [row] = (
+            await session.scalars(
+                select(PendingDelivery).where(PendingDelivery.dedup_key == "reply:telegram:update:3")
+            )
+        ).all()
+    assert row.parts is not None and [part["text"] for part in row.parts] == [r.text for r in result.replies]
+    assert (row.recipient_id, row.delivered_at) == ("4242", None)
+
+
 async def test_question_turn_statements_on_sqlite(core: Core, engine: AsyncEngine) -> None:
     """SQLite keeps the ORM path: BEGIN IMMEDIATE, the read, the INSERT and the UPDATE, one commit; a retry
     commits nothing."""
@@ -119,7 +146,7 @@ async def test_rows_added_to_a_turn_commit_with_it_or_not_at_all(core: Core, eng
     """Rows given to the turn store with ``add_rows`` are stored by the turn's one write: kept when it
     commits, gone when the same message id was stored meanwhile (the turn raised instead)."""
     stores = sql_turn_store_factory(
-        create_sessionmaker(engine), SystemClock(), RecordingMailSender(), make_settings(), core.responses
+        create_sessionmaker(engine), SystemClock(), make_settings(), core.responses
     )
     until = datetime.now(UTC) + timedelta(minutes=5)
 

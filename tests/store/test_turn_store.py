@@ -20,12 +20,12 @@ from bot.store.models import Message, MessageDirection
 from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
-from tests.tickets.helpers import RecordingMailSender, make_settings
+from tests.tickets.helpers import make_settings
 
 
 def factory(sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock) -> TurnStoreFactory:
     """A turn store factory over ``sessionmaker``."""
-    return sql_turn_store_factory(sessionmaker, clock, RecordingMailSender(), make_settings(), Responses())
+    return sql_turn_store_factory(sessionmaker, clock, make_settings(), Responses())
 
 
 def inbound(text: str, message_id: str | None = None, sender: str = "tg-42") -> InboundMessage:

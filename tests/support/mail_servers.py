@@ -167,9 +167,10 @@ def _authenticate(
     return AuthResult(success=False, handled=False)
 
 
-def start_smtp_server(*, auth_required: bool = False) -> SmtpServer:
-    """Start an aiosmtpd server on a free loopback port (stop it with ``server.controller.stop()``)."""
-    sink = MailSink()
+def start_smtp_server(*, auth_required: bool = False, sink: MailSink | None = None) -> SmtpServer:
+    """Start an aiosmtpd server on a free loopback port (stop it with ``server.controller.stop()``);
+    ``sink`` replaces the default collector (one that answers slowly, say)."""
+    sink = sink or MailSink()
     port = free_port()
     controller = Controller(
         sink,

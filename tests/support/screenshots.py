@@ -41,6 +41,7 @@ from bot.store.migrate import upgrade_database
 from bot.tickets.desk import sql_turn_store_factory
 from tests.support.browser import CHROMIUM_ARGS, ensure_chromium, serving_page
 from tests.support.mail_servers import extract_code
+from tests.support.outbox import mail_outbox
 from tests.tickets.helpers import RecordingMailSender
 
 OUT = PROJECT_ROOT / "docs" / "screenshots"
@@ -109,7 +110,8 @@ async def running_demo(data_dir: Path) -> AsyncIterator[Demo]:
     await upgrade_database(engine)
     sessionmaker = create_sessionmaker(engine)
     mail, clock = RecordingMailSender(), ShiftedClock()
-    stores = sql_turn_store_factory(sessionmaker, clock, mail, settings, core.responses)
+    codes = mail_outbox(sessionmaker, clock, mail, core.responses, mail_from=settings.mail_from)
+    stores = sql_turn_store_factory(sessionmaker, clock, settings, core.responses, after_commit=codes.flush)
     channel = build_web_channel(
         settings, core.conversation(stores).handle, SqlWebHistory(sessionmaker), core.responses
     )

@@ -95,6 +95,7 @@ class FakeTelegramAPI:
         self._sent: list[dict[str, Any]] = []
         self._chats: dict[int, dict[str, Any]] = {}
         self._floods: dict[str, list[int]] = {}
+        self._failures: dict[str, int] = {}
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._ids = itertools.count(1)
@@ -170,6 +171,9 @@ class FakeTelegramAPI:
                 "description": f"Too Many Requests: retry after {retry_after}",
                 "parameters": {"retry_after": retry_after},
             }
+        if self._failures.get(key):
+            self._failures[key] -= 1
+            return 500, {"ok": False, "error_code": 500, "description": "Internal Server Error"}
         handler = self._methods.get(key)
         if handler is None:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
@@ -310,6 +314,10 @@ class FakeTelegramAPI:
     def flood(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Make the next ``times`` calls of ``method`` answer HTTP 429 with ``retry_after`` (flood)."""
         self._floods.setdefault(method.lower(), []).extend([retry_after] * times)
+
+    def fail(self, method: str, times: int = 1) -> None:
+        """Make the next ``times`` calls of ``method`` answer HTTP 500 (Telegram having a bad moment)."""
+        self._failures[method.lower()] = self._failures.get(method.lower(), 0) + times
 
     def queue_update(self, update: dict[str, Any]) -> dict[str, Any]:
         """Queue ``update`` for getUpdates (assigning ``update_id`` if missing) and return it."""

@@ -20,6 +20,7 @@ from bot.store.turns import given_session
 from bot.tickets.desk import TurnDesk
 from bot.tickets.service import TicketService
 from responses import Responses
+from tests.support.outbox import mail_outbox
 
 TERMS = SlaTerms(first_response_hours=48, resolution_days=30, reminder_hours=(24, 4))
 
@@ -62,20 +63,16 @@ async def desk_session(
     clock: Clock,
     mail: MailSender | None = None,
 ) -> AsyncIterator[tuple[TurnDesk, AsyncSession]]:
-    """A desk on a fresh session, committed when the block ends without error."""
+    """A desk on a fresh session, committed when the block ends without error; the code mails it queued
+    then go out through ``mail`` (the delivery outbox, as after a turn)."""
     async with sessionmaker() as session:
-        verifier = IdentityVerifier(
-            session,
-            clock=clock,
-            mail_sender=mail or RecordingMailSender(),
-            responses=Responses(),
-            mail_from="privacy-assistant@zynorlink.example",
-        )
+        verifier = IdentityVerifier(session, clock=clock, responses=Responses())
         desk = TurnDesk(
             given_session(session), tickets=ticket_service(sessionmaker, clock), verifier=lambda _: verifier
         )
         yield desk, session
         await session.commit()
+    await mail_outbox(sessionmaker, clock, mail or RecordingMailSender()).flush()
 
 
 async def new_conversation(

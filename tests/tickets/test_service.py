@@ -18,7 +18,6 @@ from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.tickets.helpers import (
-    RecordingMailSender,
     desk_session,
     make_settings,
     new_conversation,
@@ -128,7 +127,7 @@ async def test_detail_has_audit_and_transcript(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
     """The full ticket shows the conversation's messages and every audit entry."""
-    stores = sql_turn_store_factory(sessionmaker, clock, RecordingMailSender(), make_settings(), Responses())
+    stores = sql_turn_store_factory(sessionmaker, clock, make_settings(), Responses())
     async with stores() as store:
         conversation = await store.load_conversation(ChannelName.WEB, "web-1")
         assert store.desk is not None

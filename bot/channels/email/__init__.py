@@ -10,11 +10,11 @@ import ssl
 from bot.channels.base import HandleInbound
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.imap import ImapAccount
-from bot.channels.email.pending import PendingReplies
 from bot.cluster.ratelimit import Allowance, RateLimiter, limit_storage
 from bot.deliveries import Channel
 from bot.mail import MailSender
 from bot.settings import Settings
+from bot.store.outbox import DeliveryQueue
 from responses import Responses
 
 __all__ = ["EmailChannel", "EmailNotConfigured", "build_email_channel", "reply_cap"]
@@ -31,11 +31,14 @@ def build_email_channel(
     handle: HandleInbound,
     mail_sender: MailSender,
     *,
+    queue: DeliveryQueue,
     responses: Responses | None = None,
     ssl_context: ssl.SSLContext | None = None,
     limiter: RateLimiter | None = None,
 ) -> Channel:
-    """The email channel for ``settings.imap_*``, answering through ``mail_sender``.
+    """The email channel for ``settings.imap_*``, mailing what the delivery outbox hands it through
+    ``mail_sender``; ``queue`` takes its notices about mail over a cap (the replies of its turns are queued
+    by the conversation).
 
     ``ssl_context`` replaces the system trust store for the IMAP connection (a private CA); ``limiter``
     counts the replies per sender (see :func:`reply_cap`; default: in this process's memory).
@@ -59,7 +62,7 @@ def build_email_channel(
         account=account,
         handle=handle,
         mail_sender=mail_sender,
-        pending=PendingReplies(settings.data_dir / "email-outbox", mail_sender),
+        queue=queue,
         responses=responses or Responses(),
         limiter=limiter or RateLimiter(limit_storage(None), reply_cap(settings)),
         mail_from=settings.mail_from,

@@ -1,10 +1,13 @@
 """The email channel: read the privacy mailbox, hand each mail to the conversation, answer in its thread.
 
 Order per mail, so that a crash never loses a mail nor handles it twice: fetch → parse (malformed: quarantine)
-→ guards (no answer: mark done) → ``handle`` (the conversation stores the turn, deduplicated by Message-ID)
-→ the reply is written to the pending replies → the mail is marked done → the reply is sent and leaves them.
-A crash before the turn is stored leaves the mail unmarked, so it is handled on restart; after it, the
-conversation recognises the Message-ID and does nothing twice.
+→ guards (no answer: mark done) → ``handle`` (the conversation stores the turn, deduplicated by sender and
+Message-ID, and queues the reply in the delivery outbox in the same transaction) → the mail is marked done.
+The outbox's drain sends the reply (one mail, threaded, its Message-ID derived from the turn) and retries it
+while the SMTP server refuses. A crash before the turn is stored leaves the mail unmarked, so it is handled
+on restart; after it, the conversation recognises the Message-ID and does nothing twice, and the queued
+reply goes out once. A mail over a cap is answered the same way: the notice is queued (under a key derived
+from the mail, so queuing it again is a no-op) before the mail moves to quarantine.
 """
 
 from __future__ import annotations
@@ -12,23 +15,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.message import EmailMessage
 
 from bot.channels.base import HandleInbound
 from bot.channels.email.authentication import verify_sender
 from bot.channels.email.compose import (
     META_ATTACHMENTS,
     META_AUTH,
-    compose_mail,
     mail_domain,
     thread_meta,
     thread_reference,
 )
 from bot.channels.email.guards import SkipReason, hash_address, skip_reason
 from bot.channels.email.imap import CONNECTION_ERRORS, ImapAccount, Mailbox
-from bot.channels.email.outgoing import mail_outbound
+from bot.channels.email.outgoing import OutgoingMail
 from bot.channels.email.parsing import (
     PARSE_ERRORS,
     MalformedMail,
@@ -40,12 +41,12 @@ from bot.channels.email.parsing import (
     parse_mail,
     sender_address,
 )
-from bot.channels.email.pending import PendingReplies
 from bot.cluster.ratelimit import RateLimiter
 from bot.conversation.engine import TurnResult
 from bot.domain.channels import ChannelName
 from bot.mail import MailSender
 from bot.messages import InboundMessage, OutboundMessage
+from bot.store.outbox import DeliveryQueue
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ MAX_HANDLE_ATTEMPTS = 5
 
 
 class EmailChannel:
-    """A running mailbox reader; ``deliver`` mails later messages (an officer's reply) into the thread."""
+    """A running mailbox reader; ``deliver`` and ``deliver_together`` mail what the delivery outbox hands it
+    (a turn's replies, an officer's reply) into the thread."""
 
     name = ChannelName.EMAIL
 
@@ -64,7 +66,7 @@ class EmailChannel:
         account: ImapAccount,
         handle: HandleInbound,
         mail_sender: MailSender,
-        pending: PendingReplies,
+        queue: DeliveryQueue,
         responses: Responses,
         limiter: RateLimiter,
         mail_from: str,
@@ -81,8 +83,8 @@ class EmailChannel:
         """Everything arrives as a parameter; nothing connects until :meth:`start`."""
         self._account = account
         self._handle = handle
-        self._mail_sender = mail_sender
-        self._pending = pending
+        self._outgoing = OutgoingMail(mail_sender, mail_from=mail_from, responses=responses)
+        self._queue = queue
         self._responses = responses
         self._limiter = limiter
         self._mail_from = mail_from
@@ -123,9 +125,11 @@ class EmailChannel:
 
     async def deliver(self, message: OutboundMessage) -> None:
         """Mail ``message`` to ``recipient_id``, in its ticket's thread when ``meta`` has the thread ids."""
-        await mail_outbound(
-            message, mail_sender=self._mail_sender, mail_from=self._mail_from, responses=self._responses
-        )
+        await self._outgoing.deliver(message)
+
+    async def deliver_together(self, messages: Sequence[OutboundMessage], *, key: str | None) -> None:
+        """Mail ``messages`` (a turn's replies) as one reply mail, its Message-ID derived from ``key``."""
+        await self._outgoing.deliver_together(messages, key=key)
 
     async def _run(self) -> None:
         backoff = 1.0
@@ -137,7 +141,6 @@ class EmailChannel:
                 backoff = 1.0
                 while not self._stopping.is_set():
                     self._busy = True  # stop() now waits instead of cancelling mid-mail
-                    await self._pending.flush()
                     await self._process_pending(mailbox)
                     self._busy = False
                     if self._stopping.is_set():
@@ -195,29 +198,24 @@ class EmailChannel:
         result = await self._handle_guarded(mailbox, uid, self._inbound(mail))
         if result is None:
             return
-        if result.duplicate or not result.replies:
-            await mailbox.mark_done(uid)
-            return
-        reply = compose_mail(
-            result.replies, sender=self._mail_from, responses=self._responses, seed=mail.message_id
-        )
-        path = self._pending.put(reply)
-        await self._limiter.record(hash_address(mail.sender))
+        if not result.duplicate and result.replies:  # queued with the turn; the outbox sends it
+            await self._limiter.record(hash_address(mail.sender))
         await mailbox.mark_done(uid)
-        await self._pending.send(path)
 
     async def _refuse_oversized(self, mailbox: Mailbox, uid: int, raw: bytes | None, reason: str) -> None:
         """Quarantine a mail over a cap and tell its sender once, in its thread (unless it must get no
-        answer). The reply is pending (on disk) before the mail moves, and its Message-ID is derived from the
-        mail's, so a crash in between still sends one reply."""
+        answer). The notice is queued before the mail moves, under a key derived from the mail's
+        Message-ID, so a crash in between still sends one notice."""
         log.warning("mail uid %s is over the %s cap: moved to quarantine", uid, reason)
-        reply = await self._oversized_reply(raw, reason) if raw else None
-        path = self._pending.put(reply) if reply is not None else None
+        notice = await self._oversized_reply(raw, reason) if raw else None
+        if notice is not None:
+            message, key = notice
+            if await self._queue.queue([message], key=key):
+                await self._limiter.record(hash_address(message.recipient_id))
         await mailbox.quarantine(uid)
-        if path is not None:
-            await self._pending.send(path)
 
-    async def _oversized_reply(self, raw: bytes, reason: str) -> EmailMessage | None:
+    async def _oversized_reply(self, raw: bytes, reason: str) -> tuple[OutboundMessage, str] | None:
+        """The notice for a mail over a cap and its delivery key, or None when it gets no answer."""
         try:
             message = parse_bytes(raw)
             sender = sender_address(message)
@@ -237,9 +235,7 @@ class EmailChannel:
         )
         meta = thread_meta(message_id=ids[0] if ids else "", references=(), subject=subject)
         notice = OutboundMessage(channel=ChannelName.EMAIL, recipient_id=sender, text=text, meta=meta)
-        seed = f"over-cap:{ids[0] if ids else hash_address(sender + subject)}"
-        await self._limiter.record(hash_address(sender))
-        return compose_mail([notice], sender=self._mail_from, responses=self._responses, seed=seed)
+        return notice, f"over-cap:{dedup_key(sender, ids[0] if ids else subject)}"
 
     async def _handle_guarded(self, mailbox: Mailbox, uid: int, inbound: InboundMessage) -> TurnResult | None:
         """``handle``; a mail that fails again and again is quarantined instead of blocking the mailbox."""

@@ -100,7 +100,8 @@ class TelegramChannel:
             await self.bot.session.close()
 
     async def deliver(self, message: OutboundMessage) -> None:
-        """Send an officer's reply or a status update to the chat ``message.recipient_id``."""
+        """Send what the delivery outbox hands over (a turn's reply, an officer's reply, a status update)
+        to the chat ``message.recipient_id``."""
         await deliver(self.bot, message)
 
 

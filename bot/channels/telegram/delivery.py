@@ -1,4 +1,5 @@
-"""Sending OutboundMessages to Telegram: replies to a turn and later messages (officer replies) alike.
+"""Sending OutboundMessages to Telegram: what the delivery outbox hands the channel (a turn's replies, an
+officer's reply) and the notices said outside any turn.
 
 ``recipient_id`` of a Telegram OutboundMessage is the chat id.
 """
@@ -36,14 +37,9 @@ async def send_outbound(bot: Bot, message: OutboundMessage) -> None:
         )
 
 
-async def send_all(bot: Bot, messages: tuple[OutboundMessage, ...]) -> None:
-    """Send several messages in order."""
-    for message in messages:
-        await send_outbound(bot, message)
-
-
 async def deliver(bot: Bot, message: OutboundMessage) -> None:
-    """Send a message that is not a direct reply (an officer's answer). Raises DeliveryFailed."""
+    """Send a message out of the delivery outbox (a turn's reply, an officer's answer). Raises
+    DeliveryFailed."""
     if message.channel is not ChannelName.TELEGRAM:
         raise DeliveryFailed(message.channel, "not a Telegram message")
     if not message.recipient_id.lstrip("-").isdigit():

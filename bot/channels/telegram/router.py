@@ -1,9 +1,13 @@
-"""Thin handlers: a Telegram update in, an InboundMessage to the conversation, its replies back out.
+"""Thin handlers: a Telegram update in, an InboundMessage to the conversation. The replies of its turn are
+queued in the delivery outbox in the turn's own transaction and sent by the outbox's drain right after the
+commit (retried while Telegram refuses): a handler sends none of them, so a failed sendMessage after the
+commit is never lost and a redelivered update is never answered twice.
 
 Services arrive by name from the Dispatcher's workflow data: ``handle`` (the conversation), ``responses``
 (templates) and ``failed_updates``. Commands (/start, /help, /status, /cancel, /human) are passed through as
 text; the conversation understands them. Every update's ``message_id`` is ``update:<update_id>``, so a
 redelivered update is recognised by the conversation's store, which records it only when the turn commits.
+What is said outside any turn (a photo, a group chat, a failed turn) is sent at once: nothing is stored.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import CallbackQuery, ErrorEvent, Message, Update
 
 from bot.channels.base import HandleInbound
-from bot.channels.telegram.delivery import send_all, send_outbound
+from bot.channels.telegram.delivery import send_outbound
 from bot.channels.telegram.formatting import chosen_reply
 from bot.domain.channels import ChannelName
 from bot.messages import InboundMessage, OutboundMessage
@@ -76,15 +80,10 @@ class FailedUpdates:
         return True
 
 
-async def text_message_handler(
-    message: Message, event_update: Update, bot: Bot, handle: HandleInbound
-) -> None:
-    """A text (or command) in a private chat: one conversation turn, its replies sent back."""
+async def text_message_handler(message: Message, event_update: Update, handle: HandleInbound) -> None:
+    """A text (or command) in a private chat: one conversation turn (the outbox sends its replies)."""
     assert message.text is not None  # guaranteed by the F.text filter
-    inbound = inbound_message(message.chat.id, message.text, event_update.update_id, message.date)
-    result = await handle(inbound)
-    if not result.duplicate:  # a redelivered update was answered when it first came
-        await send_all(bot, result.replies)
+    await handle(inbound_message(message.chat.id, message.text, event_update.update_id, message.date))
 
 
 async def unsupported_content_handler(message: Message, bot: Bot, responses: Responses) -> None:
@@ -106,10 +105,10 @@ async def group_message_handler(message: Message, bot: Bot, responses: Responses
 
 
 async def choice_handler(
-    query: CallbackQuery, event_update: Update, bot: Bot, handle: HandleInbound, responses: Responses
+    query: CallbackQuery, event_update: Update, handle: HandleInbound, responses: Responses
 ) -> None:
     """A pressed inline-keyboard button: answered at once; its payload (the callback data) goes to the
-    conversation, with its label as the text stored."""
+    conversation, with its label as the text stored (the outbox sends the turn's replies)."""
     message = query.message
     if not isinstance(message, Message) or message.chat.type != ChatType.PRIVATE:
         await query.answer()
@@ -125,7 +124,6 @@ async def choice_handler(
         return
     with suppress(TelegramBadRequest):  # already removed, or too old to edit: nothing to do
         await message.edit_reply_markup(reply_markup=None)
-    await send_all(bot, result.replies)
 
 
 async def error_handler(
@@ -133,10 +131,10 @@ async def error_handler(
 ) -> bool:
     """The one place where a failed update becomes a message for the person.
 
-    A failure to talk to Telegram is logged and dropped (the turn may have been stored; a redelivery would be
-    a duplicate). Any other
-    failure happened before the turn committed: the person is told once, and the exception propagates so
-    that Telegram redelivers the update (webhook answers 500).
+    A failure to talk to Telegram (a notice outside any turn, removing a keyboard) is logged and dropped:
+    the turn, if any, was stored and its replies wait in the outbox. Any other failure happened before the
+    turn committed: the person is told once, and the exception propagates so that Telegram redelivers the
+    update (webhook answers 500).
     """
     update = event.update
     error = event.exception

@@ -21,6 +21,7 @@ from nlu.language import Language
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import extract_code
+from tests.support.outbox import mail_outbox
 from tests.tickets.helpers import TERMS, RecordingMailSender, make_settings
 
 K = RequestKind
@@ -48,7 +49,10 @@ class Person:
 def person(core: Core, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock) -> Person:
     """A conversation over the real SQL store, desk and identity check, mail kept in memory."""
     mail = RecordingMailSender()
-    stores = sql_turn_store_factory(sessionmaker, clock, mail, make_settings(), core.responses)
+    outbox = mail_outbox(sessionmaker, clock, mail, core.responses)
+    stores = sql_turn_store_factory(
+        sessionmaker, clock, make_settings(), core.responses, after_commit=outbox.flush
+    )
     return Person(core.conversation(stores), mail)
 
 

@@ -1,8 +1,10 @@
-"""A running email channel over a real dovecot mailbox, a real SMTP sink and the real SQL store."""
+"""A running email channel over a real dovecot mailbox, a real SMTP sink and the real SQL store, with the
+delivery outbox that sends its replies (as `privacybot run` wires them)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,14 +22,20 @@ from bot.channels.base import HandleInbound
 from bot.channels.email import build_email_channel
 from bot.channels.email.channel import EmailChannel
 from bot.channels.email.imap import DONE_KEYWORD
+from bot.deliveries import Deliveries, DeliveryBell
+from bot.mail import MailSender
 from bot.mail.smtp import SmtpMailSender
+from bot.officer.outbox import DeliveryOutbox
 from bot.settings import Settings
 from bot.store.models import Ticket
+from bot.store.officer_models import PendingDelivery
+from bot.store.outbox import DeliveryQueue
 from bot.tickets.desk import sql_turn_store_factory
 from tests.support.core import make_settings
 from tests.support.database import FrozenClock
 from tests.support.imap_server import ImapMailbox, StoredMessage
 from tests.support.mail_servers import ReceivedMail, SmtpServer
+from tests.support.outbox import running_outbox
 
 BOT_ADDRESS = "privacy-assistant@zynorlink.example"
 AUTHSERV_ID = "mx.zynorlink.example"
@@ -80,29 +88,50 @@ def reply_to(previous: ReceivedMail, body: str, *, sender: str = PERSON) -> byte
 
 @dataclass
 class EmailHarness:
-    """The channel under test and the servers around it."""
+    """The channel under test, the delivery outbox sending what its turns queue, and the servers around."""
 
     settings: Settings
     mailbox: ImapMailbox
     smtp: SmtpServer
     sessionmaker: async_sessionmaker[AsyncSession]
+    clock: FrozenClock
     make_handle: Callable[[], HandleInbound]
+    bell: DeliveryBell
+    deliveries: Deliveries = field(default_factory=Deliveries)
     channels: list[EmailChannel] = field(default_factory=list)
+    outbox: DeliveryOutbox | None = None
+    _drain: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
-    async def start(self, handle: HandleInbound | None = None) -> EmailChannel:
-        """Start a channel (a fresh one: as after a restart)."""
-        sender = SmtpMailSender.from_settings(self.settings)
-        channel = build_email_channel(self.settings, handle or self.make_handle(), sender)
+    async def start(
+        self, handle: HandleInbound | None = None, *, sender: MailSender | None = None, drain: bool = True
+    ) -> EmailChannel:
+        """Start a channel (a fresh one: as after a restart) mailing through ``sender`` (default: the SMTP
+        sink), and, unless ``drain`` is false, the outbox's drain if it is not running yet."""
+        queue = DeliveryQueue(self.sessionmaker, clock=self.clock, after_commit=self.bell.ring)
+        sender = sender or SmtpMailSender.from_settings(self.settings)
+        channel = build_email_channel(self.settings, handle or self.make_handle(), sender, queue=queue)
         assert isinstance(channel, EmailChannel)
+        self.deliveries.register(channel)
+        if drain and self.outbox is None:
+            self.outbox = await self._drain.enter_async_context(
+                running_outbox(self.sessionmaker, self.clock, self.deliveries, self.bell)
+            )
         await channel.start()
         self.channels.append(channel)
         return channel
 
     async def stop(self) -> None:
-        """Stop every channel started."""
+        """Stop every channel started, and the drain (as a process stopping, or dying)."""
         for channel in self.channels:
             await channel.stop()
         self.channels.clear()
+        await self._drain.aclose()
+        self.outbox = None
+
+    async def queued(self) -> list[PendingDelivery]:
+        """Every row of the delivery outbox, oldest first."""
+        async with self.sessionmaker() as session:
+            return list((await session.scalars(select(PendingDelivery).order_by(PendingDelivery.id))).all())
 
     async def send(self, raw: bytes) -> None:
         """A mail arrives in the privacy mailbox."""
@@ -197,13 +226,13 @@ async def email(
         mail_from=BOT_ADDRESS,
         attachment_max_bytes=1000,
     )
-    sender = SmtpMailSender.from_settings(settings)
+    bell = DeliveryBell()
 
     def make_handle() -> HandleInbound:
-        stores = sql_turn_store_factory(sessionmaker, clock, sender, settings, core.responses)
+        stores = sql_turn_store_factory(sessionmaker, clock, settings, core.responses, after_commit=bell.ring)
         return core.conversation(stores).handle
 
-    harness = EmailHarness(settings, imap_server, smtp_server, sessionmaker, make_handle)
+    harness = EmailHarness(settings, imap_server, smtp_server, sessionmaker, clock, make_handle, bell)
     try:
         yield harness
     finally:

@@ -1,24 +1,33 @@
-"""Fixtures for the Telegram channel: settings pointing aiogram at the local Bot API stand-in, a conversation,
-and a running channel in polling mode."""
+"""Fixtures for the Telegram channel: settings pointing aiogram at the local Bot API stand-in, the real
+conversation on SQLite with the delivery outbox that sends its replies (as `privacybot run` wires them), and
+a running channel in polling mode."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from bot.app import Core
 from bot.channels.base import HandleInbound
 from bot.channels.telegram import build_telegram_channel
 from bot.conversation.engine import TurnResult
-from bot.conversation.memory import MemoryTurnStore
-from bot.deliveries import Channel
+from bot.deliveries import Channel, Deliveries, DeliveryBell
+from bot.domain.clock import SystemClock
 from bot.messages import InboundMessage
+from bot.officer.outbox import DeliveryOutbox
 from bot.settings import Settings
+from bot.store.db import create_engine, create_sessionmaker
+from bot.store.migrate import upgrade_database
+from bot.tickets.desk import sql_turn_store_factory
 from tests.support.core import make_settings
+from tests.support.outbox import running_outbox
 from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
+
+RETRY = timedelta(milliseconds=200)  # the outbox's first retry after a refused send (30 s when running)
 
 
 def telegram_settings(data_dir: Path, api: FakeTelegramAPI, **overrides: object) -> Settings:
@@ -42,18 +51,51 @@ class FailingFirst:
         return await self.handle(inbound)
 
 
-@pytest.fixture
-def memory_handle(core: Core) -> HandleInbound:
-    """The real conversation over an in-memory store (no tickets)."""
-    return core.conversation(MemoryTurnStore()).handle
+@dataclass
+class Turns:
+    """The conversation a channel hands its updates to, and the outbox that sends the replies: build a
+    channel over ``handle``, then :meth:`serve` it (the outbox delivers through the channel last served)."""
+
+    handle: HandleInbound
+    deliveries: Deliveries
+    outbox: DeliveryOutbox
+
+    def serve(self, channel: Channel) -> Channel:
+        """Route deliveries through ``channel``; returns it."""
+        self.deliveries.register(channel)
+        return channel
+
+
+@pytest_asyncio.fixture
+async def turns(core: Core, tmp_path: Path) -> AsyncIterator[Turns]:
+    """The real conversation on a fresh SQLite database with its delivery outbox running (retrying a
+    refused send after 0.2 s)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'telegram.sqlite3'}")
+    await upgrade_database(engine)
+    sessionmaker, clock, bell, deliveries = (
+        create_sessionmaker(engine),
+        SystemClock(),
+        DeliveryBell(),
+        Deliveries(),
+    )
+    stores = sql_turn_store_factory(
+        sessionmaker, clock, make_settings(tmp_path), core.responses, after_commit=bell.ring
+    )
+    try:
+        async with running_outbox(sessionmaker, clock, deliveries, bell, first_retry=RETRY) as outbox:
+            yield Turns(core.conversation(stores).handle, deliveries, outbox)
+    finally:
+        await engine.dispose()
 
 
 @pytest_asyncio.fixture
 async def polling_channel(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, memory_handle: HandleInbound
+    tmp_path: Path, telegram_api: FakeTelegramAPI, turns: Turns
 ) -> AsyncIterator[Channel]:
-    """A started channel in polling mode over the in-memory conversation; stopped afterwards."""
-    channel = build_telegram_channel(telegram_settings(tmp_path, telegram_api), memory_handle, None)
+    """A started channel in polling mode over the conversation; stopped afterwards."""
+    channel = turns.serve(
+        build_telegram_channel(telegram_settings(tmp_path, telegram_api), turns.handle, None)
+    )
     await channel.start()
     try:
         yield channel

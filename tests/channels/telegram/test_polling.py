@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.channels.base import HandleInbound
 from bot.channels.telegram import build_telegram_channel
 from bot.deliveries import Channel
-from tests.channels.telegram.conftest import FailingFirst, telegram_settings
+from tests.channels.telegram.conftest import FailingFirst, Turns, telegram_settings
 from tests.support.telegram_api import BOT_USERNAME, FakeTelegramAPI
 
 CHAT = 4242
@@ -115,18 +114,18 @@ async def test_flood_answer_is_waited_out(polling_channel: Channel, telegram_api
 
 
 async def test_redelivered_update_after_restart_is_answered_once(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, memory_handle: HandleInbound
+    tmp_path: Path, telegram_api: FakeTelegramAPI, turns: Turns
 ) -> None:
     """The same update_id delivered again to a restarted bot produces no second reply."""
     settings = telegram_settings(tmp_path, telegram_api)
     update = telegram_api.message_update(CHAT, "/start", update_id=50)
-    first = build_telegram_channel(settings, memory_handle, None)
+    first = turns.serve(build_telegram_channel(settings, turns.handle, None))
     await first.start()
     telegram_api.queue_update(dict(update))
     await telegram_api.wait_for_calls("sendMessage")
     await first.stop()
 
-    second = build_telegram_channel(settings, memory_handle, None)
+    second = turns.serve(build_telegram_channel(settings, turns.handle, None))
     await second.start()
     try:
         telegram_api.queue_update(dict(update))
@@ -139,11 +138,11 @@ async def test_redelivered_update_after_restart_is_answered_once(
 
 
 async def test_crashed_turn_gets_an_apology_and_polling_goes_on(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, memory_handle: HandleInbound
+    tmp_path: Path, telegram_api: FakeTelegramAPI, turns: Turns
 ) -> None:
     """A turn that crashes is turned into a clear message for the person; the next message is answered."""
     settings = telegram_settings(tmp_path, telegram_api)
-    channel = build_telegram_channel(settings, FailingFirst(memory_handle), None)
+    channel = turns.serve(build_telegram_channel(settings, FailingFirst(turns.handle), None))
     await channel.start()
     try:
         telegram_api.queue_update(telegram_api.message_update(CHAT, "Where is my data stored?"))

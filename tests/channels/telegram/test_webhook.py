@@ -15,7 +15,8 @@ from aiohttp import web
 from bot.channels.base import HandleInbound
 from bot.channels.telegram import WEBHOOK_PATH, build_telegram_channel
 from bot.deliveries import Channel
-from tests.channels.telegram.conftest import FailingFirst, telegram_settings
+from tests.channels.telegram.conftest import FailingFirst, Turns, telegram_settings
+from tests.support.outbox import drained
 from tests.support.telegram_api import FakeTelegramAPI
 
 CHAT = 777
@@ -39,9 +40,10 @@ class WebhookBot:
 
 
 async def serve_webhook(
-    tmp_path: Path, api: FakeTelegramAPI, handle: HandleInbound
+    tmp_path: Path, api: FakeTelegramAPI, turns: Turns, handle: HandleInbound | None = None
 ) -> tuple[WebhookBot, web.AppRunner]:
-    """Build the channel on a fresh application, serve it on a free port and start the channel."""
+    """Build the channel (over ``handle``, default the conversation) on a fresh application, serve it on a
+    free port and start the channel; the outbox delivers through it."""
     app = web.Application()
     settings = telegram_settings(
         tmp_path,
@@ -50,7 +52,7 @@ async def serve_webhook(
         telegram_webhook_url=PUBLIC_URL,
         telegram_webhook_secret=SECRET,
     )
-    channel = build_telegram_channel(settings, handle, app)
+    channel = turns.serve(build_telegram_channel(settings, handle or turns.handle, app))
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -62,10 +64,10 @@ async def serve_webhook(
 
 @pytest_asyncio.fixture
 async def webhook_bot(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, memory_handle: HandleInbound
+    tmp_path: Path, telegram_api: FakeTelegramAPI, turns: Turns
 ) -> AsyncIterator[WebhookBot]:
-    """A webhook-mode channel over the in-memory conversation."""
-    bot, runner = await serve_webhook(tmp_path, telegram_api, memory_handle)
+    """A webhook-mode channel over the conversation."""
+    bot, runner = await serve_webhook(tmp_path, telegram_api, turns)
     try:
         yield bot
     finally:
@@ -89,6 +91,7 @@ async def test_update_with_the_right_secret_is_answered(
     """An update carrying the right secret header is handled and answered."""
     status = await webhook_bot.post(telegram_api.message_update(CHAT, "/start"))
     assert status == 200
+    await telegram_api.wait_for_calls("sendMessage")
     assert "privacy assistant" in telegram_api.sent_messages(CHAT)[0]["text"]
 
 
@@ -102,25 +105,44 @@ async def test_wrong_or_missing_secret_is_refused(
 
 
 async def test_duplicate_update_is_answered_once(
-    webhook_bot: WebhookBot, telegram_api: FakeTelegramAPI
+    webhook_bot: WebhookBot, telegram_api: FakeTelegramAPI, turns: Turns
 ) -> None:
     """Telegram delivering the same update twice produces one reply."""
     update = telegram_api.message_update(CHAT, "/help")
     assert await webhook_bot.post(update) == 200
     assert await webhook_bot.post(update) == 200
+    await drained(turns.outbox)
     assert len(telegram_api.sent_messages(CHAT)) == 1
 
 
+async def test_telegram_reply_survives_send_failure_after_commit(
+    webhook_bot: WebhookBot, telegram_api: FakeTelegramAPI, turns: Turns
+) -> None:
+    """Regression: when sendMessage failed after the turn committed, the webhook still answered 200 and the
+    redelivered update was a duplicate, so the reply was never sent. The reply waits in the outbox and
+    arrives on the retry, once; the redelivery sends nothing more."""
+    telegram_api.fail("sendMessage")
+    update = telegram_api.message_update(CHAT, "/help")
+    assert await webhook_bot.post(update) == 200
+    refused, sent = await telegram_api.wait_for_calls("sendMessage", 2)
+    assert (refused.status, sent.status) == (500, 200)
+    assert await webhook_bot.post(update) == 200  # Telegram sending it again changes nothing
+    await drained(turns.outbox)
+    [reply] = telegram_api.sent_messages(CHAT)
+    assert "privacy assistant" in reply["text"]
+
+
 async def test_crashed_update_is_redelivered_and_then_answered(
-    tmp_path: Path, telegram_api: FakeTelegramAPI, memory_handle: HandleInbound
+    tmp_path: Path, telegram_api: FakeTelegramAPI, turns: Turns
 ) -> None:
     """A turn that crashes gets 500 (so Telegram redelivers) and one apology; the redelivery is answered."""
-    bot, runner = await serve_webhook(tmp_path, telegram_api, FailingFirst(memory_handle, failures=2))
+    bot, runner = await serve_webhook(tmp_path, telegram_api, turns, FailingFirst(turns.handle, failures=2))
     try:
         update = telegram_api.message_update(CHAT, "/start")
         assert await bot.post(update) == 500
         assert await bot.post(update) == 500
         assert await bot.post(update) == 200
+        await telegram_api.wait_for_calls("sendMessage", 2)
     finally:
         await bot.channel.stop()
         await runner.cleanup()

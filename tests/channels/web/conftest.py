@@ -27,6 +27,7 @@ from bot.tickets.desk import sql_turn_store_factory
 from tests.support.browser import serving_page
 from tests.support.core import make_settings
 from tests.support.mail_servers import SmtpServer
+from tests.support.outbox import mail_outbox
 
 
 def web_settings(data_dir: Path, smtp: SmtpServer | None = None, **overrides: object) -> Settings:
@@ -76,8 +77,15 @@ async def running_chat_server(settings: Settings, core: Core) -> AsyncIterator[C
     engine = engine_from_settings(settings)
     await upgrade_database(engine)
     sessionmaker = create_sessionmaker(engine)
+    mail = mail_outbox(
+        sessionmaker,
+        SystemClock(),
+        SmtpMailSender.from_settings(settings),
+        core.responses,
+        mail_from=settings.mail_from,
+    )
     stores = sql_turn_store_factory(
-        sessionmaker, SystemClock(), SmtpMailSender.from_settings(settings), settings, core.responses
+        sessionmaker, SystemClock(), settings, core.responses, after_commit=mail.flush
     )
     shared = local_state()
     health = WorkerHealth(shared, engine)

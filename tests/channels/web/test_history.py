@@ -17,7 +17,7 @@ from bot.messages import InboundMessage, OutboundMessage
 from bot.store.models import Conversation
 from bot.tickets.desk import sql_turn_store_factory
 from responses import Responses
-from tests.tickets.helpers import RecordingMailSender, make_settings
+from tests.tickets.helpers import make_settings
 
 
 def officer_message(session_id: str, text: str) -> OutboundMessage:
@@ -32,7 +32,7 @@ async def test_appended_message_and_later_turn_share_one_conversation(
     history = SqlWebHistory(sessionmaker)
     await history.append(officer_message("web-new", "Your ticket is in progress."))
     clock = SystemClock()  # the history stamps with the real time too
-    stores = sql_turn_store_factory(sessionmaker, clock, RecordingMailSender(), make_settings(), Responses())
+    stores = sql_turn_store_factory(sessionmaker, clock, make_settings(), Responses())
     async with stores() as store:
         record = await store.load_conversation(ChannelName.WEB, "web-new")
         inbound = InboundMessage(ChannelName.WEB, "web-new", "thanks", received_at=clock.now())

@@ -13,6 +13,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Core
+from bot.channels.email.outgoing import OutgoingMail
 from bot.channels.web import WebChannel, build_web_channel
 from bot.channels.web.handlers import SERVICES_KEY
 from bot.channels.web.history import SqlWebHistory
@@ -89,12 +90,19 @@ async def officer_server(tmp_path: Path, core: Core) -> AsyncIterator[OfficerSer
     sessionmaker = create_sessionmaker(engine)
     clock = SystemClock()
     mail = RecordingMailSender()
-    stores = sql_turn_store_factory(sessionmaker, clock, mail, settings, core.responses)
+
+    async def deliver_queued() -> None:  # what a turn queued (a code mail) goes out before it answers
+        await workspace.outbox.flush()
+
+    stores = sql_turn_store_factory(
+        sessionmaker, clock, settings, core.responses, after_commit=deliver_queued
+    )
     conversation = core.conversation(stores)
     channel = build_web_channel(settings, conversation.handle, SqlWebHistory(sessionmaker), core.responses)
     deliveries = Deliveries()
     deliveries.register(channel)
     deliveries.register(RecordingChannel(ChannelName.TELEGRAM))
+    deliveries.register(OutgoingMail(mail, mail_from=settings.mail_from, responses=core.responses))
     workspace = build_officer_workspace(
         settings,
         sessionmaker=sessionmaker,
