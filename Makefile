@@ -23,7 +23,8 @@ $(LOCALE)/%/LC_MESSAGES/messages.mo: $(LOCALE)/%/LC_MESSAGES/messages.po $(STAMP
 # After editing templates: re-extract the sentences and merge them into the .po files to translate.
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F responses/babel.cfg -o $(LOCALE)/messages.pot --no-location --omit-header \
-		--sort-output --project=privacybot -w 110 responses/chat responses/email responses/telegram responses/officer
+		--sort-output --project=privacybot -w 110 responses/chat responses/email responses/telegram responses/officer \
+		responses/web
 	$(BIN)/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --ignore-obsolete --no-fuzzy-matching -w 110
 
 train: install

@@ -8,11 +8,15 @@ from enum import StrEnum
 from typing import Any
 
 from bot.domain.dialogue import DialogueState
+from bot.domain.memo import Memo
 from bot.domain.tickets import IdentityMethod, RequestDesk, Requester, RequestKind
 from nlu.clauses import RequestsFound
 from nlu.language import DEFAULT_LANGUAGE, Language
 from nlu.result import ParseResult
-from policy.answers import PolicyAnswerer
+from policy.answers import NoAnswer, PolicyAnswer, PolicyAnswerer
+
+# An answer as the answerer gave it for (the question, the sure topic, the NLU's policy topics).
+AnswerKey = tuple[str, str | None, tuple[tuple[str, float], ...]]
 
 
 class ActionKind(StrEnum):
@@ -115,6 +119,8 @@ class ActionServices:
     answerer: PolicyAnswerer
     terms: ServiceTerms
     desk: RequestDesk | None
+    # The answerer's answers to questions asked before (one memo per answerer: one policy).
+    answers: Memo[AnswerKey, PolicyAnswer | NoAnswer] | None = None
 
 
 @dataclass(frozen=True)

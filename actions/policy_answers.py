@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from actions.context import ActionKind, ActionServices, Outcome, Turn, TurnReplies
+from actions.context import ActionKind, ActionServices, AnswerKey, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
 from nlu.language import DEFAULT_LANGUAGE
 from nlu.result import ParseResult
@@ -42,13 +42,21 @@ def policy_topics(parse: ParseResult) -> dict[str, float]:
 
 
 async def find_answer(parse: ParseResult, services: ActionServices) -> PolicyAnswer | NoAnswer:
-    """The policy's answer to the parsed message (an encoder call, if needed, in a worker thread)."""
+    """The policy's answer to the parsed message (an encoder call, if needed, in a worker thread); a
+    question asked before is answered from ``services.answers`` (the same words and topics give the same
+    answer)."""
     intent = parse.intent.intent
     topic = intent.value if intent.is_policy_question else None
     answerer = services.answerer
     if answerer.semantic is None:
         return answerer.answer(parse.text, topic=topic)
-    return await asyncio.to_thread(answerer.answer, parse.text, topic=topic, topics=policy_topics(parse))
+    topics = policy_topics(parse)
+    key: AnswerKey = (parse.text, topic, tuple(sorted(topics.items())))
+    known = services.answers.get(key) if services.answers is not None else None
+    if known is not None:
+        return known
+    answer = await asyncio.to_thread(answerer.answer, parse.text, topic=topic, topics=topics)
+    return services.answers.put(key, answer) if services.answers is not None else answer
 
 
 async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:

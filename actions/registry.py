@@ -37,6 +37,8 @@ AMBIGUOUS_MARGIN = 0.05
 PLAUSIBLE = 0.25
 # Understood nothing this many times in a row: a person takes over.
 MISUNDERSTOOD_LIMIT = 2
+# Questions beside requests answered in one turn, at most.
+MAX_ANSWERS = 3
 # A message this long that names other requests while a code is awaited revises them rather than cancels.
 _REVISION_WORDS = 3
 
@@ -56,11 +58,15 @@ async def _request(turn: Turn, replies: TurnReplies, services: ActionServices) -
 
 def _requests_decide(turn: Turn) -> bool:
     """The message's clauses tell more than its overall reading: several requests, a request the overall
-    reading missed (beside small talk, or an unsure guess), or requests named only to refuse them. A clear
-    policy question with one request-like clause stays a question."""
+    reading missed (beside small talk, or an unsure guess), or requests named only to refuse them (when the
+    overall reading is a request, a "no", or unsure). A clear policy question with one request-like clause
+    stays a question."""
     found, top = turn.requests, turn.parse.intent
     if not found.kinds:
-        return top.intent.request_kind is not None and bool(found.declined)
+        refusing = (
+            top.intent.request_kind is not None or top.intent is Intent.DENY or top.confidence < CONFIDENT
+        )
+        return bool(found.declined) and refusing
     if len(found.kinds) > 1:
         return True
     if found.kinds[0] is top.intent.request_kind:
@@ -81,14 +87,21 @@ def _also_asks(turn: Turn) -> bool:
 
 
 async def _answer_then_request(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
-    """A policy question and a request in one message ("What do you collect? Also, delete my account."):
-    answer the question from its own clauses, then start the requests."""
-    asked = {m.clause for m in turn.requests.mentions}
-    question = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
-    question_turn = replace(turn, parse=replace(turn.parse, text=question))
-    answered = await answer_question(question_turn, replies, services)
-    started = await start_request(replace(turn, state=answered.state), replies, services, turn.requests.kinds)
-    return replace(started, section=answered.section)
+    """Policy questions and requests in one message ("I want a copy of my data. How long do you keep payment
+    records?"): answer each question clause from its own parse (or, when no clause is a question on its
+    own, the clauses that ask nothing), then start the requests. The outcome is the requests', naming the
+    first answer's section."""
+    questions = turn.requests.questions[:MAX_ANSWERS]
+    if not questions:
+        asked = {m.clause for m in turn.requests.mentions}
+        rest = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
+        questions = (replace(turn.parse, text=rest),)
+    state, section = turn.state, None
+    for parse in questions:
+        answered = await answer_question(replace(turn, parse=parse, state=state), replies, services)
+        state, section = answered.state, section or answered.section
+    started = await start_request(replace(turn, state=state), replies, services, turn.requests.kinds)
+    return replace(started, section=section)
 
 
 ACTIONS: dict[Intent, Action] = {
@@ -167,10 +180,10 @@ async def respond(turn: Turn, replies: TurnReplies, services: ActionServices) ->
             return await claim_ticket(turn, replies, services)
         replies.say("chat/request_cancelled.txt.j2")
         return Outcome(ActionKind.REQUEST, turn.state.evolve(claim_reference=None))
+    if turn.requests.kinds and (turn.requests.questions or (not _requests_decide(turn) and _also_asks(turn))):
+        return await _answer_then_request(turn, replies, services)
     if _requests_decide(turn):
         return await _request(turn, replies, services)
-    if turn.requests.kinds and _also_asks(turn):
-        return await _answer_then_request(turn, replies, services)
     if top.intent is Intent.OUT_OF_SCOPE or top.confidence < CONFIDENT:
         return await _uncertain(turn, replies, services)
     second = parse.ranking[1] if len(parse.ranking) > 1 else None

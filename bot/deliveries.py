@@ -40,8 +40,8 @@ class KeepsForNextVisit(Protocol):
 
     name: ChannelName
 
-    def reaches_now(self, recipient_id: str) -> bool:
-        """True when the person sees a message delivered now (an open page)."""
+    async def reaches_now(self, recipient_id: str) -> bool:
+        """True when the person sees a message delivered now (a page open, on any worker)."""
         ...
 
     def on_return(self, listener: ReturnListener) -> None:
@@ -68,11 +68,11 @@ class Deliveries:
         """Every registered channel."""
         return tuple(self._channels.values())
 
-    def reaches_now(self, message: OutboundMessage) -> bool:
+    async def reaches_now(self, message: OutboundMessage) -> bool:
         """Whether the person sees ``message`` now (False: their channel keeps it for their next visit)."""
         channel = self._channels.get(message.channel)
         if isinstance(channel, KeepsForNextVisit):
-            return channel.reaches_now(message.recipient_id)
+            return await channel.reaches_now(message.recipient_id)
         return True
 
     def on_return(self, listener: ReturnListener) -> None:

@@ -19,9 +19,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from bot.domain.memo import Memo
 from bot.settings import NluEngineName, Settings
 from nlu.engines.embedded import EmbeddedEngine
-from nlu.result import NluEngine
+from nlu.result import NluEngine, ParseResult
 
 if TYPE_CHECKING:
     from nlu.engines.rasa_http import RasaHttpEngine
@@ -29,6 +30,28 @@ if TYPE_CHECKING:
     from nlu.engines.rasa_train import TrainingProgress
 
 log = logging.getLogger(__name__)
+
+
+# Texts whose parse the running embedded engine keeps (a few MB at most).
+PARSES_REMEMBERED = 4096
+
+
+class RememberedParses:
+    """An engine whose parse of a text never changes (the embedded model, loaded once), asked once per
+    text: a message seen before (people ask the same questions) is answered from memory."""
+
+    def __init__(self, engine: NluEngine, size: int = PARSES_REMEMBERED) -> None:
+        """Remember ``engine``'s parses of the last ``size`` texts."""
+        self.name = engine.name
+        self._engine = engine
+        self._parses: Memo[str, ParseResult] = Memo(size)
+
+    async def parse(self, text: str) -> ParseResult:
+        """The engine's parse of ``text``, remembered."""
+        known = self._parses.get(text)
+        if known is not None:
+            return known
+        return self._parses.put(text, await self._engine.parse(text))
 
 
 class NluEngineFailed(RuntimeError):
@@ -68,7 +91,7 @@ async def start_nlu_engine(
     ``external_ready_timeout`` seconds to answer). Rasa training reports to ``progress``. If Rasa cannot
     start, the embedded engine serves, or with ``required`` NluEngineFailed is raised."""
     if settings.nlu_engine is NluEngineName.EMBEDDED:
-        return RunningEngine(embedded)
+        return RunningEngine(RememberedParses(embedded))
     from nlu.engines.fallback import FallbackEngine
     from nlu.engines.rasa_env import RasaEnvMissing, require_rasa_env
     from nlu.engines.rasa_http import RasaHttpEngine

@@ -6,7 +6,12 @@ clause that negates the action of its request ("do NOT delete my account", "не
 "silmək istəmirəm") records that request as declined instead of wanted.
 
 Negation is judged per request kind: "don't send me newsletters" negates *sending*, which is what a marketing
-opt-out asks for, so it stays a request; "don't unsubscribe me" negates the opt-out itself.
+opt-out asks for, so it stays a request; "don't unsubscribe me" negates the opt-out itself. A classifier reads
+a negated clause poorly ("не удаляйте мой аккаунт" is sure of nothing): when it cannot place a clause, a
+request whose own verb the clause negates counts as declined if the engine finds it plausible, in the clause
+or in the clause read again without its negators. A question ("what if I don't delete it?") refuses nothing.
+
+Clauses that ask a policy question beside the requests are kept too, with their own parse, to be answered.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ CLAUSE_CONFIDENT = 0.5
 SHORT_CLAUSE_CONFIDENT = 0.8
 # The whole message's parse starts a request from this confidence (the actions' own threshold).
 MESSAGE_CONFIDENT = 0.35
+# A request the clause refuses outright needs only this much of the engine's belief in it.
+NEGATED_PLAUSIBLE = 0.1
 MAX_CLAUSES = 12
 
 _JOINERS = (
@@ -145,13 +152,25 @@ _AZ_NEGATIVE = re.compile(
 _AZ_BARE_NEGATIVE = re.compile(r"\w+(?<!in|un|an|en)m[ae]")
 
 
+def _is_negator(word: str) -> bool:
+    return word in _NEGATORS or word.endswith("n't")
+
+
+def without_negators(text: str) -> str | None:
+    """``text`` with its negating words left out ("do not delete my account" → "do delete my account"): what
+    the classifier reads to tell which request a negated clause is about. None when nothing negates."""
+    words = _WORD.findall(text.replace("’", "'"))
+    kept = [word for word in words if not _is_negator(word.lower())]
+    return " ".join(kept) if len(kept) < len(words) else None
+
+
 def _negated_before(words: list[str], at: int) -> bool:
     """A negator up to five words before the verb, with only small words in between ("don't want to
     delete", "не надо удалять"); a participle may have its object in between ("don't want it deleted")."""
     participle = words[at].endswith(("ed", "en"))
     others = 0
     for word in reversed(words[max(0, at - 5) : at]):
-        if word in _NEGATORS or word.endswith("n't"):
+        if _is_negator(word):
             return True
         if word not in _BETWEEN:
             others += 1
@@ -200,9 +219,11 @@ class RequestMention:
 
 @dataclass(frozen=True)
 class RequestsFound:
-    """The rights requests of one message, in the order they were written."""
+    """The rights requests of one message, in the order they were written; ``questions`` are the parses of
+    its clauses that ask a policy question instead (found only in a message of several clauses)."""
 
     mentions: tuple[RequestMention, ...] = ()
+    questions: tuple[ParseResult, ...] = ()
 
     @property
     def kinds(self) -> tuple[RequestKind, ...]:
@@ -217,7 +238,7 @@ class RequestsFound:
 
     def sure(self, threshold: float = CLAUSE_CONFIDENT) -> RequestsFound:
         """Only the mentions the engine was at least ``threshold`` sure of."""
-        return RequestsFound(tuple(m for m in self.mentions if m.confidence >= threshold))
+        return RequestsFound(tuple(m for m in self.mentions if m.confidence >= threshold), self.questions)
 
     def clause_of(self, kind: RequestKind) -> str | None:
         """The clause that asked for ``kind``."""
@@ -231,23 +252,73 @@ def _mention(parse: ParseResult, clause: str, threshold: float) -> RequestMentio
     return RequestMention(kind, clause, is_negated(clause, kind), parse.intent.confidence)
 
 
-async def find_requests(parse: ParseResult, engine: NluEngine) -> RequestsFound:
-    """Every request in the message ``parse`` was made from, each clause classified by ``engine``.
+def _asks_policy(parse: ParseResult, threshold: float) -> bool:
+    return parse.intent.intent.is_policy_question and parse.intent.confidence >= threshold
 
-    A message of one clause costs no further parse. The whole message's request, when no clause names it
-    on its own (a long letter whose request spans sentences), is kept first.
+
+async def _declined_mention(parse: ParseResult, clause: str, engine: NluEngine) -> RequestMention | None:
+    """The request a clause refuses when the engine cannot place the clause: a request whose own verb the
+    clause negates, and which the engine finds plausible in the clause or in the clause read without its
+    negators ("не удаляйте мой аккаунт" → "удаляйте мой аккаунт")."""
+    kinds = [kind for kind in _ACTIONS if is_negated(clause, kind)]
+    if not kinds:
+        return None
+    scores = parse.ranking
+    affirmed = without_negators(clause)
+    if affirmed is not None:
+        scores += (await engine.parse(affirmed)).ranking
+    support = dict.fromkeys(kinds, 0.0)
+    for score in scores:
+        kind = score.intent.request_kind
+        if kind in support:
+            support[kind] = max(support[kind], score.confidence)
+    best = max(kinds, key=lambda kind: support[kind])
+    if support[best] < NEGATED_PLAUSIBLE:
+        return None
+    return RequestMention(best, clause, negated=True, confidence=support[best])
+
+
+async def _clause_mention(
+    parse: ParseResult, clause: str, threshold: float, engine: NluEngine
+) -> RequestMention | None:
+    """The request ``clause`` makes or refuses. A sure reading stands; an unsure one, or none, gives way to
+    a request the clause plainly refuses; a question ("what if I don't delete it?") refuses nothing."""
+    found = _mention(parse, clause, threshold)
+    if found is not None and (found.negated or found.confidence >= CLAUSE_CONFIDENT):
+        return found
+    if _asks_policy(parse, threshold) or _is_question(clause):
+        return found
+    return await _declined_mention(parse, clause, engine) or found
+
+
+def _threshold(clause: str) -> float:
+    return SHORT_CLAUSE_CONFIDENT if len(_words(clause)) <= 2 else CLAUSE_CONFIDENT
+
+
+async def find_requests(parse: ParseResult, engine: NluEngine) -> RequestsFound:
+    """Every request in the message ``parse`` was made from, each clause classified by ``engine``, and the
+    clauses that ask a policy question beside them.
+
+    A message of one clause costs no further parse unless it refuses something the engine could not place.
+    The whole message's request, when no clause names it on its own (a long letter whose request spans
+    sentences), is kept first.
     """
     text = parse.text
     clauses = split_clauses(text)[:MAX_CLAUSES]
-    whole = _mention(parse, text, MESSAGE_CONFIDENT)
     if len(clauses) <= 1:
-        return RequestsFound((whole,) if whole else ())
+        found = await _clause_mention(parse, text, MESSAGE_CONFIDENT, engine)
+        return RequestsFound((found,) if found else ())
     mentions: list[RequestMention] = []
+    questions: list[ParseResult] = []
     for clause in clauses:
-        threshold = SHORT_CLAUSE_CONFIDENT if len(_words(clause)) <= 2 else CLAUSE_CONFIDENT
-        found = _mention(await engine.parse(clause), clause, threshold)
+        clause_parse = await engine.parse(clause)
+        threshold = _threshold(clause)
+        found = await _clause_mention(clause_parse, clause, threshold, engine)
         if found is not None:
             mentions.append(found)
+        elif _asks_policy(clause_parse, threshold):
+            questions.append(clause_parse)
+    whole = _mention(parse, text, MESSAGE_CONFIDENT)
     if whole is not None and all(m.kind is not whole.kind for m in mentions):
         mentions.insert(0, whole)
-    return RequestsFound(tuple(mentions))
+    return RequestsFound(tuple(mentions), tuple(questions))

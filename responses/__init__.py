@@ -117,6 +117,8 @@ class Responses:
             lstrip_blocks=True,
             keep_trailing_newline=False,
             extensions=["jinja2.ext.i18n"],
+            # Templates are read once, like the catalogs: no file check on every render (restart to edit).
+            auto_reload=False,
         )
         self.env.policies["ext.i18n.trimmed"] = True
         self.env.filters["date"] = format_date

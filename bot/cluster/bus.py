@@ -1,9 +1,10 @@
 """Push fan-out: a message published by any worker reaches the subscribers of every worker.
 
 Used for what a worker must push to a connection that may be open on another worker (an officer's reply to
-a web chat page). :class:`LocalBus` calls the subscribers of this process; :class:`RedisBus` publishes on a
-Redis channel per topic and every worker's listener calls its own subscribers. A push is best effort: what
-it carries is stored first, and a page that missed it reads it from its history.
+a web chat page; a new event for the officers' live inboxes). :class:`LocalBus` calls the subscribers of
+this process; :class:`RedisBus` publishes on a Redis channel per topic and every worker's listener calls its
+own subscribers. A push is best effort: what it carries is stored first, and a page that missed it reads it
+from its history.
 
 Redis pub/sub channels are not per database, so a channel's name carries the URL's database number: two
 deployments on one Redis server (databases 0 and 1) never hear each other.
@@ -33,6 +34,7 @@ class Topic(StrEnum):
     """What a push is about."""
 
     WEB_CHAT = "web-chat"
+    OFFICER_INBOX = "officer-inbox"
 
 
 Subscriber = Callable[[dict[str, Any]], Awaitable[None]]

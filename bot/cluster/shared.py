@@ -1,5 +1,5 @@
-"""The state workers share, built once by the wiring point from ``PRIVACYBOT_REDIS_URL``: the push bus and
-the rate-limit storage (Redis for a cluster, in memory for one process)."""
+"""The state workers share, built once by the wiring point from ``PRIVACYBOT_REDIS_URL``: the push bus, the
+rate-limit storage and who has a page open (Redis for a cluster, in memory for one process)."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.cluster.bus import LocalBus, PushBus, RedisBus
+from bot.cluster.presence import LocalPresence, Presence, RedisPresence
 from bot.cluster.ratelimit import Allowance, RateLimiter, limit_storage
 from bot.cluster.redis_client import connect_redis, redis_reachable
 
 
 @dataclass
 class SharedState:
-    """The bus and the rate-limit storage; ``redis`` is None for a single process."""
+    """The bus, the rate-limit storage and the open pages; ``redis`` is None for a single process."""
 
     bus: PushBus
     limits: Storage
+    presence: Presence
     redis: Redis | None = None
 
     def limiter(self, allowance: Allowance) -> RateLimiter:
@@ -28,11 +30,13 @@ class SharedState:
         return RateLimiter(self.limits, allowance)
 
     async def start(self) -> None:
-        """Start receiving pushes (with Redis: fails here when it is unreachable)."""
+        """Start receiving pushes (with Redis: fails here when it is unreachable) and marking open pages."""
         await self.bus.start()
+        await self.presence.start()
 
     async def stop(self) -> None:
-        """Stop receiving pushes and close the Redis connections."""
+        """Stop receiving pushes and marking pages, and close the Redis connections."""
+        await self.presence.stop()
         await self.bus.stop()
         if self.redis is not None:
             with contextlib.suppress(RedisError, OSError):
@@ -47,7 +51,7 @@ class SharedState:
 
 def local_state() -> SharedState:
     """One process: a local bus and memory storage."""
-    return SharedState(LocalBus(), limit_storage(None))
+    return SharedState(LocalBus(), limit_storage(None), LocalPresence())
 
 
 def shared_state(redis_url: str | None) -> SharedState:
@@ -55,4 +59,4 @@ def shared_state(redis_url: str | None) -> SharedState:
     if redis_url is None:
         return local_state()
     redis = connect_redis(redis_url)
-    return SharedState(RedisBus(redis), limit_storage(redis_url), redis)
+    return SharedState(RedisBus(redis), limit_storage(redis_url), RedisPresence(redis), redis)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from actions.context import (
     ActionKind,
     ActionServices,
+    AnswerKey,
     Choice,
     Outcome,
     Reply,
@@ -23,6 +24,7 @@ from bot.conversation.officer_thread import Relayed, relay_follow_up, relay_in_h
 from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
+from bot.domain.memo import Memo
 from bot.domain.tickets import Requester
 from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
 from nlu.clauses import RequestsFound, find_requests
@@ -30,13 +32,17 @@ from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
 from nlu.markup import readable_text
 from nlu.result import Entity, IntentScore, NluEngine, ParseResult
-from policy.answers import PolicyAnswer, PolicyAnswerer
+from policy.answers import NoAnswer, PolicyAnswer, PolicyAnswerer
 from responses import Responses
 
 log = logging.getLogger(__name__)
 
 # The classifier reads the start of a message; the whole text is still stored for the officer.
 NLU_MAX_CHARS = 2000
+# Questions whose answers and languages, and quick-reply labels whose renderings, a conversation service
+# keeps (each is the same for the same words as long as the process lives).
+ANSWERS_REMEMBERED = 4096
+LABELS_REMEMBERED = 1024
 _REFERENCE = re.compile(r"\bPRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b", re.I)
 
 
@@ -155,6 +161,9 @@ class Conversation:
         self.responses = responses
         self.stores = stores
         self.terms = terms
+        self._answers: Memo[AnswerKey, PolicyAnswer | NoAnswer] = Memo(ANSWERS_REMEMBERED)
+        self._labels: Memo[tuple[str, Language], str] = Memo(LABELS_REMEMBERED)
+        self._languages: Memo[tuple[str, Language | None], Language] = Memo(ANSWERS_REMEMBERED)
 
     async def handle(self, inbound: InboundMessage) -> TurnResult:
         """Answer one message; everything it changes is stored in one transaction. A message handled
@@ -195,7 +204,7 @@ class Conversation:
         state = conversation.state
         lang = self._language(inbound, text, state)
         requester = Requester(inbound.channel, inbound.sender_id, conversation.id)
-        services = ActionServices(self.answerer, self.terms, store.desk)
+        services = ActionServices(self.answerer, self.terms, store.desk, self._answers)
         replies = TurnReplies()
         if state.step is Step.HANDOFF and store.desk is not None and state.handoff_reference:
             relayed = await relay_in_handoff(store.desk, requester, state, text, at=inbound.received_at)
@@ -248,13 +257,16 @@ class Conversation:
         outcome = await respond(turn, replies, services)
         return TurnResult(self._render(replies.replies, inbound, lang), parse, outcome, lang=lang)
 
-    @staticmethod
-    def _language(inbound: InboundMessage, text: str, state: DialogueState) -> Language:
+    def _language(self, inbound: InboundMessage, text: str, state: DialogueState) -> Language:
         """The language of this turn's replies: the one the person chose, else the message's own when it
         is clear, else the conversation's."""
         if inbound.lang is not None and inbound.lang in Language.__members__.values():
             return Language(inbound.lang)
-        return conversation_language(text, state.lang)
+        key = (text, state.lang)
+        known = self._languages.get(key)
+        if known is None:
+            known = self._languages.put(key, conversation_language(text, state.lang))
+        return known
 
     def _choice(self, inbound: InboundMessage, text: str, state: DialogueState, lang: Language) -> str | None:
         """The payload of the quick reply the person tapped, or typed: a label of one the last reply
@@ -269,7 +281,12 @@ class Conversation:
         return None
 
     def _label(self, payload: str, lang: Language) -> str:
-        return self.responses.render_in(lang, "chat/choice_label.txt.j2", choice=payload)
+        """A quick reply's label in ``lang`` (rendered once per payload and language)."""
+        label = self._labels.get((payload, lang))
+        if label is None:
+            rendered = self.responses.render_in(lang, "chat/choice_label.txt.j2", choice=payload)
+            label = self._labels.put((payload, lang), rendered)
+        return label
 
     def _relayed(
         self, relayed: Relayed, inbound: InboundMessage, lang: Language, parse: ParseResult | None = None

@@ -43,12 +43,13 @@ class TurnStore(Protocol):
         replies: Sequence[OutboundMessage],
         state: DialogueState,
     ) -> None:
-        """Store the inbound message, the replies and the new state. Raises DuplicateMessage when the same
+        """Store the inbound message, the replies and the new state, with the turn's commit (a store may
+        send it all with the commit). Raises DuplicateMessage, here or from :meth:`commit`, when the same
         channel message id was stored meanwhile."""
         ...
 
     async def commit(self) -> None:
-        """Make everything this turn wrote durable."""
+        """Make everything this turn wrote durable (raises DuplicateMessage, see :meth:`record_turn`)."""
         ...
 
 

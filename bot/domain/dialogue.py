@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -55,8 +55,8 @@ class DialogueState:
         return replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict, for the store."""
-        data = asdict(self)
+        """A JSON-ready dict, for the store (every field is a scalar or a tuple of them: no deep copy)."""
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
         data["queued_kinds"] = [k.value for k in self.queued_kinds]
         data["offered"] = list(self.offered)
         return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in data.items()}

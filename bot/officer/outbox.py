@@ -161,7 +161,7 @@ class DeliveryOutbox:
                 )
                 continue
             delivered += 1
-            reached = self._deliveries.reaches_now(message)
+            reached = await self._deliveries.reaches_now(message)
             kept += not reached
             await self._mark(row, error=None, reached=reached)
         return OutboxReport(delivered, failed, kept)

@@ -16,6 +16,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.web.handlers import SERVICES_KEY as WEB_SERVICES_KEY
+from bot.channels.web.handlers import WebServices
+from bot.cluster.bus import Topic
+from bot.cluster.leases import Elected, LeaseBook, worker_id
 from bot.deliveries import Deliveries
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
@@ -57,7 +60,7 @@ class OfficerWorkspace:
     notifications: OfficerNotifications
     outbox: DeliveryOutbox
     feed: AlertFeed
-    inbox: InboxFeed | None = None
+    inbox: Elected | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -70,16 +73,47 @@ class OfficerWorkspace:
             asyncio.create_task(self.accounts.warm_up(), name="officer-sign-in-warm-up"),
         ]
         if self.inbox is not None:
-            await self.inbox.poll_once()  # the starting point: only what happens from now on is pushed
-            self._tasks.append(asyncio.create_task(self.inbox.run(self._stop), name="officer-inbox"))
+            await self.inbox.start()  # on one worker: only what happens from now on is pushed
 
     async def stop(self) -> None:
         """Stop the background tasks (each finishes the item in hand)."""
         self._stop.set()
+        if self.inbox is not None:
+            await self.inbox.stop()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+
+
+def _live_inbox(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: Clock,
+    web: WebServices,
+) -> Elected:
+    """The live inbox feed, run by one worker, publishing on the push bus; every worker pushes what it
+    hears to the officers' live inboxes open on it."""
+    bus = web.shared.bus
+
+    async def publish(event: dict[str, Any]) -> None:
+        await bus.publish(Topic.OFFICER_INBOX, event)
+
+    feed = InboxFeed(sessionmaker, publish=publish)
+
+    async def push(event: dict[str, Any]) -> None:
+        feed.heard(event)
+        await web.hub.publish(INBOX_TOPIC, event)
+
+    bus.subscribe(Topic.OFFICER_INBOX, push)
+    return Elected(
+        "officer-inbox",
+        feed,
+        leases=LeaseBook(sessionmaker, clock=clock),
+        holder=worker_id(),
+        lease_seconds=settings.lease_seconds,
+        clock=clock,
+    )
 
 
 def build_officer_workspace(
@@ -134,18 +168,14 @@ def build_officer_workspace(
         public_url=settings.public_url,
     )
     feed = AlertFeed(sessionmaker, sink=notifications, clock=clock, interval_seconds=alert_interval_seconds)
-    inbox: InboxFeed | None = None
+    inbox: Elected | None = None
     if web_app is not None:
         secure = bool(settings.public_url and settings.public_url.startswith("https://"))
         directory = AccountDirectory(sessionmaker)
-        hub = web_app[WEB_SERVICES_KEY].hub if WEB_SERVICES_KEY in web_app else None
-        if hub is not None:
-            live_hub = hub
-
-            async def publish(event: dict[str, Any]) -> None:
-                await live_hub.publish(INBOX_TOPIC, event)
-
-            inbox = InboxFeed(sessionmaker, publish=publish)
+        web_services = web_app[WEB_SERVICES_KEY] if WEB_SERVICES_KEY in web_app else None
+        hub = web_services.hub if web_services is not None else None
+        if web_services is not None:
+            inbox = _live_inbox(settings, sessionmaker, clock, web_services)
         officer_web = OfficerWebServices(
             desk,
             accounts,

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.channels import ChannelName
-from bot.store.db import dialect_insert, is_postgres
+from bot.store.db import conversation_lock_key, dialect_insert, is_postgres, lock_for_transaction
 from bot.store.models import Conversation, Message, MessageDirection
 
 # Every turn runs these: built once (a statement with bound parameters is reused as is, so each turn skips
@@ -130,6 +130,18 @@ class ConversationRepository:
         result = await self.session.execute(statement, execution_options={"synchronize_session": False})
         if not result.rowcount:  # type: ignore[attr-defined]  # an UPDATE's CursorResult has a rowcount
             raise LookupError(f"no conversation {conversation.id}")
+
+    async def locked(self, *, conversation_id: str) -> Conversation | None:
+        """The conversation, to change its state outside a turn: waits for a turn of it in progress (on any
+        worker: its turn lock) and keeps the next one waiting until this transaction ends."""
+        key = select(Conversation.channel, Conversation.sender_id).where(Conversation.id == conversation_id)
+        found = (await self.session.execute(key)).one_or_none()
+        if found is None:
+            return None
+        await lock_for_transaction(self.session, conversation_lock_key(found.channel, found.sender_id))
+        return await self.session.get(
+            Conversation, conversation_id, with_for_update=True, populate_existing=True
+        )
 
     async def get(self, *, conversation_id: str) -> Conversation | None:
         """The conversation with this id."""

@@ -9,6 +9,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from bot.domain.channels import ChannelName
 from bot.settings import Settings
 
 _DRIVERS = {
@@ -19,6 +20,8 @@ _DRIVERS = {
     "postgresql+psycopg": "postgresql+asyncpg",
 }
 SEARCH_PATH_PARAM = "search_path"
+# PostgreSQL connections per worker (three workers use 45 of the server's default 100).
+POOL_SIZE = 15
 
 
 class UnsupportedDatabase(ValueError):
@@ -66,6 +69,10 @@ def create_engine(url: str | URL, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(parsed, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    # Connections are kept, never opened per burst: past POOL_SIZE checked out, a turn waits for one
+    # (SQLAlchemy's default let 10 more open and closed them again on return: a connection set up and torn
+    # down per turn under load, several round trips and a server process each).
+    kwargs.update(pool_size=POOL_SIZE, max_overflow=0)
     search_path = parsed.query.get(SEARCH_PATH_PARAM)
     if search_path:
         parsed = parsed.difference_update_query([SEARCH_PATH_PARAM])
@@ -92,6 +99,11 @@ async def begin_writing(session: AsyncSession) -> None:
     busy_timeout) instead of failing. PostgreSQL: nothing (rows are locked where they are read)."""
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("BEGIN IMMEDIATE"))
+
+
+def conversation_lock_key(channel: ChannelName, sender_id: str) -> str:
+    """The name of the lock a turn of this conversation holds (and a write of its state takes)."""
+    return f"conversation:{channel.value}:{sender_id}"
 
 
 _ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")

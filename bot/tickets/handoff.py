@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.dialogue import DialogueState, Step
+from bot.store.conversations import ConversationRepository
 from bot.store.models import Conversation, Ticket
 from nlu.language import DEFAULT_LANGUAGE
 
@@ -36,10 +37,14 @@ async def requester_language(session: AsyncSession, ticket: Ticket) -> str:
 async def handed_over(
     session: AsyncSession, ticket: Ticket, *, for_update: bool = False
 ) -> Conversation | None:
-    """The ticket's conversation when it is in a live handoff to this ticket, else None."""
+    """The ticket's conversation when it is in a live handoff to this ticket, else None; ``for_update``
+    locks it as a turn would (see ``ConversationRepository.locked``), to change its state."""
     if ticket.conversation_id is None:
         return None
-    conversation = await session.get(Conversation, ticket.conversation_id, with_for_update=for_update)
+    if for_update:
+        conversation = await ConversationRepository(session).locked(conversation_id=ticket.conversation_id)
+    else:
+        conversation = await session.get(Conversation, ticket.conversation_id)
     if conversation is None:
         return None
     state = state_of(conversation)
@@ -67,7 +72,7 @@ async def expect_follow_up(session: AsyncSession, ticket: Ticket, *, now: dateti
     (outside a handoff), and the next burst during a handoff is acknowledged again."""
     if ticket.conversation_id is None:
         return
-    conversation = await session.get(Conversation, ticket.conversation_id, with_for_update=True)
+    conversation = await ConversationRepository(session).locked(conversation_id=ticket.conversation_id)
     if conversation is None:
         return
     state = state_of(conversation)

@@ -7,6 +7,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -15,8 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cluster.local import LocalCluster, Worker
+from bot.officer.web.security import SESSION_COOKIE
 from bot.store.db import create_engine, create_sessionmaker
-from bot.store.models import Lease, SlaNotification
+from bot.store.models import Conversation, Lease, SlaNotification
+from bot.store.officer_models import DeliveryRoute, PendingDelivery
 from tests.channels.email.conftest import make_mail
 from tests.support.cluster import (
     officer_token,
@@ -24,6 +27,7 @@ from tests.support.cluster import (
     running_cluster,
     seed_due_tickets,
     seed_web_ticket,
+    signed_in_officer,
     wait_for_reminders,
 )
 from tests.support.imap_server import ImapMailbox
@@ -58,6 +62,26 @@ async def database(cluster: LocalCluster) -> AsyncIterator[async_sessionmaker[As
         await engine.dispose()
 
 
+async def chat(http: aiohttp.ClientSession, worker: Worker, session_id: str, text: str) -> list[str]:
+    """Send ``text`` in ``session_id`` through ``worker``; the replies."""
+    async with http.post(f"{worker.url}/api/chat", json={"session_id": session_id, "text": text}) as response:
+        assert response.status == 200, await response.text()
+        return list((await response.json())["replies"])
+
+
+async def officer_reply(
+    http: aiohttp.ClientSession, worker: Worker, token: str, reference: str, text: str
+) -> dict[str, Any]:
+    """An officer's reply to ticket ``reference`` through ``worker``'s API; its JSON answer."""
+    async with http.post(
+        f"{worker.url}/api/officer/tickets/{reference}/replies",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        assert response.status == 201, await response.text()
+        return dict(await response.json())
+
+
 async def new_session(http: aiohttp.ClientSession, worker: Worker) -> str:
     """A session id issued by ``worker``."""
     async with http.post(f"{worker.url}/api/sessions") as response:
@@ -69,23 +93,54 @@ async def test_officer_reply_posted_through_b_reaches_a_websocket_on_a(
     cluster: LocalCluster, database: async_sessionmaker[AsyncSession]
 ) -> None:
     """A page's websocket is open on worker A; an officer answers its ticket through worker B's API; the
-    reply is pushed on A's websocket (through Redis)."""
+    reply is pushed on A's websocket (through Redis), and B counts it as seen (the page is open, on A):
+    no fallback mail is planned."""
     a, b, _ = cluster.members
     async with aiohttp.ClientSession() as http:
         session_id = await new_session(http, a)
         reference = await seed_web_ticket(database, session_id)
         token = await officer_token(database)
         async with http.ws_connect(f"{a.url}/api/sessions/{session_id}/ws") as socket:
-            async with http.post(
-                f"{b.url}/api/officer/tickets/{reference}/replies",
-                json={"text": "We have started on your request."},
-                headers={"Authorization": f"Bearer {token}"},
-            ) as response:
-                assert response.status == 201, await response.text()
-                assert (await response.json())["delivered"] is True
+            sent = await officer_reply(http, b, token, reference, "We have started on your request.")
+            assert sent["delivered"] is True
             pushed = await socket.receive_json(timeout=10)
     assert "We have started on your request." in pushed["text"]
     assert pushed["ticket_reference"] == reference
+    async with database() as session:
+        delivery = (
+            await session.scalars(
+                select(PendingDelivery).where(PendingDelivery.ticket_reference == reference)
+            )
+        ).one()
+    assert delivery.route is DeliveryRoute.CHANNEL and delivery.fallback_at is None
+
+
+async def test_follow_up_posted_on_b_reaches_an_officer_live_inbox_on_a(
+    cluster: LocalCluster, database: async_sessionmaker[AsyncSession]
+) -> None:
+    """An officer's live inbox is open on worker A; the person answers the officer's reply in the web chat
+    through worker B (a follow-up, added to the ticket); A's inbox gets the ticket's event (through
+    Redis, from whichever worker runs the feed)."""
+    a, b, _ = cluster.members
+    async with aiohttp.ClientSession() as http:
+        session_id = await new_session(http, b)
+        await chat(http, b, session_id, "hi")
+        async with database() as session:
+            conversation_id = await session.scalar(
+                select(Conversation.id).where(Conversation.sender_id == session_id)
+            )
+        reference = await seed_web_ticket(database, session_id, conversation_id=conversation_id)
+        token, dashboard = await signed_in_officer(database)
+        await officer_reply(http, b, token, reference, "Which invoice do you mean?")
+        cookie = {"Cookie": f"{SESSION_COOKIE}={dashboard}"}
+        async with http.ws_connect(f"{a.url}/officer/live", headers=cookie) as inbox:
+            replies = await chat(http, b, session_id, "The one from March, thank you.")
+            assert any(reference in reply for reply in replies), replies
+            async with asyncio.timeout(10):
+                while True:
+                    event = await inbox.receive_json()
+                    if event["reference"] == reference and event["event"] == "requester_message":
+                        break
 
 
 async def test_two_messages_at_once_to_a_and_b_are_answered_in_order(cluster: LocalCluster) -> None:

@@ -117,16 +117,32 @@ def test_requests_that_are_not_negated(text: str, kind: RequestKind) -> None:
             (),
         ),
         ("Please do not delete my account.", (), (K.ERASURE,)),
+        ("Не удаляйте мой аккаунт", (), (K.ERASURE,)),
+        ("Пожалуйста, не удаляйте мои данные", (), (K.ERASURE,)),
+        ("hesabımı bağlamayın", (), (K.ERASURE,)),
         ("How long do you keep my payment records?", (), ()),
+        ("What happens if I don't delete my account?", (), ()),
     ],
 )
 async def test_every_request_in_a_message_is_found_in_order(
     core: Core, text: str, kinds: tuple[RequestKind, ...], declined: tuple[RequestKind, ...]
 ) -> None:
-    """The real engine classifies each clause; wanted kinds come in the order written, negated ones apart."""
+    """The real engine classifies each clause; wanted kinds come in the order written, negated ones apart
+    (also when the engine cannot place a negated clause, "Не удаляйте мой аккаунт"); a question refuses
+    nothing."""
     found = await find_requests(await core.embedded.parse(text), core.embedded)
     assert found.kinds == kinds
     assert found.declined == declined
+
+
+async def test_the_policy_questions_beside_requests_are_kept_with_their_own_parse(core: Core) -> None:
+    """ "I want a copy of my data. Do you sell my data?" is an access request and, apart, a question whose
+    clause the engine reads as a policy question on its own."""
+    text = "Hi! I want a copy of my data. Do you sell my data? And who do you share it with?"
+    found = await find_requests(await core.embedded.parse(text), core.embedded)
+    assert found.kinds == (K.ACCESS,)
+    assert [q.text for q in found.questions] == ["Do you sell my data", "who do you share it with"]
+    assert all(q.intent.intent.is_policy_question for q in found.questions)
 
 
 _AZ_RU_DATA = """

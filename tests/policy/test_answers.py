@@ -112,3 +112,25 @@ async def test_answer_quality_over_the_case_list(core: Core) -> None:
         if not ((quote is None and starts is None) or (quote and starts and quote.startswith(starts))):
             misses.append((question, quote))
     assert len(misses) <= 0.15 * len(ANSWER_CASES), misses
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_start"),
+    [
+        ("who do you share the information with?", "We work with carefully selected third-party"),
+        ("will any personal information be passed to third parties?", "We work with carefully selected"),
+        ("do you know where I am and use my location", "IP Address & Location"),
+    ],
+)
+async def test_a_sure_topic_is_answered_from_its_own_sections(
+    core: Core, question: str, expected_start: str
+) -> None:
+    """When the NLU is sure of the topic, a passage of another section that merely shares the question's
+    words ("share" in the collection section, "location" in the transfers section) does not answer it."""
+    parsed = core.embedded.parse_sync(question)
+    intent = parsed.intent.intent
+    answer = core.answerer.answer(
+        question, topic=intent.value if intent.is_policy_question else None, topics=policy_topics(parsed)
+    )
+    assert isinstance(answer, PolicyAnswer)
+    assert answer.quote.startswith(expected_start), answer.quote

@@ -16,7 +16,7 @@ from responses import LANGUAGES, LOCALE_DIR, TEMPLATE_DIR, Responses, UnknownLan
 
 TRANSLATED = [lang for lang in LANGUAGES if lang != "en"]
 # The folders of templates a requester reads (in officer/, only the messages to the requester are marked).
-TRANSLATED_FOLDERS = ("chat", "email", "telegram", "officer")
+TRANSLATED_FOLDERS = ("chat", "email", "telegram", "officer", "web")
 
 
 def _template_messages() -> set[str]:

@@ -71,6 +71,27 @@ async def test_leaving_without_commit_rolls_the_turn_back(
         assert (await session.scalars(select(Message))).all() == []
 
 
+async def test_a_failed_turn_leaves_its_conversation_free(
+    database_url: str, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+) -> None:
+    """A turn that fails after taking its conversation (on PostgreSQL, its lock) gives it back: the next
+    turn of that conversation, from another engine (another worker), runs at once and stores."""
+    with pytest.raises(RuntimeError):
+        async with factory(sessionmaker, clock)() as store:
+            await store.load_conversation(ChannelName.TELEGRAM, "tg-42")
+            raise RuntimeError("the action crashed")
+    other = create_engine(database_url)
+    try:
+        async with asyncio.timeout(5), factory(create_sessionmaker(other), clock)() as store:
+            conversation = await store.load_conversation(ChannelName.TELEGRAM, "tg-42")
+            await store.record_turn(conversation, inbound("again", "2"), [], DialogueState())
+            await store.commit()
+    finally:
+        await other.dispose()
+    async with sessionmaker() as session:
+        assert [m.text for m in (await session.scalars(select(Message))).all()] == ["again"]
+
+
 async def test_messages_are_stored_both_ways_in_order(
     sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
 ) -> None:
@@ -121,6 +142,7 @@ async def test_racing_redelivery_hits_the_unique_constraint(
     with pytest.raises(DuplicateMessage):
         async with factory(sessionmaker, clock)() as store:
             await store.record_turn(conversation, inbound("hello", "update-7"), [], DialogueState())
+            await store.commit()
 
 
 async def test_one_conversation_per_person_and_channel(

@@ -94,10 +94,14 @@ def _ticket_row(*, sender_id: str, created: datetime, terms: SlaTerms) -> dict[s
     }
 
 
-async def seed_web_ticket(sessionmaker: async_sessionmaker[AsyncSession], session_id: str) -> str:
-    """An open web ticket of ``session_id``, just created; its reference."""
+async def seed_web_ticket(
+    sessionmaker: async_sessionmaker[AsyncSession], session_id: str, *, conversation_id: str | None = None
+) -> str:
+    """An open web ticket of ``session_id`` (opened in ``conversation_id``, if given), just created; its
+    reference."""
     now = datetime.now(UTC)
     row = _ticket_row(sender_id=session_id, created=now, terms=SlaTerms())
+    row["conversation_id"] = conversation_id
     async with sessionmaker() as session, session.begin():
         await session.execute(insert(Ticket), [row])
     return str(row["reference"])
@@ -127,6 +131,16 @@ async def officer_token(sessionmaker: async_sessionmaker[AsyncSession]) -> str:
     accounts = OfficerAccounts(sessionmaker, clock=SystemClock())
     await accounts.add(OFFICER, secrets.token_urlsafe(18), name="Cluster Officer")
     return await accounts.issue_token(OFFICER)
+
+
+async def signed_in_officer(sessionmaker: async_sessionmaker[AsyncSession]) -> tuple[str, str]:
+    """Sign up another officer; their API token and the id of a dashboard session signed in as them."""
+    accounts = OfficerAccounts(sessionmaker, clock=SystemClock())
+    email, password = f"officer.{uuid.uuid4().hex[:8]}@zynorlink.example", secrets.token_urlsafe(18)
+    await accounts.add(email, password, name="Live Officer")
+    signed_in = await accounts.sign_in(email, password)
+    assert signed_in is not None
+    return await accounts.issue_token(email), signed_in.session_id
 
 
 def reminder_subjects(sink: MailSink) -> Counter[str]:

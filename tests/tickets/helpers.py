@@ -16,6 +16,7 @@ from bot.mail import MailDeliveryError, MailSender
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
+from bot.store.turns import given_session
 from bot.tickets.desk import TurnDesk
 from bot.tickets.service import TicketService
 from responses import Responses
@@ -70,7 +71,9 @@ async def desk_session(
             responses=Responses(),
             mail_from="privacy-assistant@zynorlink.example",
         )
-        desk = TurnDesk(session, tickets=ticket_service(sessionmaker, clock), verifier=verifier)
+        desk = TurnDesk(
+            given_session(session), tickets=ticket_service(sessionmaker, clock), verifier=lambda _: verifier
+        )
         yield desk, session
         await session.commit()
 

@@ -177,9 +177,9 @@ class WebChannel:
         """Store ``message`` in the session's history and push it to its open pages."""
         await self._hub.deliver(message)
 
-    def reaches_now(self, recipient_id: str) -> bool:
-        """True while a page of the session is open."""
-        return self._hub.open_pages(recipient_id) > 0
+    async def reaches_now(self, recipient_id: str) -> bool:
+        """True while a page of the session is open, on any worker."""
+        return await self._hub.reaches_now(recipient_id)
 
     def on_return(self, listener: ReturnListener) -> None:
         """Call ``listener`` when a page of a session opens."""
@@ -200,6 +200,6 @@ def build_web_channel(
     ``shared`` is the cluster's push bus and rate-limit storage (default: this process's own); ``health``
     probes what ``/healthz`` and ``/readyz`` report (default: Redis only, ready at once)."""
     shared = shared or local_state()
-    hub = WebSocketHub(history, shared.bus)
+    hub = WebSocketHub(history, shared.bus, shared.presence)
     app = build_web_app(settings, handle, history, responses, hub, shared, health or WorkerHealth(shared))
     return WebChannel(app, hub, host=settings.web_host, port=settings.web_port)

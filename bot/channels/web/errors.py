@@ -1,4 +1,5 @@
-"""The web channel's errors, and the one middleware that turns them into JSON answers with a clear message."""
+"""The web channel's errors, and the one middleware that turns them into JSON answers with a clear message (in
+the language the request asks for: the widget sends its own as Accept-Language)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.channels.web.api import ErrorBody, ErrorCode, ErrorResponse
-from responses import Responses
+from bot.channels.web.language import request_language
+from responses import DEFAULT_LANGUAGE, Responses
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +92,16 @@ _HTTP_CODES = {
 
 
 def error_response(
-    responses: Responses, code: ErrorCode, status: int, headers: dict[str, str] | None = None, **values: Any
+    responses: Responses,
+    code: ErrorCode,
+    status: int,
+    headers: dict[str, str] | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+    **values: Any,
 ) -> web.Response:
-    """The JSON error answer: ``{"error": {"code": ..., "message": ...}}``."""
-    message = responses.render("web/api_error.txt.j2", code=code.value, **values)
+    """The JSON error answer: ``{"error": {"code": ..., "message": ...}}``, the message in ``lang``."""
+    message = responses.render_in(lang, "web/api_error.txt.j2", code=code.value, **values)
     body = ErrorResponse(error=ErrorBody(code=code, message=message))
     return web.json_response(body.model_dump(mode="json"), status=status, headers=headers)
 
@@ -106,7 +114,8 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await handler(request)
     except WebChatError as exc:
         log.info("web request refused: %s", exc.code.value)
-        return error_response(responses, exc.code, exc.status, exc.headers(), **exc.values)
+        lang = request_language(request)
+        return error_response(responses, exc.code, exc.status, exc.headers(), lang=lang, **exc.values)
     except web.HTTPException as exc:
         code = _HTTP_CODES.get(exc.status)
         if code is None or not request.path.startswith("/api/"):
@@ -114,4 +123,4 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         values: dict[str, Any] = {}
         if code is ErrorCode.BODY_TOO_LARGE:
             values["limit"] = request.app[BODY_LIMIT_KEY]
-        return error_response(responses, code, exc.status, **values)
+        return error_response(responses, code, exc.status, lang=request_language(request), **values)

@@ -212,14 +212,14 @@ async def websocket_handler(request: web.Request) -> web.WebSocketResponse:
         raise ForbiddenOrigin()
     socket = web.WebSocketResponse(heartbeat=30.0)
     await socket.prepare(request)
-    services.hub.add(session_id, socket)
-    await services.hub.returned(session_id)
+    await services.hub.page_opened(session_id, socket)
     try:
+        await services.hub.returned(session_id)
         async for message in socket:  # the page sends nothing we act on; reading keeps the socket alive
             if message.type is WSMsgType.ERROR:
                 break
     finally:
-        services.hub.remove(session_id, socket)
+        await services.hub.page_closed(session_id, socket)
     return socket
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.channels.web.api import PushedMessage, QuickReplyChoice
 from bot.channels.web.history import WebHistory, outbound_author
 from bot.cluster.bus import PushBus, Topic
+from bot.cluster.presence import LocalPresence, Presence
 from bot.deliveries import ReturnListener
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
@@ -27,10 +28,12 @@ log = logging.getLogger(__name__)
 class WebSocketHub:
     """Tracks each session's open websockets; stores and pushes messages delivered later."""
 
-    def __init__(self, history: WebHistory, bus: PushBus) -> None:
-        """Store in ``history``; push through ``bus`` (subscribed here, before it starts)."""
+    def __init__(self, history: WebHistory, bus: PushBus, presence: Presence | None = None) -> None:
+        """Store in ``history``; push through ``bus`` (subscribed here, before it starts); tell
+        ``presence`` which sessions have a page open here."""
         self._history = history
         self._bus = bus
+        self._presence = presence or LocalPresence()
         self._sockets: dict[str, set[web.WebSocketResponse]] = defaultdict(set)
         self._listeners: list[ReturnListener] = []
         bus.subscribe(Topic.WEB_CHAT, self._push)
@@ -60,8 +63,22 @@ class WebSocketHub:
                 del self._sockets[session_id]
 
     def open_pages(self, session_id: str) -> int:
-        """How many pages of ``session_id`` are connected."""
+        """How many pages of ``session_id`` are connected to this worker."""
         return len(self._sockets.get(session_id, ()))
+
+    async def page_opened(self, session_id: str, socket: web.WebSocketResponse) -> None:
+        """A page of ``session_id`` connected: push to it, and let every worker know it is open."""
+        self.add(session_id, socket)
+        await self._presence.opened(session_id)
+
+    async def page_closed(self, session_id: str, socket: web.WebSocketResponse) -> None:
+        """That page went away."""
+        self.remove(session_id, socket)
+        await self._presence.closed(session_id)
+
+    async def reaches_now(self, session_id: str) -> bool:
+        """True while a page of ``session_id`` is open here or on another worker."""
+        return self.open_pages(session_id) > 0 or await self._presence.present(session_id)
 
     async def deliver(self, message: OutboundMessage) -> None:
         """Store ``message`` in the session's history, then publish it to every worker's open pages of

@@ -1,7 +1,8 @@
 """The chat page at ``/``, the panel the embeddable script inserts, and the static script and stylesheet.
 
-Everything a person reads is in responses/web/*.html.j2 (autoescaped); widget.js only fills in text with
-``textContent``.
+Everything a person reads is in responses/web/*.html.j2 (autoescaped), rendered in the language the request
+asks for (``?lang=``, else Accept-Language); widget.js only fills in text with ``textContent``, and fetches
+the panel again in the language the person switches to.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from aiohttp import web
 
 from bot.channels.web.errors import RESPONSES_KEY
 from bot.channels.web.handlers import SERVICES_KEY
+from bot.channels.web.language import request_language
 from responses import TEMPLATE_DIR
 
 STATIC_DIR = TEMPLATE_DIR / "web" / "static"
@@ -26,17 +28,28 @@ page_routes = web.RouteTableDef()
 @page_routes.get("/")
 async def page_handler(request: web.Request) -> web.Response:
     """The full-page chat."""
-    max_chars = request.app[SERVICES_KEY].max_message_chars
-    body = request.app[RESPONSES_KEY].render("web/page.html.j2", embedded=False, max_chars=max_chars)
-    return web.Response(text=body, content_type=_HTML, headers={"Content-Security-Policy": _PAGE_CSP})
+    return web.Response(
+        text=_render_panel(request, "web/page.html.j2", embedded=False),
+        content_type=_HTML,
+        headers={"Content-Security-Policy": _PAGE_CSP, "Vary": "Accept-Language"},
+    )
 
 
 @page_routes.get("/widget/panel")
 async def panel_handler(request: web.Request) -> web.Response:
-    """The chat panel's markup, fetched by widget.js on the embedding site."""
+    """The chat panel's markup, fetched by widget.js on the embedding site (and again, for its words, when
+    the person switches language)."""
+    return web.Response(
+        text=_render_panel(request, "web/panel.html.j2", embedded=True),
+        content_type=_HTML,
+        headers={"Cache-Control": "no-cache", "Vary": "Accept-Language"},
+    )
+
+
+def _render_panel(request: web.Request, template: str, *, embedded: bool) -> str:
     max_chars = request.app[SERVICES_KEY].max_message_chars
-    body = request.app[RESPONSES_KEY].render("web/panel.html.j2", embedded=True, max_chars=max_chars)
-    return web.Response(text=body, content_type=_HTML, headers={"Cache-Control": "no-cache"})
+    lang = request_language(request)
+    return request.app[RESPONSES_KEY].render_in(lang, template, embedded=embedded, max_chars=max_chars)
 
 
 @page_routes.get("/widget.js")

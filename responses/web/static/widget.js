@@ -8,6 +8,10 @@
  * (lists, **bold**, "> " quotes, the quoted policy passage) builds elements, never HTML from text. Unsent
  * messages are kept in localStorage with an idempotency id and sent again after a reload or a lost
  * connection.
+ *
+ * The panel's own words come from the server, rendered in a language (GET /widget/panel?lang=..). When the
+ * person switches language, or the server answers in another one, the panel is fetched in that language and
+ * its named words (data-pb-i18n, data-pb-i18n-attr, data-text-*) are copied onto the open panel.
  */
 (function () {
   "use strict";
@@ -39,6 +43,17 @@
     var bytes = new Uint8Array(12);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  /* The language the person picked before, else the browser's, else English. */
+  function initialLang() {
+    var saved = load(keys.lang, null);
+    var guess = saved || (navigator.language || "en").slice(0, 2).toLowerCase();
+    return LANGS.indexOf(guess) >= 0 ? guess : "en";
+  }
+
+  function panelUrl(lang) {
+    return base + "/widget/panel?lang=" + encodeURIComponent(lang);
   }
 
   function fill(template, values) {
@@ -152,7 +167,17 @@
     var lang = load(keys.lang, null);
     var langChosen = lang !== null;  // only a language the person picked is sent; else the server detects it
     var sending = false, retryTimer = null, retryDelay = 1000, socket = null, socketDelay = 1000;
-    var authors = { person: text.textYou, assistant: text.textAssistant, officer: text.textOfficer };
+    var scope = panel.getRootNode();  // the page, or the shadow root holding the launcher and the panel
+
+    function authorLabel(author) {
+      return { person: text.textYou, officer: text.textOfficer }[author] || text.textAssistant;
+    }
+
+    function apiHeaders(extra) {
+      var headers = { "Accept-Language": lang || "en" };  // the server's error messages come in it
+      for (var name in extra || {}) headers[name] = extra[name];
+      return headers;
+    }
 
     function scrollDown() { scroller.scrollTop = scroller.scrollHeight; }
 
@@ -165,7 +190,9 @@
       options = options || {};
       var item = el("div", "pb-msg pb-" + author);
       var meta = el("p", "pb-meta");
-      meta.appendChild(el("span", "pb-author", authors[author] || authors.assistant));
+      var authorBox = el("span", "pb-author", authorLabel(author));
+      authorBox.dataset.author = author;
+      meta.appendChild(authorBox);
       var at = options.at ? new Date(options.at) : new Date();
       var time = el("time", "pb-time", clock(at));
       time.dateTime = at.toISOString();
@@ -238,6 +265,49 @@
       return !over;
     }
 
+    /* Copy the words of ``fresh`` (the panel's markup in another language) onto the open panel. */
+    function relabel(fresh) {
+      var next = fresh.querySelector("[data-privacybot-panel]");
+      Array.prototype.forEach.call(next.attributes, function (attr) {
+        if (attr.name.indexOf("data-text-") === 0) panel.setAttribute(attr.name, attr.value);
+      });
+      panel.lang = panel.dataset.lang = next.dataset.lang;
+      function twins(marker, copy) {
+        Array.prototype.forEach.call(scope.querySelectorAll("[" + marker + "]"), function (node) {
+          var twin = fresh.querySelector("[" + marker + '="' + node.getAttribute(marker) + '"]');
+          if (twin) copy(node, twin);
+        });
+      }
+      twins("data-pb-i18n", function (node, twin) { node.textContent = twin.textContent; });
+      twins("data-pb-i18n-attr", function (node, twin) {
+        ["aria-label", "placeholder", "title"].forEach(function (name) {
+          if (twin.hasAttribute(name)) node.setAttribute(name, twin.getAttribute(name));
+        });
+      });
+      Array.prototype.forEach.call(log.querySelectorAll(".pb-author"), function (node) {
+        node.textContent = authorLabel(node.dataset.author);
+      });
+      Array.prototype.forEach.call(log.querySelectorAll(".pb-quote-label"), function (node) {
+        node.textContent = text.textQuoted + " ";
+      });
+      if (scope === document) {  // the chat page is ours: its language and title follow
+        document.documentElement.lang = next.dataset.lang;
+        document.title = fresh.querySelector("[data-pb-i18n=title]").textContent;
+      }
+      updateCount();
+    }
+
+    async function showLanguage(wanted) {
+      if (panel.dataset.lang === wanted) return;
+      try {
+        var response = await fetch(panelUrl(wanted));
+        if (!response.ok || lang !== wanted) return;
+        var fresh = document.createElement("template");
+        fresh.innerHTML = await response.text();  // our own server-rendered template, inert in a <template>
+        if (lang === wanted) relabel(fresh.content);
+      } catch (e) { /* offline: the words stay as they are until the next switch */ }
+    }
+
     function setLang(value, chosen) {
       lang = LANGS.indexOf(value) >= 0 ? value : "en";
       if (chosen) {
@@ -247,11 +317,12 @@
       Array.prototype.forEach.call(langButtons, function (button) {
         button.setAttribute("aria-pressed", String(button.dataset.pbLang === lang));
       });
+      showLanguage(lang);
     }
 
     async function ensureSession() {
       if (sessionId) return sessionId;
-      var response = await fetch(api + "/sessions", { method: "POST" });
+      var response = await fetch(api + "/sessions", { method: "POST", headers: apiHeaders() });
       var data = await response.json();
       if (!response.ok) throw new Error(data.error ? data.error.message : text.textOffline);
       sessionId = data.session_id;
@@ -268,7 +339,9 @@
     }
 
     async function loadHistory() {
-      var response = await fetch(api + "/sessions/" + encodeURIComponent(sessionId) + "/messages");
+      var response = await fetch(api + "/sessions/" + encodeURIComponent(sessionId) + "/messages", {
+        headers: apiHeaders(),
+      });
       if (response.status === 400 || response.status === 404) {
         forgetSession();
         await ensureSession();
@@ -299,7 +372,7 @@
       if (item.payload) body.payload = item.payload;
       return fetch(api + "/chat", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: apiHeaders({ "Content-Type": "application/json" }),
         body: JSON.stringify(body),
       });
     }
@@ -438,7 +511,7 @@
     Array.prototype.forEach.call(langButtons, function (button) {
       button.addEventListener("click", function () { setLang(button.dataset.pbLang, true); });
     });
-    setLang(lang || (navigator.language || "en").slice(0, 2).toLowerCase());
+    setLang(initialLang());
     updateCount();
 
     (async function () {
@@ -461,7 +534,7 @@
     style.rel = "stylesheet";
     style.href = base + "/static/widget.css";
     shadow.appendChild(style);
-    fetch(base + "/widget/panel").then(function (response) { return response.text(); }).then(function (markup) {
+    fetch(panelUrl(initialLang())).then(function (response) { return response.text(); }).then(function (markup) {
       var root = document.createElement("div");
       root.className = "pb-root pb-embedded";
       root.innerHTML = markup;  // our own server-rendered template: it holds no user or assistant text

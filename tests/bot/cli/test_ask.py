@@ -127,6 +127,7 @@ def test_ask_finds_several_requests_and_refusals_in_azerbaijani_and_russian() ->
         "Hesabımı silin və reklam məktublarını dayandırın": ("az", ["erasure", "marketing_opt_out"]),
         "Reklam məktublarını dayandırın, amma hesabımı silməyin": ("az", ["marketing_opt_out"]),
         "Hesabımı silməyin": ("az", []),
+        "Не удаляйте мой аккаунт": ("ru", []),
         "Удалите мой аккаунт и отпишите меня от рассылки": ("ru", ["erasure", "marketing_opt_out"]),
         "Отпишите меня от рассылки, но не удаляйте аккаунт": ("ru", ["marketing_opt_out"]),
         "Пришлите копию моих данных, а также исправьте мой номер телефона": (
@@ -141,16 +142,25 @@ def test_ask_finds_several_requests_and_refusals_in_azerbaijani_and_russian() ->
     assert [(o["lang"], o["kinds"]) for o in objs] == list(cases.values())
     assert "hesabınızın və şəxsi məlumatlarınızın silinməsi" in objs[0]["replies"][0]
     assert "başlatmayacağam" in objs[2]["replies"][0]
-    assert "удаление вашего аккаунта" in objs[3]["replies"][0]
+    assert objs[3]["action"] == "smalltalk" and "ничего не изменится" in objs[3]["replies"][0]
+    assert "удаление вашего аккаунта" in objs[4]["replies"][0]
 
 
 def test_ask_answers_a_question_and_starts_the_request_beside_it() -> None:
     """ "What data do you collect? Also, please delete my account." quotes the collection section and starts
-    the erasure."""
-    obj = json.loads(run_ask("--json", "What data do you collect? Also, please delete my account.").stdout)
-    assert obj["action"] == "request" and obj["kinds"] == ["erasure"]
-    assert obj["section"] is not None and "Collect" in obj["replies"][0]
-    assert "email address" in obj["replies"][-1]
+    the erasure; "I want a copy of my data. Do you sell my data?" starts the access request and quotes the
+    answer to the question after it. `action` stays `request`; the answer is among the `replies`."""
+    cases = {
+        "What data do you collect? Also, please delete my account.": (["erasure"], "Collect"),
+        "I want a copy of my data. Do you sell my data?": (["access"], "never sell"),
+    }
+    stdin = "".join(json.dumps({"text": text}) + "\n" for text in cases)
+    out = run_ask("--jsonl", stdin=stdin)
+    assert out.returncode == 0, out.stderr
+    for obj, (kinds, answered) in zip(map(json.loads, out.stdout.splitlines()), cases.values(), strict=True):
+        assert obj["action"] == "request" and obj["kinds"] == kinds and obj["kind"] == kinds[0]
+        assert obj["section"] is not None and answered in obj["replies"][0]
+        assert "email address" in obj["replies"][-1]
 
 
 def test_ask_without_text_is_a_usage_error() -> None:

@@ -14,9 +14,10 @@ from bot.app import Core
 from bot.conversation.engine import Conversation, TurnResult
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityStatus, RequestKind
-from bot.messages import InboundMessage
+from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage
 from bot.tickets.desk import sql_turn_store_factory
 from bot.tickets.service import TicketService
+from nlu.language import Language
 from responses import Responses
 from tests.support.database import FrozenClock
 from tests.support.mail_servers import extract_code
@@ -102,14 +103,31 @@ async def test_a_negated_request_is_not_opened(
     assert list((await _tickets(sessionmaker, clock)).values()) == [RequestKind.MARKETING_OPT_OUT]
 
 
+@pytest.mark.parametrize(
+    ("text", "lang", "nothing_changes"),
+    [
+        ("Please do not delete my account.", Language.EN, "Nothing about your account changes"),
+        ("do not delete my account", Language.EN, "Nothing about your account changes"),
+        ("Не удаляйте мой аккаунт", Language.RU, "В вашем аккаунте ничего не изменится"),
+        ("Hesabımı silməyin", Language.AZ, "Hesabınızda heç nə dəyişmir"),
+    ],
+)
 async def test_a_message_that_only_refuses_a_request_opens_nothing(
-    person: Person, sessionmaker: async_sessionmaker[AsyncSession], clock: FrozenClock
+    person: Person,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    text: str,
+    lang: Language,
+    nothing_changes: str,
 ) -> None:
-    """ "Please do not delete my account" asks for no address and opens no ticket."""
-    result = await person.say("Please do not delete my account.")
+    """A refused request on its own ("do not delete my account", "Не удаляйте мой аккаунт", "Hesabımı
+    silməyin") asks for no address, opens no ticket and asks nothing back: one reply, in the person's
+    language, says the deletion will not start."""
+    result = await person.say(text)
     assert result.outcome is not None and result.outcome.kinds == ()
     assert result.outcome.action is ActionKind.SMALLTALK
-    assert "email address" not in result.replies[0].text
+    assert result.lang is lang and [reply.lang for reply in result.replies] == [lang]
+    assert nothing_changes in result.replies[0].text and not result.replies[0].quick_replies
     assert person.mail.sent == []
     assert (
         await TicketService(sessionmaker, clock=clock, terms=TERMS, responses=Responses()).list_tickets()
@@ -134,3 +152,44 @@ async def test_requests_added_or_withdrawn_while_verifying_share_the_one_code(
     assert done.outcome is not None and done.outcome.kinds == (K.MARKETING_OPT_OUT,)
     assert len(person.mail.sent) == 1
     assert list((await _tickets(sessionmaker, clock)).values()) == [RequestKind.MARKETING_OPT_OUT]
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "fact"),
+    [
+        ("I want a copy of my data. Do you sell my data?", Language.EN, "never sell"),
+        ("I want a copy of my data. How long do you keep payment records?", Language.EN, "Payment records"),
+        (
+            "Я хочу получить копию моих данных. Как долго вы храните платёжные записи?",
+            Language.RU,
+            "Payment records",
+        ),
+        (
+            "Məlumatlarımın surətini istəyirəm. Ödəniş qeydlərini nə qədər saxlayırsınız?",
+            Language.AZ,
+            "Payment records",
+        ),
+    ],
+)
+async def test_a_question_after_a_request_is_answered_in_the_same_turn(
+    person: Person,
+    core: Core,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    clock: FrozenClock,
+    text: str,
+    lang: Language,
+    fact: str,
+) -> None:
+    """A request followed by a policy question: the same turn quotes the policy's answer (a passage of the
+    policy file, with its section) in the person's language, then starts the request, whose code opens the
+    ticket as usual."""
+    first = await person.say(text)
+    assert first.outcome is not None and first.outcome.action is ActionKind.REQUEST
+    assert first.outcome.kinds == (K.ACCESS,) and first.outcome.section
+    assert first.lang is lang
+    answer = first.replies[0]
+    assert fact in answer.meta[QUOTE_META] and answer.meta[QUOTE_META] in core.settings.policy.read_text()
+    assert answer.meta[QUOTE_SECTION_META] in answer.text
+    assert person.mail.sent == [] and len(first.replies) >= 3  # the answer, the request, the address asked
+    await person.verify()
+    assert list((await _tickets(sessionmaker, clock)).values()) == [K.ACCESS]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from playwright.async_api import Page, Request, expect
+from playwright.async_api import Browser, Page, Request, expect
 
 from bot.app import Core
 from bot.domain.channels import ChannelName
@@ -225,6 +225,41 @@ async def test_language_switch_sends_lang_with_each_message(page: Page, chat_ser
     await english.click()
     await _say(page, "hello")
     assert [body.get("lang") for body in bodies] == [None, "ru", "en"]
+
+
+async def test_the_widget_words_follow_the_language_of_the_chat(page: Page, chat_server: ChatServer) -> None:
+    """A Russian question answered in Russian turns the widget's own words Russian (placeholder, Send, the
+    quote heading); switching to AZ turns them, and the labels of messages already shown, Azerbaijani, and
+    a reload keeps them."""
+    await page.goto(f"{chat_server.url}/")
+    await expect(page.locator("[data-pb-send]")).to_have_text("Send")
+    await _say(page, "Как долго вы храните мои платёжные данные?")
+    await expect(page.locator("#pb-input")).to_have_attribute("placeholder", "Напишите свой вопрос…")
+    await expect(page.locator("[data-pb-send]")).to_have_text("Отправить")
+    await expect(page.locator(".pb-log .pb-quote-label").first).to_have_text("Цитата из политики:")
+    await page.get_by_role("button", name="AZ Azərbaycanca").click()
+    for _ in range(2):
+        await expect(page.locator("[data-pb-send]")).to_have_text("Göndər")
+        await expect(page.get_by_role("button", name="Yeni söhbət")).to_be_visible()
+        await expect(page.locator(".pb-log .pb-person .pb-author")).to_have_text(["Siz"])
+        await expect(page.locator(".pb-log .pb-quote-label").first).to_have_text("Siyasətdən sitat:")
+        assert await page.evaluate("document.documentElement.lang") == "az"
+        await page.reload()
+
+
+async def test_the_embedded_launcher_speaks_the_browsers_language(browser: Browser, shop_site: str) -> None:
+    """On a site embedding the widget, a Russian browser sees the launcher and the opened panel in Russian."""
+    context = await browser.new_context(locale="ru-RU")
+    try:
+        page = await context.new_page()
+        await page.goto(shop_site)
+        launcher = page.locator("[data-pb-bubble]")
+        await expect(launcher).to_have_text("Вопросы о конфиденциальности? Напишите нам")
+        await launcher.click()
+        await expect(page.locator("#pb-input")).to_have_attribute("placeholder", "Напишите свой вопрос…")
+        await expect(page.get_by_role("button", name="Закрыть чат")).to_be_visible()
+    finally:
+        await context.close()
 
 
 async def test_launcher_has_an_svg_icon_and_no_request_fails(page: Page, shop_site: str) -> None:
