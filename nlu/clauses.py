@@ -7,8 +7,9 @@ clause that negates the action of its request ("do NOT delete my account", "не
 
 Negation is judged per request kind: "don't send me newsletters" negates *sending*, which is what a marketing
 opt-out asks for, so it stays a request; "don't unsubscribe me" negates the opt-out itself. A classifier reads
-a negated clause poorly ("не удаляйте мой аккаунт" is not sure of anything): a clause it cannot place is read
-again without its negators, and the request that reading finds counts as declined when the clause negates it.
+a negated clause poorly ("не удаляйте мой аккаунт" is sure of nothing): when it cannot place a clause, a
+request whose own verb the clause negates counts as declined if the engine finds it plausible, in the clause
+or in the clause read again without its negators. A question ("what if I don't delete it?") refuses nothing.
 
 Clauses that ask a policy question beside the requests are kept too, with their own parse, to be answered.
 """

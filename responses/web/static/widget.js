@@ -174,7 +174,7 @@
     }
 
     function apiHeaders(extra) {
-      var headers = { "Accept-Language": lang };  // the server's error messages come in it
+      var headers = { "Accept-Language": lang || "en" };  // the server's error messages come in it
       for (var name in extra || {}) headers[name] = extra[name];
       return headers;
     }
