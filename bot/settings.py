@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     # lease after which another worker takes over IMAP / Telegram polling from one that died
     redis_url: str | None = None
     lease_seconds: float = Field(30.0, ge=1)
-    # How long a worker holds a delivery it is sending before another may send it (after a crash mid-send)
-    delivery_lease_seconds: float = Field(120.0, ge=1)
+    # How long a worker holds a delivery it is sending before another may send it (after a crash mid-send);
+    # longer than the slowest send (Telegram's flood control may wait 3 x 60 s, SMTP times out after 30 s)
+    delivery_lease_seconds: float = Field(300.0, ge=1)
     # Load balancers / reverse proxies (addresses or networks) whose X-Forwarded-For names the client (the
     # per-address rate limit, the officer sign-in throttle)
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

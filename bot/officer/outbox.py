@@ -52,7 +52,7 @@ class DeliveryOutbox:
         deliveries: Deliveries,
         clock: Clock,
         interval_seconds: float = 15.0,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = timedelta(minutes=5),
         first_retry: timedelta = timedelta(seconds=30),
         max_retry: timedelta = timedelta(hours=1),
         batch_size: int = 100,
