@@ -271,13 +271,9 @@ async def run_application(settings: Settings, *, stop_event: asyncio.Event | Non
 def _freeze_startup_objects() -> None:
     """Take what start-up built (NLU model, policy index, templates, modules: it lives as long as the process)
     out of the garbage collector's full passes, which otherwise paused the event loop 0.1-0.25 s each (a
-    p99 spike for the requests waiting). Later garbage is collected less often: a turn allocates thousands of
-    short-lived objects, and at the default threshold (700) the young generation was swept several times per
-    turn; at 20,000 one worker on PostgreSQL went from 303-515 to 551-718 msg/s with p99 from 247-476 to
-    216-249 ms (bench.web_chat, saturated, quiet machine)."""
+    p99 spike for the requests waiting). Later garbage is collected as usual."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(20_000, 50, 1_000)
 
 
 async def _run(settings: Settings, stop_event: asyncio.Event) -> None:
