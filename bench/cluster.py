@@ -49,6 +49,7 @@ class SizeFigures:
     p50_ms: float
     p99_ms: float
     failed: int
+    failure_reasons: str
     lost: int
     double_replies: int
     reminders: int
@@ -65,6 +66,16 @@ async def _load(url: str, sessions: int, messages: int) -> tuple[RunFigures, flo
         elapsed = time.perf_counter() - started
         lost = await count_lost(http, url, figures)
     return figures, elapsed, lost
+
+
+def print_failure_evidence(root: Path) -> None:
+    """What HAProxy logged (it logs only failed requests) and the error lines of every worker's log."""
+    for log_path in sorted(root.glob("**/*.log")):
+        lines = log_path.read_text(errors="replace").splitlines()
+        if log_path.name != "haproxy.log":
+            lines = [line for line in lines if "ERROR" in line or "Traceback" in line]
+        for line in lines[-10:]:
+            print(f"  {log_path.relative_to(root)}: {line}")
 
 
 async def measure(workers: int, sessions: int, messages: int, tickets: int, smtp: SmtpServer) -> SizeFigures:
@@ -92,6 +103,8 @@ async def measure(workers: int, sessions: int, messages: int, tickets: int, smtp
             await cluster.start()
             try:
                 figures, elapsed, lost = await _load(cluster.url, sessions, messages)
+                if figures.failed:
+                    print_failure_evidence(Path(root))
                 await seed_due_tickets(create_sessionmaker(engine), tickets)  # due now: the next sweeps send
                 started = time.perf_counter()
                 await wait_for_reminders(smtp.sink, tickets, timeout=240)
@@ -116,6 +129,7 @@ async def measure(workers: int, sessions: int, messages: int, tickets: int, smtp
         p50_ms=statistics.median(figures.latencies_ms),
         p99_ms=percentile(figures.latencies_ms, 99),
         failed=figures.failed,
+        failure_reasons=figures.failure_reasons(),
         lost=max(0, lost - figures.failed),  # answered 200 yet not stored (a refused one was not accepted)
         double_replies=max(0, int(stored_replies or 0) - figures.replies),
         reminders=len(subjects),
@@ -128,7 +142,7 @@ def report(size: SizeFigures) -> str:
     """One line per cluster size."""
     return (
         f"{size.workers} worker(s): {size.messages / size.seconds:7.1f} msg/s, p50 {size.p50_ms:6.1f} ms, "
-        f"p99 {size.p99_ms:6.1f} ms, failed {size.failed}, lost {size.lost}, double replies "
+        f"p99 {size.p99_ms:6.1f} ms, failed {size.failed}{size.failure_reasons}, lost {size.lost}, double replies "
         f"{size.double_replies}; reminders {size.reminders} sent, double {size.double_reminders} "
         f"(all out {size.reminder_seconds:.1f} s after they fell due)"
     )

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,9 +51,20 @@ class RunFigures:
     """What one run measured."""
 
     latencies_ms: list[float] = field(default_factory=list)
-    failed: int = 0
+    failures: Counter[str] = field(default_factory=Counter)  # why: "HTTP 502", an exception's name
     replies: int = 0  # replies answered to the clients (bench.cluster compares them with the stored ones)
     sent_ids: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> int:
+        """Requests the client was not answered with a reply."""
+        return sum(self.failures.values())
+
+    def failure_reasons(self) -> str:
+        """``" (HTTP 502 x1)"``, or nothing when none failed."""
+        if not self.failures:
+            return ""
+        return " (" + ", ".join(f"{why} x{n}" for why, n in self.failures.most_common()) + ")"
 
 
 async def start_server(
@@ -96,17 +108,21 @@ async def one_session(
         message_id = uuid.uuid4().hex
         payload = {"session_id": session_id, "text": rng.choice(MESSAGES), "message_id": message_id}
         started = time.perf_counter()
+        failure = None
         try:
             async with http.post(f"{url}/api/chat", json=payload) as response:
-                body = await response.json()
-                ok = response.status == 200 and bool(body.get("replies"))
-                figures.replies += len(body.get("replies", ())) if ok else 0
-        except aiohttp.ClientError:
-            ok = False
+                if response.status != 200:
+                    failure = f"HTTP {response.status}"
+                else:
+                    replies = (await response.json()).get("replies") or ()
+                    figures.replies += len(replies)
+                    failure = None if replies else "no reply"
+        except aiohttp.ClientError as exc:
+            failure = type(exc).__name__
         figures.latencies_ms.append((time.perf_counter() - started) * 1000)
         sent.append(message_id)
-        if not ok:
-            figures.failed += 1
+        if failure:
+            figures.failures[failure] += 1
         if think:
             await asyncio.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
@@ -158,7 +174,7 @@ async def run(
     print(
         f"{label:>10}: {sessions} sessions x {messages} messages (think ~{think:.2f} s): "
         f"{total / elapsed:7.1f} msg/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
-        f"failed {figures.failed}, lost {lost}; load average {os.getloadavg()[0]:.1f}, "
+        f"failed {figures.failed}{figures.failure_reasons()}, lost {lost}; load average {os.getloadavg()[0]:.1f}, "
         f"CPU of a core: load generator {100 * client_cpu / elapsed:.0f} %{server}"
     )
     return p99 <= P99_TARGET_MS and lost == 0 and figures.failed == 0

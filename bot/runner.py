@@ -37,7 +37,7 @@ from bot.settings import Settings, TelegramMode
 from bot.sla.deadlines import SlaTerms
 from bot.sla.retention import RetentionPurge
 from bot.sla.sweeper import SlaSweeper
-from bot.store.db import create_sessionmaker, engine_from_settings
+from bot.store.db import create_sessionmaker, engine_from_settings, open_pool
 from bot.store.migrate import upgrade_database
 from bot.store.outbox import DeliveryQueue
 from bot.tickets.desk import sql_turn_store_factory
@@ -163,6 +163,7 @@ async def start_application(settings: Settings) -> RunningApplication:
     core = await asyncio.to_thread(build_core, settings)
     engine = engine_from_settings(settings)
     await upgrade_database(engine)
+    await open_pool(engine)
     sessionmaker = create_sessionmaker(engine)
     clock = SystemClock()
     mail_sender = build_mail_sender(settings)

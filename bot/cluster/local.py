@@ -78,9 +78,15 @@ def haproxy_config(port: int, worker_ports: list[int]) -> str:
     )
     return f"""global
     maxconn 4000
+    log stdout format raw local0
 
 defaults
     mode http
+    # Only failed or cut-short requests are logged, with no address, path or body: method, status, how the
+    # session ended (HAProxy's termination state) and the timers
+    log global
+    option dontlog-normal
+    log-format "%tr %HM %ST %tsc %b/%s %TR/%Tw/%Tc/%Tr/%Ta"
     option forwardfor
     option redispatch
     retries 2

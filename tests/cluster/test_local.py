@@ -46,3 +46,14 @@ def test_haproxy_listens_on_loopback_and_keeps_websockets_open() -> None:
     assert "bind 127.0.0.1:8000" in config and "bind *" not in config
     assert config.count(" check\n") == 3 and "option httpchk GET /readyz" in config
     assert "timeout tunnel 1h" in config
+
+
+def test_haproxy_logs_only_failed_requests_without_addresses_or_paths() -> None:
+    """HAProxy logs a request only when it failed or was cut short, and its log line carries neither the
+    client's address nor the path (session ids travel in paths) nor the request line."""
+    config = haproxy_config(8000, [8001])
+    assert "option dontlog-normal" in config and "log stdout" in config
+    log_format = next(line for line in config.splitlines() if line.strip().startswith("log-format"))
+    for field in ("%ci", "%r", "%HU", "%HP", "%hr"):
+        assert field not in log_format
+    assert "%ST" in log_format and "%tsc" in log_format

@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain.channels import ChannelName
 from bot.domain.tickets import IdentityMethod, IdentityStatus, Priority, RequestKind, TicketStatus
-from bot.store.db import UnsupportedDatabase, create_engine, engine_from_settings, normalise_url
+from bot.store.db import (
+    POOL_SIZE,
+    UnsupportedDatabase,
+    create_engine,
+    engine_from_settings,
+    normalise_url,
+    open_pool,
+)
 from bot.store.migrate import current_revision, downgrade_database, head_revision, upgrade_database
 from bot.store.models import Conversation, Ticket, TicketEvent, TicketEventKind
 from tests.support.database import create_schema, drop_schema, postgres_url, postgres_user
@@ -164,3 +171,17 @@ async def test_search_path_in_the_url_selects_the_schema() -> None:
     finally:
         await engine.dispose()
         await drop_schema(user, schema)
+
+
+async def test_open_pool_opens_every_postgresql_connection_before_traffic(engine: AsyncEngine) -> None:
+    """``open_pool`` leaves POOL_SIZE PostgreSQL connections open and idle in the pool, so the first burst
+    of turns finds them ready; on SQLite it opens nothing."""
+    await open_pool(engine)
+    pool = engine.sync_engine.pool
+    if engine.dialect.name == "postgresql":
+        assert (pool.checkedin(), pool.checkedout()) == (POOL_SIZE, 0)
+        async with engine.connect() as connection:  # still usable, and taken from the pool
+            assert await connection.scalar(text("SELECT 1")) == 1
+        assert pool.checkedin() == POOL_SIZE
+    else:
+        assert pool.checkedout() == 0
