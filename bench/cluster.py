@@ -142,7 +142,8 @@ def report(size: SizeFigures) -> str:
     """One line per cluster size."""
     return (
         f"{size.workers} worker(s): {size.messages / size.seconds:7.1f} msg/s, p50 {size.p50_ms:6.1f} ms, "
-        f"p99 {size.p99_ms:6.1f} ms, failed {size.failed}{size.failure_reasons}, lost {size.lost}, double replies "
+        f"p99 {size.p99_ms:6.1f} ms, failed {size.failed}{size.failure_reasons}, lost {size.lost}, "
+        f"double replies "
         f"{size.double_replies}; reminders {size.reminders} sent, double {size.double_reminders} "
         f"(all out {size.reminder_seconds:.1f} s after they fell due)"
     )

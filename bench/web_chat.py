@@ -174,7 +174,8 @@ async def run(
     print(
         f"{label:>10}: {sessions} sessions x {messages} messages (think ~{think:.2f} s): "
         f"{total / elapsed:7.1f} msg/s, p50 {p50:6.1f} ms, p99 {p99:6.1f} ms, "
-        f"failed {figures.failed}{figures.failure_reasons()}, lost {lost}; load average {os.getloadavg()[0]:.1f}, "
+        f"failed {figures.failed}{figures.failure_reasons()}, lost {lost}; "
+        f"load average {os.getloadavg()[0]:.1f}, "
         f"CPU of a core: load generator {100 * client_cpu / elapsed:.0f} %{server}"
     )
     return p99 <= P99_TARGET_MS and lost == 0 and figures.failed == 0
