@@ -29,6 +29,7 @@ from bot.domain.tickets import (
     TicketSummary,
 )
 from nlu.intents import EntityName
+from nlu.language import DEFAULT_LANGUAGE
 from policy.answers import PolicyAnswer
 
 _RESEND = re.compile(
@@ -39,6 +40,20 @@ _SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
 # Six digits, also typed with single spaces or dashes between them (``482 913``, ``48-29-13``).
 _ANY_CODE = re.compile(r"(?<!\d)\d(?:[ \t-]?\d){5}(?!\d)")
 CODE_MASK = "••••••"
+# Plain English for what each request asks: a clause in another language is searched with these words beside
+# it, so the lexical search finds the right's own line of the policy (the meaning alone often picks a
+# neighbouring one). Everyday words, no fact of any policy.
+_KIND_WORDS: dict[RequestKind, str] = {
+    RequestKind.ACCESS: "see the personal information you have about me",
+    RequestKind.RECTIFICATION: "correct wrong information in my profile",
+    RequestKind.ERASURE: "delete my account and data",
+    RequestKind.PORTABILITY: "a portable copy of my data",
+    RequestKind.RESTRICTION: "restrict the processing of my data",
+    RequestKind.OBJECTION: "object to the processing of my data",
+    RequestKind.MARKETING_OPT_OUT: "opt out of marketing emails",
+    RequestKind.SECURITY_INCIDENT: "unauthorized access to my account",
+    RequestKind.POLICY_ARCHIVE: "earlier versions of the privacy policy",
+}
 
 
 def mask_address(address: str) -> str:
@@ -66,6 +81,8 @@ def mask_typed_code(text: str) -> str:
 def _rights_quote(turn: Turn, services: ActionServices, kind: RequestKind) -> PolicyAnswer | None:
     """What the policy says about the right asked for, read from the clause that asked for it."""
     clause = turn.requests.clause_of(kind) or turn.parse.text
+    if turn.lang is not DEFAULT_LANGUAGE and kind in _KIND_WORDS:
+        clause = f"{clause} ({_KIND_WORDS[kind]})"
     answer = services.answerer.answer(clause, topic="ask_rights")
     return answer if isinstance(answer, PolicyAnswer) else None
 

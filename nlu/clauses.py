@@ -156,6 +156,17 @@ def _is_negator(word: str) -> bool:
     return word in _NEGATORS or word.endswith("n't")
 
 
+# "I can't delete my account" says the person tried and failed, not that they refuse: a first person's
+# "can't" before the verb, and Azerbaijani "bilmirəm" after it ("silə bilmirəm"), state a problem.
+_CANNOT = frozenset("can't cant cannot couldn't couldnt".split())
+_FIRST_PERSON = frozenset("i we i've im i'm".split())
+_AZ_CANNOT = re.compile(r"bilm[iea]\w*")
+
+
+def _is_inability(words: list[str], at: int) -> bool:
+    return words[at] in _CANNOT and at > 0 and words[at - 1] in _FIRST_PERSON
+
+
 def without_negators(text: str) -> str | None:
     """``text`` with its negating words left out ("do not delete my account" → "do delete my account"): what
     the classifier reads to tell which request a negated clause is about. None when nothing negates."""
@@ -169,9 +180,9 @@ def _negated_before(words: list[str], at: int) -> bool:
     delete", "не надо удалять"); a participle may have its object in between ("don't want it deleted")."""
     participle = words[at].endswith(("ed", "en"))
     others = 0
-    for word in reversed(words[max(0, at - 5) : at]):
+    for back, word in enumerate(reversed(words[max(0, at - 5) : at]), start=1):
         if _is_negator(word):
-            return True
+            return not _is_inability(words, at - back)
         if word not in _BETWEEN:
             others += 1
             if not participle or others > 2:
@@ -185,7 +196,7 @@ def _negated_after(words: list[str], at: int) -> bool:
     for i, word in enumerate(ahead):
         if word == "не" and i + 1 < len(ahead) and ahead[i + 1] in _AFTER_VERB:
             return True
-        if i < 2 and _AZ_NEGATIVE.fullmatch(word):
+        if i < 2 and _AZ_NEGATIVE.fullmatch(word) and not _AZ_CANNOT.fullmatch(word):
             return True
     return False
 

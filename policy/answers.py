@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from policy.bridge import english_gloss
 from policy.document import Passage, PassageKind
 from policy.search import PassageMatch, PolicyIndex
 from policy.semantic import SemanticIndex
@@ -185,7 +186,7 @@ class PolicyAnswerer:
 
     def lexical_answer(self, question: str, *, topic: str | None = None) -> PolicyAnswer | NoAnswer:
         """The lexical path alone: BM25, narrowed to the sections that fit ``topic``."""
-        match = self._lexical_match(question, topic)
+        match = self._lexical_match(self._lexical_question(question), topic)
         return match if isinstance(match, NoAnswer) else self._quote(match.passage, match.coverage)
 
     def _lexical_match(self, question: str, topic: str | None) -> PassageMatch | NoAnswer:
@@ -213,7 +214,7 @@ class PolicyAnswerer:
         self, question: str, topics: Mapping[str, float], semantic: SemanticIndex
     ) -> PolicyAnswer | NoAnswer:
         sims = semantic.similarities(question)
-        relative, coverage = self.index.lexical_scores(question)
+        relative, coverage = self.index.lexical_scores(self._lexical_question(question))
         lexical = np.asarray(relative) * (0.4 + 0.6 * np.asarray(coverage))
         n_sections = len(self._sections)
         scores = (
@@ -288,6 +289,13 @@ class PolicyAnswerer:
         if passage.kind is PassageKind.BULLET and scores[here] - scores[whole] > ITEM_OVER_LIST:
             return passage
         return self._passages[whole]
+
+    def _lexical_question(self, question: str) -> str:
+        """What the lexical search reads: the question, or for a question in another language (nearly all
+        its words unknown) the English gloss of the words the bridge knows, when it knows some."""
+        if self._unknown_words(question)[1] < FOREIGN_SHARE:
+            return question
+        return english_gloss(question) or question
 
     def _unknown_words(self, question: str) -> tuple[tuple[str, ...], float]:
         """The question's content words that the policy never uses (nor any word meaning about the same),

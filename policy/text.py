@@ -23,7 +23,7 @@ STOP_WORDS = frozenset(
     guys you're youre u ur us one thing things stuff anything something everything question wondering
     wonder curious ask asking say said need really actually just still already much many lot see look
     find happen happens happened mean means work works going go make sure exactly currently give gives
-    number numbers""".split()
+    number numbers yes yeah yep yup nope nah""".split()
 )
 
 # Groups of words people use for the same idea. General English only: no policy facts.

@@ -94,6 +94,9 @@ def test_negated_request_actions(text: str, kind: RequestKind) -> None:
         ("mənə reklam göndərməyin", K.MARKETING_OPT_OUT),
         ("удалите мой аккаунт, он мне больше не нужен", K.ERASURE),
         ("не присылайте мне рекламу", K.MARKETING_OPT_OUT),
+        ("I can't delete my account", K.ERASURE),
+        ("we cannot close the profile ourselves", K.ERASURE),
+        ("hesabımı silə bilmirəm", K.ERASURE),
     ],
 )
 def test_requests_that_are_not_negated(text: str, kind: RequestKind) -> None:

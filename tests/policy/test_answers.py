@@ -120,6 +120,8 @@ async def test_answer_quality_over_the_case_list(core: Core) -> None:
         ("who do you share the information with?", "We work with carefully selected third-party"),
         ("will any personal information be passed to third parties?", "We work with carefully selected"),
         ("do you know where I am and use my location", "IP Address & Location"),
+        ("does the app pass my viewing history on to anyone", "We work with carefully selected"),
+        ("is there a switch to stop the app tracking me", "You have significant control"),
     ],
 )
 async def test_a_sure_topic_is_answered_from_its_own_sections(
@@ -134,3 +136,14 @@ async def test_a_sure_topic_is_answered_from_its_own_sections(
     )
     assert isinstance(answer, PolicyAnswer)
     assert answer.quote.startswith(expected_start), answer.quote
+
+
+async def test_a_refusal_word_before_a_question_is_not_taken_for_its_subject(core: Core) -> None:
+    """The question "nope, who gets my data then?" asks about sharing: the "nope" is not a word the policy
+    fails to mention, and the question is answered from the sharing sections."""
+    question = "nope, who gets my data then?"
+    parsed = core.embedded.parse_sync(question)
+    answer = core.answerer.answer(question, topics=policy_topics(parsed))
+    assert isinstance(answer, PolicyAnswer)
+    assert "nope" not in answer.unmentioned
+    assert answer.section in ("Information Sharing and Disclosure", "Service Providers and Partners")

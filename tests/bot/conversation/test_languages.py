@@ -133,3 +133,36 @@ async def test_a_question_is_answered_in_its_language_with_the_english_quote(
     text = result.replies[0].text
     assert introduction in text and "Retention Periods" in text
     assert "Payment records: Kept for 5 years" in text
+
+
+@pytest.mark.parametrize(
+    "text", ["Продаёте ли вы информацию о своих пользователях?", "Məlumatlarimi satirsiniz mi?"]
+)
+async def test_a_question_about_selling_data_finds_the_same_passage_in_every_language(
+    core: Core, text: str
+) -> None:
+    """Asked in Russian or Azerbaijani whether the data is sold, the answer quotes the sentence that an
+    English "do you sell my data" finds, through the English gloss of the question's words."""
+    result = await _turn(core, MemoryTurnStore(), text)
+    assert result.outcome is not None and result.outcome.action is ActionKind.ANSWER
+    assert "We never sell your personal information" in result.replies[0].text
+
+
+@pytest.mark.parametrize(
+    "text", ["Можно ли перестать получать от вас рекламные письма?", "Reklam mektublarindan imtina edirem"]
+)
+async def test_a_marketing_opt_out_in_another_language_quotes_the_opt_out_line(core: Core, text: str) -> None:
+    """A Russian or Azerbaijani opt-out from marketing quotes the policy's line about opting out of marketing,
+    not a neighbouring right (deletion)."""
+    result = await _turn(core, MemoryTurnStore(), text)
+    assert result.outcome is not None and result.outcome.kind is RequestKind.MARKETING_OPT_OUT
+    assert "Opt out of marketing communications" in result.replies[0].text
+    assert "Delete your account" not in result.replies[0].text
+
+
+async def test_saying_i_cannot_delete_my_account_starts_the_erasure_not_a_refusal(core: Core) -> None:
+    """Saying "I can't delete my account" tells of a problem: the erasure request starts, nothing is
+    declined."""
+    result = await _turn(core, MemoryTurnStore(), "I tried but I can't delete my account")
+    assert result.outcome is not None and result.outcome.action is ActionKind.REQUEST
+    assert result.outcome.kind is RequestKind.ERASURE
