@@ -28,7 +28,7 @@ from bot.domain.tickets import (
     TicketStatus,
     TicketSummary,
 )
-from nlu.intents import EntityName
+from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE
 from policy.answers import PolicyAnswer
 
@@ -53,6 +53,13 @@ _KIND_WORDS: dict[RequestKind, str] = {
     RequestKind.MARKETING_OPT_OUT: "opt out of marketing emails",
     RequestKind.SECURITY_INCIDENT: "unauthorized access to my account",
     RequestKind.POLICY_ARCHIVE: "earlier versions of the privacy policy",
+}
+
+# Where the policy speaks of each request: most are rights; a break-in is security, an old version is
+# the policy's changes.
+_TOPIC_OF_KIND: dict[RequestKind, Intent] = {
+    RequestKind.SECURITY_INCIDENT: Intent.ASK_SECURITY,
+    RequestKind.POLICY_ARCHIVE: Intent.ASK_POLICY_CHANGES,
 }
 
 
@@ -83,7 +90,7 @@ def _rights_quote(turn: Turn, services: ActionServices, kind: RequestKind) -> Po
     clause = turn.requests.clause_of(kind) or turn.parse.text
     if turn.lang is not DEFAULT_LANGUAGE and kind in _KIND_WORDS:
         clause = f"{clause} ({_KIND_WORDS[kind]})"
-    answer = services.answerer.answer(clause, topic="ask_rights")
+    answer = services.answerer.answer(clause, topic=_TOPIC_OF_KIND.get(kind, Intent.ASK_RIGHTS).value)
     return answer if isinstance(answer, PolicyAnswer) else None
 
 

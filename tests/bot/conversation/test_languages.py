@@ -166,3 +166,26 @@ async def test_saying_i_cannot_delete_my_account_starts_the_erasure_not_a_refusa
     result = await _turn(core, MemoryTurnStore(), "I tried but I can't delete my account")
     assert result.outcome is not None and result.outcome.action is ActionKind.REQUEST
     assert result.outcome.kind is RequestKind.ERASURE
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "quoted"),
+    [
+        ("Somebody got into my account, it wasn't me", RequestKind.SECURITY_INCIDENT, "unauthorized access"),
+        ("Кто-то зашёл в мой аккаунт без меня", RequestKind.SECURITY_INCIDENT, "unauthorized access"),
+        ("Hesabıma kimsə icazəsiz daxil olub", RequestKind.SECURITY_INCIDENT, "unauthorized access"),
+        ("I'd like the earlier version of the privacy policy", RequestKind.POLICY_ARCHIVE, "archived"),
+        ("Пришлите прежнюю версию политики конфиденциальности", RequestKind.POLICY_ARCHIVE, "archived"),
+    ],
+)
+async def test_a_request_outside_the_rights_list_quotes_the_section_that_speaks_of_it(
+    core: Core, text: str, kind: RequestKind, quoted: str
+) -> None:
+    """A report of a break-in quotes what the policy's security section asks of the person, and a request
+    for an old version quotes the policy's line about its archived versions, in every language: neither
+    quotes a right from the rights list (deleting the account, restricting processing)."""
+    result = await _turn(core, MemoryTurnStore(), text)
+    assert result.outcome is not None and result.outcome.kind is kind
+    reply = result.replies[0].text
+    assert quoted in reply
+    assert "Delete your account" not in reply and "Restrict certain types" not in reply
