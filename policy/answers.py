@@ -186,7 +186,8 @@ class PolicyAnswerer:
 
     def lexical_answer(self, question: str, *, topic: str | None = None) -> PolicyAnswer | NoAnswer:
         """The lexical path alone: BM25, narrowed to the sections that fit ``topic``."""
-        match = self._lexical_match(self._lexical_question(question), topic)
+        lexical_question = self._lexical_question(question, self._unknown_words(question)[1])
+        match = self._lexical_match(lexical_question, topic)
         return match if isinstance(match, NoAnswer) else self._quote(match.passage, match.coverage)
 
     def _lexical_match(self, question: str, topic: str | None) -> PassageMatch | NoAnswer:
@@ -214,7 +215,8 @@ class PolicyAnswerer:
         self, question: str, topics: Mapping[str, float], semantic: SemanticIndex
     ) -> PolicyAnswer | NoAnswer:
         sims = semantic.similarities(question)
-        relative, coverage = self.index.lexical_scores(self._lexical_question(question))
+        unknown, unknown_share = self._unknown_words(question)
+        relative, coverage = self.index.lexical_scores(self._lexical_question(question, unknown_share))
         lexical = np.asarray(relative) * (0.4 + 0.6 * np.asarray(coverage))
         n_sections = len(self._sections)
         scores = (
@@ -240,7 +242,6 @@ class PolicyAnswerer:
             if name in self._topic_fit:
                 prior += probability * self._topic_fit[name]
         fused = by_section + TOPIC_WEIGHT * prior
-        unknown, unknown_share = self._unknown_words(question)
         if float(sims.max()) < CERTAIN_SIMILARITY and sum(topics.values()) < MIN_TOPIC_MASS:
             # The classifier hardly takes it for a policy question, and no passage is close to it.
             return NoAnswer(missing=unknown)
@@ -290,10 +291,11 @@ class PolicyAnswerer:
             return passage
         return self._passages[whole]
 
-    def _lexical_question(self, question: str) -> str:
+    def _lexical_question(self, question: str, unknown_share: float) -> str:
         """What the lexical search reads: the question, or for a question in another language (nearly all
-        its words unknown) the English gloss of the words the bridge knows, when it knows some."""
-        if self._unknown_words(question)[1] < FOREIGN_SHARE:
+        its words unknown: ``unknown_share`` from ``_unknown_words``) the English gloss of the words the
+        bridge knows, when it knows some."""
+        if unknown_share < FOREIGN_SHARE:
             return question
         return english_gloss(question) or question
 
