@@ -15,8 +15,8 @@ from nlu.language import DEFAULT_LANGUAGE, Language
 from nlu.result import ParseResult
 from policy.answers import NoAnswer, PolicyAnswer, PolicyAnswerer
 
-# An answer as the answerer gave it for (the question, the sure topic, the NLU's policy topics).
-AnswerKey = tuple[str, str | None, tuple[tuple[str, float], ...]]
+# An answer as given for (the question, the sure topic, whether it is in the policy's language).
+AnswerKey = tuple[str, str | None, bool]
 
 
 class ActionKind(StrEnum):
@@ -136,6 +136,8 @@ class Outcome:
     section: str | None = None
     ticket_reference: str | None = None
     kinds: tuple[RequestKind, ...] = ()
+    # The policy's answer the reply gave, if it gave one (its coverage and quoted passages).
+    answer: PolicyAnswer | NoAnswer | None = None
 
     def __post_init__(self) -> None:
         if self.kinds and self.kind is not self.kinds[0]:

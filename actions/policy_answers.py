@@ -6,20 +6,25 @@ import asyncio
 
 from actions.context import ActionKind, ActionServices, AnswerKey, Outcome, Turn, TurnReplies
 from nlu.intents import Intent
-from nlu.language import DEFAULT_LANGUAGE
+from nlu.language import DEFAULT_LANGUAGE, detect
 from nlu.result import ParseResult
 from policy.answers import NoAnswer, PolicyAnswer
+from policy.bank import Coverage
 
 
 def quote_answer(answer: PolicyAnswer, replies: TurnReplies, services: ActionServices) -> None:
-    """Queue the reply quoting ``answer`` (saying first when the policy does not name the exact thing)."""
+    """Queue the reply quoting ``answer``'s passages, section by section (saying first, when the policy
+    covers the question only partly, that it does not say exactly that)."""
+    groups: dict[str, list[str]] = {}
+    for passage in answer.passages:
+        groups.setdefault(passage.section_path, []).append(passage.text)
     replies.say(
         "chat/policy_answer.txt.j2",
         quote=answer.quote,
         section=answer.section_path,
+        groups=list(groups.items()),
         contact=answer.is_contact,
-        specific=answer.specific,
-        unmentioned=answer.unmentioned,
+        partial=answer.coverage is Coverage.PARTIAL,
         officer_email=None if services.answerer.has_email_address else services.terms.officer_email,
     )
 
@@ -36,26 +41,24 @@ def say_not_covered(missing: tuple[str, ...], replies: TurnReplies, services: Ac
     )
 
 
-def policy_topics(parse: ParseResult) -> dict[str, float]:
-    """The NLU's probability of each policy-question intent: the topic the question may be about."""
-    return {s.intent.value: s.confidence for s in parse.ranking if s.intent.is_policy_question}
-
-
 async def find_answer(parse: ParseResult, services: ActionServices) -> PolicyAnswer | NoAnswer:
     """The policy's answer to the parsed message (an encoder call, if needed, in a worker thread); a
-    question asked before is answered from ``services.answers`` (the same words and topics give the same
-    answer)."""
+    question asked before is answered from ``services.answers``."""
     intent = parse.intent.intent
     topic = intent.value if intent.is_policy_question else None
+    guess = detect(parse.text)
+    # Whether its words can be looked for in the policy's (English) text.
+    in_policy_language = guess is None or guess.language is DEFAULT_LANGUAGE
     answerer = services.answerer
     if answerer.semantic is None:
         return answerer.answer(parse.text, topic=topic)
-    topics = policy_topics(parse)
-    key: AnswerKey = (parse.text, topic, tuple(sorted(topics.items())))
+    key: AnswerKey = (parse.text, topic, in_policy_language)
     known = services.answers.get(key) if services.answers is not None else None
     if known is not None:
         return known
-    answer = await asyncio.to_thread(answerer.answer, parse.text, topic=topic, topics=topics)
+    answer = await asyncio.to_thread(
+        answerer.answer, parse.text, topic=topic, in_policy_language=in_policy_language
+    )
     return services.answers.put(key, answer) if services.answers is not None else answer
 
 
@@ -67,6 +70,6 @@ async def answer_question(turn: Turn, replies: TurnReplies, services: ActionServ
         # The words the policy never uses are only worth naming when they are in the policy's language.
         missing = result.missing if turn.lang is DEFAULT_LANGUAGE else ()
         say_not_covered(missing, replies, services)
-        return Outcome(ActionKind.NOT_COVERED, state.evolve(offered_handoff=True))
+        return Outcome(ActionKind.NOT_COVERED, state.evolve(offered_handoff=True), answer=result)
     quote_answer(result, replies, services)
-    return Outcome(ActionKind.ANSWER, state, section=result.section)
+    return Outcome(ActionKind.ANSWER, state, section=result.section, answer=result)

@@ -27,6 +27,7 @@ from bot.domain.tickets import HandoffReason
 from nlu.clauses import split_clauses
 from nlu.intents import EntityName, Intent
 from policy.answers import NoAnswer, PolicyAnswer
+from policy.bank import Coverage
 
 Action = Callable[[Turn, TurnReplies, ActionServices], Awaitable[Outcome]]
 
@@ -96,12 +97,12 @@ async def _answer_then_request(turn: Turn, replies: TurnReplies, services: Actio
         asked = {m.clause for m in turn.requests.mentions}
         rest = " ".join(c for c in split_clauses(turn.parse.text) if c not in asked) or turn.parse.text
         questions = (replace(turn.parse, text=rest),)
-    state, section = turn.state, None
+    state, section, answer = turn.state, None, None
     for parse in questions:
         answered = await answer_question(replace(turn, parse=parse, state=state), replies, services)
-        state, section = answered.state, section or answered.section
+        state, section, answer = answered.state, section or answered.section, answer or answered.answer
     started = await start_request(replace(turn, state=state), replies, services, turn.requests.kinds)
-    return replace(started, section=section)
+    return replace(started, section=section, answer=answer)
 
 
 ACTIONS: dict[Intent, Action] = {
@@ -157,7 +158,7 @@ async def _within_verification(turn: Turn, replies: TurnReplies, services: Actio
         # Answer the side question, then remind what we are waiting for.
         outcome = await answer_question(turn, replies, services)
         replies.say("chat/still_waiting.txt.j2", step=state.step.value)
-        return Outcome(outcome.action, state, section=outcome.section)
+        return Outcome(outcome.action, state, section=outcome.section, answer=outcome.answer)
     if state.step is Step.AWAIT_EMAIL:
         return await continue_with_email(turn, replies, services)
     return await continue_with_code(turn, replies, services)
@@ -205,22 +206,19 @@ async def _uncertain(turn: Turn, replies: TurnReplies, services: ActionServices)
     if top.is_policy_question:
         # The likeliest reading is a policy question: the semantic answerer decides, or says not covered.
         return await answer_question(turn, replies, services)
-    if top is Intent.OUT_OF_SCOPE or parse.intent.confidence < PLAUSIBLE:
+    if top is Intent.OUT_OF_SCOPE and parse.intent.confidence >= CONFIDENT and _is_question(parse.text):
+        # Understood well enough: a question the policy has nothing on. Say so; offer the officer. (A
+        # message taken for out of scope is never answered with a passage.)
+        say_not_covered((), replies, services)
+        state = turn.state.evolve(misunderstood=0, offered_handoff=True)
+        return Outcome(ActionKind.NOT_COVERED, state, answer=NoAnswer(missing=()))
+    if parse.intent.confidence < PLAUSIBLE:
+        # Barely understood, not even as out of scope: the policy may still cover the question plainly.
         answer = await find_answer(parse, services)
-        # Not taken for a policy question: answer only when the policy plainly names the thing asked.
-        if (
-            isinstance(answer, PolicyAnswer)
-            and answer.specific
-            and (answer.coverage >= 0.75 or answer.certain)
-        ):
+        if isinstance(answer, PolicyAnswer) and answer.coverage is Coverage.FULL:
             quote_answer(answer, replies, services)
-            return Outcome(ActionKind.ANSWER, turn.state.evolve(misunderstood=0), section=answer.section)
-        if top is Intent.OUT_OF_SCOPE and parse.intent.confidence >= CONFIDENT and _is_question(parse.text):
-            # Understood well enough: a question the policy has nothing on. Say so; offer the officer.
-            missing = answer.missing if isinstance(answer, NoAnswer) else ()
-            say_not_covered(missing, replies, services)
-            state = turn.state.evolve(misunderstood=0, offered_handoff=True)
-            return Outcome(ActionKind.NOT_COVERED, state)
+            state = turn.state.evolve(misunderstood=0)
+            return Outcome(ActionKind.ANSWER, state, section=answer.section, answer=answer)
     candidates = tuple(
         s.intent
         for s in parse.ranking[:3]

@@ -18,6 +18,7 @@ from policy.answers import PolicyAnswerer
 from policy.document import load_policy
 from policy.encoder import E5Encoder, SentenceEncoder
 from policy.organisation import organisation_name
+from policy.relevance import load_or_train_relevance
 from policy.search import PolicyIndex
 from policy.semantic import SemanticIndex
 from responses import Responses
@@ -81,8 +82,8 @@ def build_core(
         examples = [(e.text, e.intent) for e in load_training_data().examples]
         intents = SemanticIntents(examples, encoder, cache_dir=settings.model_dir)
         semantic = SemanticIndex(index.passages, encoder, cache_dir=settings.model_dir)
-        topics = {i.value: v for i, v in intents.centroids().items() if i.is_policy_question}
-        answerer = PolicyAnswerer(index, profiles, semantic, topics)
+        relevance = load_or_train_relevance(settings.model_dir, encoder)
+        answerer = PolicyAnswerer(index, profiles, semantic, relevance)
         engine = EmbeddedEngine(model, intents)
     else:
         answerer = PolicyAnswerer(index, profiles)

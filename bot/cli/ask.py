@@ -19,6 +19,8 @@ from bot.messages import InboundMessage
 from bot.nlu_engine import NluEngineFailed, running_nlu_engine
 from bot.settings import NluEngineName, Settings
 from nlu.result import NluEngine
+from policy.answers import NoAnswer, PolicyAnswer
+from policy.bank import Coverage
 
 engine_option = click.option(
     "--engine",
@@ -48,8 +50,19 @@ def run_with_engine(core: Core, work: Callable[[NluEngine], Coroutine[Any, Any, 
         raise click.ClickException(str(exc)) from exc
 
 
+def _coverage(answer: PolicyAnswer | NoAnswer | None) -> tuple[str | None, list[dict[str, str]]]:
+    """The ``coverage`` and ``passages`` keys: how much of the question the policy covers, and what the
+    reply quotes (neither, when the reply answered no policy question)."""
+    if isinstance(answer, NoAnswer):
+        return Coverage.NONE.value, []
+    if isinstance(answer, PolicyAnswer):
+        return answer.coverage.value, [{"section": p.section_path, "text": p.text} for p in answer.passages]
+    return None, []
+
+
 def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
     parse, outcome = result.parse, result.outcome
+    coverage, passages = _coverage(outcome.answer if outcome else None)
     return {
         "text": text,
         "intent": parse.intent.intent.value if parse else None,
@@ -60,6 +73,8 @@ def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
         "section": outcome.section if outcome else None,
         "replies": [reply.text for reply in result.replies],
         "lang": result.lang.value,
+        "coverage": coverage,
+        "passages": passages,
     }
 
 
@@ -89,6 +104,8 @@ async def _ask_lines(core: Core, nlu: NluEngine) -> None:
                 "section": None,
                 "replies": [],
                 "lang": None,
+                "coverage": None,
+                "passages": [],
                 "error": f"line {number}: {exc}",
             }
             click.echo(json.dumps(error, ensure_ascii=False))

@@ -43,14 +43,6 @@ class SemanticIntents:
         self.labels = np.array([column[i] for _, i in chosen], dtype=np.int64)
         self.vectors = VectorCache(encoder, cache_dir, "query").embed([t for t, _ in chosen])
 
-    def centroids(self) -> dict[Intent, np.ndarray]:
-        """Each intent's mean training vector, unit length: where its questions lie in the space."""
-        out: dict[Intent, np.ndarray] = {}
-        for n, intent in enumerate(self.intents):
-            mean = self.vectors[self.labels == n].mean(axis=0)
-            out[intent] = mean / (np.linalg.norm(mean) or 1.0)
-        return out
-
     def scores(self, text: str) -> tuple[dict[Intent, float], float]:
         """Each intent's share of the neighbours' votes, and the cosine of the nearest example."""
         if not len(self.labels):
