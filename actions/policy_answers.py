@@ -24,6 +24,7 @@ def quote_answer(answer: PolicyAnswer, replies: TurnReplies, services: ActionSer
         section=answer.section_path,
         groups=list(groups.items()),
         contact=answer.is_contact,
+        quotes_contact=any(p.is_contact for p in answer.passages),
         partial=answer.coverage is Coverage.PARTIAL,
         officer_email=None if services.answerer.has_email_address else services.terms.officer_email,
     )

@@ -40,9 +40,9 @@ _SPACED_CODE = re.compile(r"^\D{0,20}?(\d[\d\s-]{4,10}\d)\D{0,20}$")
 # Six digits, also typed with single spaces or dashes between them (``482 913``, ``48-29-13``).
 _ANY_CODE = re.compile(r"(?<!\d)\d(?:[ \t-]?\d){5}(?!\d)")
 CODE_MASK = "••••••"
-# Plain English for what each request asks: a clause in another language is searched with these words beside
-# it, so the lexical search finds the right's own line of the policy (the meaning alone often picks a
-# neighbouring one). Everyday words, no fact of any policy.
+# Plain English for what each request asks: a request's clause is searched with these words beside it (a
+# clause in another language shares no word with the policy), so the lexical search finds the right's own
+# line of the policy (the meaning alone often picks a neighbouring one). Everyday words, no policy fact.
 _KIND_WORDS: dict[RequestKind, str] = {
     RequestKind.ACCESS: "see the personal information you have about me",
     RequestKind.RECTIFICATION: "correct wrong information in my profile",
@@ -88,9 +88,12 @@ def mask_typed_code(text: str) -> str:
 def _rights_quote(turn: Turn, services: ActionServices, kind: RequestKind) -> PolicyAnswer | None:
     """What the policy says about the right asked for, read from the clause that asked for it."""
     clause = turn.requests.clause_of(kind) or turn.parse.text
-    if turn.lang is not DEFAULT_LANGUAGE and kind in _KIND_WORDS:
-        clause = f"{clause} ({_KIND_WORDS[kind]})"
-    answer = services.answerer.answer(clause, topic=_TOPIC_OF_KIND.get(kind, Intent.ASK_RIGHTS).value)
+    if kind in _KIND_WORDS:
+        # A clause in another language shares no word with the policy: its plain English alone is searched.
+        words = _KIND_WORDS[kind]
+        clause = f"{clause} ({words})" if turn.lang is DEFAULT_LANGUAGE else words
+    # The line that names the right: the policy's own words for it, within the topic's sections.
+    answer = services.answerer.lexical_answer(clause, topic=_TOPIC_OF_KIND.get(kind, Intent.ASK_RIGHTS).value)
     return answer if isinstance(answer, PolicyAnswer) else None
 
 

@@ -121,6 +121,8 @@ class PolicyAnswerer:
         self._priors = {name: index.section_prior(profile) for name, profile in (profiles or {}).items()}
         self._passages = index.passages
         self._pairs = PairFeatures(index, semantic) if semantic is not None else None
+        # Each section's list, where it has one.
+        self._list_in = {p.section: n for n, p in enumerate(self._passages) if p.kind is PassageKind.LIST}
 
     @cached_property
     def has_email_address(self) -> bool:
@@ -147,14 +149,18 @@ class PolicyAnswerer:
             return NoAnswer(missing=())
         else:
             coverage = Coverage.PARTIAL
-        return PolicyAnswer(self._chosen(probability), coverage)
+        return PolicyAnswer(self._chosen(question, probability), coverage)
 
-    def _chosen(self, probability: np.ndarray) -> tuple[QuotedPassage, ...]:
+    def _chosen(self, question: str, probability: np.ndarray) -> tuple[QuotedPassage, ...]:
         """The passages to quote: the likeliest, those nearly as likely, a list rather than its own items,
         grouped by section (the likeliest section first) in the policy's order within each."""
         ranked = [int(n) for n in np.argsort(-probability)[:MOST_QUOTED]]
         best = probability[ranked[0]]
         chosen = [n for n in ranked if probability[n] >= SHARE_OF_BEST * best]
+        if asks_for_list(question):
+            # "Which", "what kinds": a paragraph or item of a section with a list gives way to the list.
+            chosen = [self._list_in.get(self._passages[n].section, n) for n in chosen]
+            chosen = list(dict.fromkeys(chosen))
         # A passage another chosen one contains (a list holds its introduction and items) goes.
         texts = [self._passages[n].text for n in chosen]
         chosen = [n for n, t in zip(chosen, texts, strict=True) if not any(t in o and t != o for o in texts)]

@@ -16,7 +16,19 @@ from nlu.engines.rasa_env import find_rasa_env
 from tests.support.core import MODEL_CACHE
 
 EXE = str(Path(sys.executable).with_name("privacybot"))
-KEYS = {"text", "intent", "confidence", "action", "kind", "kinds", "section", "replies", "lang"}
+KEYS = {
+    "text",
+    "intent",
+    "confidence",
+    "action",
+    "kind",
+    "kinds",
+    "section",
+    "replies",
+    "lang",
+    "coverage",
+    "passages",
+}
 
 
 def run_ask(
@@ -53,11 +65,18 @@ def test_ask_prints_the_reply() -> None:
 
 
 def test_ask_json_not_covered_has_no_section() -> None:
-    """`not_covered` is the explicit decline: section null; an `answer` always names its section."""
-    declined = json.loads(run_ask("--json", "How much does a course cost?").stdout)
-    assert declined["action"] == "not_covered" and declined["section"] is None
-    answered = json.loads(run_ask("--json", "Do you use cookies?").stdout)
+    """`not_covered` is the explicit decline: section null, coverage `none`, nothing quoted; an `answer`
+    names its section, its coverage and the passages it quotes, each with its section and text."""
+    for question in ("How much does a course cost?", "Do you use cookies?"):
+        declined = json.loads(run_ask("--json", question).stdout)
+        assert declined["action"] == "not_covered" and declined["section"] is None, question
+        assert declined["coverage"] == "none" and declined["passages"] == [], question
+    answered = json.loads(run_ask("--json", "How long do you keep payment records?").stdout)
     assert answered["action"] == "answer" and answered["section"]
+    assert answered["coverage"] == "full"
+    texts = [p["text"] for p in answered["passages"]]
+    assert any("Payment records: Kept for 5 years" in t for t in texts), texts
+    assert all(p["section"] and p["text"] in answered["replies"][0] for p in answered["passages"])
 
 
 def test_ask_json_has_the_contract_keys() -> None:
@@ -67,6 +86,7 @@ def test_ask_json_has_the_contract_keys() -> None:
     obj = json.loads(out.stdout)
     assert set(obj) == KEYS
     assert obj["action"] == "request" and obj["kind"] == "erasure" and obj["kinds"] == ["erasure"]
+    assert obj["coverage"] is None and obj["passages"] == []
     assert isinstance(obj["replies"], list) and obj["replies"]
 
 
