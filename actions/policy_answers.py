@@ -47,12 +47,12 @@ async def find_answer(parse: ParseResult, services: ActionServices) -> PolicyAns
     question asked before is answered from ``services.answers``."""
     intent = parse.intent.intent
     topic = intent.value if intent.is_policy_question else None
-    guess = detect(parse.text)
-    # Whether its words can be looked for in the policy's (English) text.
-    in_policy_language = guess is None or guess.language is DEFAULT_LANGUAGE
     answerer = services.answerer
     if answerer.semantic is None:
         return answerer.answer(parse.text, topic=topic)
+    guess = detect(parse.text)
+    # Whether its words can be looked for in the policy's (English) text.
+    in_policy_language = guess is None or guess.language is DEFAULT_LANGUAGE
     key: AnswerKey = (parse.text, topic, in_policy_language)
     known = services.answers.get(key) if services.answers is not None else None
     if known is not None:

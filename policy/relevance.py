@@ -19,8 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,7 +138,6 @@ class PairFeatures:
         self.index = index
         self.vectors = semantic.vectors.astype(np.float64)
         passages = index.passages
-        self.passages = passages
         sections = list(dict.fromkeys(p.section for p in passages))
         self._section_of = np.array([sections.index(p.section) for p in passages])
         self._sections = len(sections)
@@ -308,19 +306,16 @@ def train_relevance(
     fold_of = {source: n % FOLDS for n, source in enumerate(entries)}
     folds = np.array([fold_of[q.source] for q in bank])
 
-    def fit_rows(rows: Sequence[int]) -> Logistic:
+    def fit_rows(rows: Iterable[int]) -> Logistic:
         return fit_logistic(
             np.vstack([features[n][kept[n]] for n in rows]),
             np.concatenate([labels[n][kept[n]] for n in rows]),
             penalty=PAIR_PENALTY,
         )
 
-    # The fold models and the final one are independent fits: numpy's products release the GIL.
-    everything = range(len(bank))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        fits = list(pool.map(fit_rows, [np.flatnonzero(folds != f) for f in range(FOLDS)] + [everything]))
     held_out: list[np.ndarray] = [np.empty(0)] * len(bank)
-    for fold, model in enumerate(fits[:FOLDS]):
+    for fold in range(FOLDS):
+        model = fit_rows(np.flatnonzero(folds != fold))
         for n in np.flatnonzero(folds == fold):
             held_out[n] = candidates_only(model.probability(features[n]), features[n])
     question_rows = np.array(
@@ -331,7 +326,8 @@ def train_relevance(
     )
     classes = np.array([COVERAGES.index(q.coverage) for q in bank])
     coverage = fit_logistic(question_rows, classes, classes=len(COVERAGES), penalty=COVERAGE_PENALTY)
-    return RelevanceModel(fits[FOLDS], coverage, bank_fingerprint(encoder, bank_dir))
+    final = fit_rows(range(len(bank)))
+    return RelevanceModel(final, coverage, bank_fingerprint(encoder, bank_dir))
 
 
 def load_or_train_relevance(

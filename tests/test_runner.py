@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -14,21 +13,9 @@ import aiohttp
 from bot.runner import run_application
 from tests.support.core import MODEL_CACHE, make_settings
 from tests.support.mail_servers import free_port
+from tests.support.processes import kill_if_running, stop, wait_healthy
 
 VENV_BIN = Path(sys.executable).parent
-
-
-async def _wait_healthy(url: str) -> dict[str, str]:
-    """Poll ``url``/healthz until it answers 200 (a minute at most); its JSON."""
-    async with asyncio.timeout(60), aiohttp.ClientSession() as http:
-        while True:
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return dict(await response.json())
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
 
 
 async def test_run_application_serves_until_stopped(tmp_path: Path) -> None:
@@ -38,7 +25,7 @@ async def test_run_application_serves_until_stopped(tmp_path: Path) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(run_application(settings, stop_event=stop))
     try:
-        health = await _wait_healthy(f"http://127.0.0.1:{port}")
+        health = await wait_healthy(f"http://127.0.0.1:{port}")
         assert health == {"status": "ok", "database": "ok", "redis": "not_configured"}
         assert (tmp_path / "privacybot.sqlite3").exists()
     finally:
@@ -72,12 +59,9 @@ async def test_privacybot_run_exits_zero_on_sigterm(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        await _wait_healthy(f"http://127.0.0.1:{port}")
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        await wait_healthy(f"http://127.0.0.1:{port}")
+        output = await stop(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     assert process.returncode == 0, output.decode(errors="replace")
     assert b"stopped" in output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,22 +12,9 @@ import aiohttp
 
 from tests.support.core import MODEL_CACHE
 from tests.support.mail_servers import free_port
+from tests.support.processes import kill_if_running, stop, wait_healthy
 
 EXE = str(Path(sys.executable).with_name("privacybot"))
-
-
-async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
-    """Poll ``url``/healthz until it answers 200 (a minute at most, and not after the process ended)."""
-    async with asyncio.timeout(60), aiohttp.ClientSession() as http:
-        while process.returncode is None:
-            try:
-                async with http.get(f"{url}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientConnectionError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"privacybot run ended with {process.returncode} before serving {url}")
 
 
 def test_run_help_lists_host_and_port() -> None:
@@ -73,7 +59,7 @@ async def test_run_port_option_overrides_the_setting(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
     )
     try:
-        await _wait_healthy(f"http://127.0.0.1:{port}", process)
+        await wait_healthy(f"http://127.0.0.1:{port}", process)
         async with aiohttp.ClientSession() as http:
             try:
                 await http.get(f"http://127.0.0.1:{ignored}/healthz")
@@ -81,10 +67,7 @@ async def test_run_port_option_overrides_the_setting(tmp_path: Path) -> None:
                 pass
             else:
                 raise AssertionError("the server also answers on PRIVACYBOT_WEB_PORT")
-        process.send_signal(signal.SIGTERM)
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=20)
+        output = await stop(process)
     finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
+        await kill_if_running(process)
     assert process.returncode == 0, output.decode(errors="replace")
