@@ -30,7 +30,7 @@ def answerer() -> PolicyAnswerer:
     [
         ("how long do you keep payment records?", "Payment records: Kept for 5 years", "Retention Periods"),
         ("How long is my IP address kept?", "IP Address & Location", "Automatically Collected Information"),
-        ("do you sell my data?", "We never sell your personal information", "How We Use Your Information"),
+        ("do you sell my personal data?", "We never sell your personal information", "How We Use Your Information"),
         ("how long do you keep support chats", "Support communications", "Retention Periods"),
         (
             "can I get an old version of the policy",
@@ -55,7 +55,7 @@ def test_most_specific_passage(
 
 
 @pytest.mark.parametrize(
-    "question", ["do you use cookies?", "do you use facebook pixel", "what's the weather like"]
+    "question", ["do you put cookies on my computer?", "do you use facebook pixel", "what's the weather like"]
 )
 def test_uncovered_question_gets_no_answer(answerer: PolicyAnswerer, question: str) -> None:
     """Questions the policy never speaks to get NoAnswer, never a loosely related passage."""
@@ -85,7 +85,7 @@ def test_answers_follow_a_changed_policy(tmp_path: Path) -> None:
     changed = PolicyAnswerer(PolicyIndex(load_policy(path)))
     payment = changed.answer("how long do you keep payment records?")
     assert isinstance(payment, PolicyAnswer) and "8 years" in payment.quote
-    cookies = changed.answer("do you use cookies?")
+    cookies = changed.answer("what cookies do you use?")
     assert isinstance(cookies, PolicyAnswer) and cookies.section == "Cookies"
     officer = changed.answer("who is the privacy officer?")
     assert isinstance(officer, PolicyAnswer)
@@ -129,7 +129,7 @@ async def test_answer_quality_over_the_case_list(core: Core) -> None:
     ("question", "expected_start"),
     [
         pytest.param(
-            "who do you share the information with?",
+            "who do you share my information with?",
             "We work with carefully selected third-party",
             marks=NOT_YET,
         ),

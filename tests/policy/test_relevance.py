@@ -46,7 +46,7 @@ async def test_a_message_out_of_scope_is_never_answered_with_a_passage(core: Cor
 
 
 @pytest.mark.parametrize(
-    "text", ["Do you sell my data?", "Вы продаёте мои данные?", "Məlumatlarımı satırsınız?"]
+    "text", ["Do you sell my personal data to anyone?", "Вы продаёте мои данные?", "Məlumatlarımı satırsınız?"]
 )
 async def test_selling_is_answered_by_the_never_sell_line(core: Core, text: str) -> None:
     """Asked whether data is sold, in any of the three languages, the reply quotes "We never sell" and
@@ -92,7 +92,7 @@ async def reply_text(core: Core, text: str) -> str:
 
 async def test_what_data_is_collected_quotes_whole_lists(core: Core) -> None:
     """ "What data do you collect?" gets the list of what people provide, not a single bullet."""
-    texts = quoted(await say(core, "What data do you collect?"))
+    texts = quoted(await say(core, "What data do you collect about me?"))
     whole = [t for t in texts if t.count("\n- ") >= 3]
     assert whole, texts
 

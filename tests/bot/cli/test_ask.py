@@ -67,7 +67,7 @@ def test_ask_prints_the_reply() -> None:
 def test_ask_json_not_covered_has_no_section() -> None:
     """`not_covered` is the explicit decline: section null, coverage `none`, nothing quoted; an `answer`
     names its section, its coverage and the passages it quotes, each with its section and text."""
-    for question in ("How much does a course cost?", "Do you use cookies?"):
+    for question in ("How much does a course cost?", "Do you set cookies in my browser?"):
         declined = json.loads(run_ask("--json", question).stdout)
         assert declined["action"] == "not_covered" and declined["section"] is None, question
         assert declined["coverage"] == "none" and declined["passages"] == [], question
