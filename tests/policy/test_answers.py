@@ -30,7 +30,11 @@ def answerer() -> PolicyAnswerer:
     [
         ("how long do you keep payment records?", "Payment records: Kept for 5 years", "Retention Periods"),
         ("How long is my IP address kept?", "IP Address & Location", "Automatically Collected Information"),
-        ("do you sell my personal data?", "We never sell your personal information", "How We Use Your Information"),
+        (
+            "do you sell my personal data?",
+            "We never sell your personal information",
+            "How We Use Your Information",
+        ),
         ("how long do you keep support chats", "Support communications", "Retention Periods"),
         (
             "can I get an old version of the policy",

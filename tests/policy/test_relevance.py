@@ -46,7 +46,8 @@ async def test_a_message_out_of_scope_is_never_answered_with_a_passage(core: Cor
 
 
 @pytest.mark.parametrize(
-    "text", ["Do you sell my personal data to anyone?", "Вы продаёте мои данные?", "Məlumatlarımı satırsınız?"]
+    "text",
+    ["Do you sell my personal data to anyone?", "Вы продаёте мои данные?", "Məlumatlarımı satırsınız?"],
 )
 async def test_selling_is_answered_by_the_never_sell_line(core: Core, text: str) -> None:
     """Asked whether data is sold, in any of the three languages, the reply quotes "We never sell" and
