@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOCALE := responses/locale
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/messages.po))
 
-.PHONY: install train run cluster chat test lint typecheck unit rasa bench system-packages screenshots clean messages
+.PHONY: install train run cluster chat test check lint typecheck unit rasa bench system-packages screenshots clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ unit: install system-packages
 	$(BIN)/pytest -q
 
 test: lint typecheck rasa unit
+
+# The fast tier while editing: lint, types and every test that needs neither Rasa nor a browser.
+check: lint typecheck system-packages
+	$(BIN)/pytest -q -m "not rasa and not browser"
 
 rasa:
 	bash nlu/engines/build_rasa_env.sh
