@@ -46,9 +46,11 @@ MAX_UNKNOWN_SHARE = 0.45
 # questions (the other half checks them); the probabilities themselves are calibrated on the bank.
 FULL_AT = 0.7
 NONE_AT = 0.4
-# At most this many passages are quoted, each at least this share of the best one's probability ...
-MOST_QUOTED = 5
-SHARE_OF_BEST = 0.1
+# At most this many passages are quoted, each at least this share of the best one's probability. A full
+# answer may quote more: the answering passage is then among them more often. A partial one quotes fewer,
+# only what helps beside "not exactly" ...
+MOST_QUOTED = {Coverage.FULL: 8, Coverage.PARTIAL: 5}
+SHARE_OF_BEST = {Coverage.FULL: 0.05, Coverage.PARTIAL: 0.1}
 # ... and at most this many lines of policy text in all (a list counts its items).
 MOST_LINES = 10
 
@@ -149,31 +151,34 @@ class PolicyAnswerer:
             return NoAnswer(missing=())
         else:
             coverage = Coverage.PARTIAL
-        return PolicyAnswer(self._chosen(question, probability), coverage)
+        return PolicyAnswer(self._chosen(question, probability, coverage), coverage)
 
-    def _chosen(self, question: str, probability: np.ndarray) -> tuple[QuotedPassage, ...]:
+    def _chosen(
+        self, question: str, probability: np.ndarray, coverage: Coverage
+    ) -> tuple[QuotedPassage, ...]:
         """The passages to quote: the likeliest, those nearly as likely, a list rather than its own items,
-        grouped by section (the likeliest section first) in the policy's order within each."""
-        ranked = [int(n) for n in np.argsort(-probability)[:MOST_QUOTED]]
+        within a budget of lines, grouped by section (the likeliest section first, the likeliest passage
+        first within each)."""
+        ranked = [int(n) for n in np.argsort(-probability)[: MOST_QUOTED[coverage]]]
         best = probability[ranked[0]]
-        chosen = [n for n in ranked if probability[n] >= SHARE_OF_BEST * best]
+        chosen = [n for n in ranked if probability[n] >= SHARE_OF_BEST[coverage] * best]
         if asks_for_list(question):
             # "Which", "what kinds": a paragraph or item of a section with a list gives way to the list.
             chosen = [self._list_in.get(self._passages[n].section, n) for n in chosen]
             chosen = list(dict.fromkeys(chosen))
-        # A passage another chosen one contains (a list holds its introduction and items) goes.
-        texts = [self._passages[n].text for n in chosen]
-        chosen = [n for n, t in zip(chosen, texts, strict=True) if not any(t in o and t != o for o in texts)]
         kept: list[int] = []
-        lines = 0
         for n in chosen:
-            size = self._passages[n].text.count("\n") + 1
-            if kept and lines + size > MOST_LINES:
+            text = self._passages[n].text
+            if any(text in self._passages[k].text for k in kept):
+                continue  # already quoted inside a list or paragraph
+            # A passage that holds kept ones (a list holds its items) takes their place, if it fits.
+            rest = [k for k in kept if self._passages[k].text not in text]
+            lines = sum(self._passages[k].text.count("\n") + 1 for k in rest) + text.count("\n") + 1
+            if kept and lines > MOST_LINES:
                 continue
-            kept.append(n)
-            lines += size
+            kept = [*rest, n]
         sections = list(dict.fromkeys(self._passages[n].section for n in kept))
-        kept.sort(key=lambda n: (sections.index(self._passages[n].section), n))
+        kept.sort(key=lambda n: (sections.index(self._passages[n].section), chosen.index(n)))
         # The contact lines all quote their one block.
         return tuple(dict.fromkeys(self._quoted(self._passages[n]) for n in kept))
 

@@ -109,7 +109,6 @@ def test_russian_question_finds_the_payment_records_bullet(core: Core) -> None:
     assert answer.coverage is Coverage.FULL
 
 
-@NOT_YET
 def test_russian_sharing_question_finds_the_sharing_sections(core: Core) -> None:
     """A Russian question on passing data to third parties retrieves a sharing section."""
     answer = ask(core, "Мои данные передаются третьим лицам?")

@@ -27,10 +27,6 @@ from tests.tickets.helpers import TERMS, RecordingMailSender, make_settings
 K = RequestKind
 _REFERENCE = re.compile(r"PRV-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
 
-# Questions the retired hand rules answered and the learned relevance model (issue #27) does not yet: strict,
-# so each one that starts passing says to drop its mark.
-NOT_YET = pytest.mark.xfail(strict=True, reason="issue #27: the learned relevance model does not find it yet")
-
 
 class Person:
     """One person chatting on the web channel, with the mailbox their codes arrive in."""
@@ -167,11 +163,10 @@ async def test_requests_added_or_withdrawn_while_verifying_share_the_one_code(
     [
         ("I want a copy of my data. Do you sell my data?", Language.EN, "never sell"),
         ("I want a copy of my data. How long do you keep payment records?", Language.EN, "Payment records"),
-        pytest.param(
+        (
             "Я хочу получить копию моих данных. Как долго вы храните платёжные записи?",
             Language.RU,
             "Payment records",
-            marks=NOT_YET,
         ),
         (
             "Məlumatlarımın surətini istəyirəm. Ödəniş qeydlərini nə qədər saxlayırsınız?",
