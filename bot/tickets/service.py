@@ -36,6 +36,7 @@ from bot.domain.tickets import (
     TicketStatus,
     TicketSummary,
 )
+from bot.domain.text import storable
 from bot.identity.codes import normalise_address
 from bot.sla.deadlines import SlaTerms
 from bot.sla.sweeper import SWEEPER
@@ -377,7 +378,7 @@ class TicketService:
     async def reply(self, reference: str, text: str, *, officer: str) -> ReplySent:
         """Send ``text`` to the requester on the ticket's channel; the first reply stops the first-response
         clock. Raises EmptyReply, TicketNotFound."""
-        text = text.strip()
+        text = storable(text).strip()
         if not text:
             raise EmptyReply()
         async with self._sessionmaker() as session, session.begin():
