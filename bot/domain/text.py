@@ -37,6 +37,6 @@ def clean_addresses(text: str) -> str:
 
 
 def formula_prefixed(address: str) -> bool:
-    """True when ``address`` (as typed, brackets and quotes aside) starts with a spreadsheet formula prefix."""
+    """True when ``address`` (as typed, brackets and quotes aside) starts with a formula prefix."""
     given = without_zero_width(address).strip().lstrip("<\"'(").lstrip()
     return bool(given) and given[0] in FORMULA_PREFIXES

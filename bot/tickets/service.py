@@ -26,6 +26,7 @@ from bot.domain.errors import (
     RejectionNeedsReason,
     TicketNotFound,
 )
+from bot.domain.text import storable
 from bot.domain.tickets import (
     IdentityMethod,
     IdentityStatus,
@@ -36,7 +37,6 @@ from bot.domain.tickets import (
     TicketStatus,
     TicketSummary,
 )
-from bot.domain.text import storable
 from bot.identity.codes import normalise_address
 from bot.sla.deadlines import SlaTerms
 from bot.sla.sweeper import SWEEPER

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import Core
 from bot.store.db import create_sessionmaker
 from bot.store.models import Message, MessageDirection, VerificationCode
-from tests.channels.web.conftest import ChatServer, running_chat_server, web_settings
+from tests.channels.web.conftest import running_chat_server, web_settings
 from tests.support.mail_servers import SmtpServer
 
 
