@@ -25,6 +25,7 @@ from bot.conversation.turns import TurnStore, TurnStoreFactory
 from bot.domain.dialogue import ConversationRecord, DialogueState, Step
 from bot.domain.errors import DuplicateMessage
 from bot.domain.memo import Memo
+from bot.domain.text import clean_addresses, formula_prefixed, storable, without_zero_width
 from bot.domain.tickets import Requester
 from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
 from nlu.clauses import RequestsFound, find_requests
@@ -172,7 +173,11 @@ class Conversation:
 
         On a channel that delivers later (Telegram, email) the replies are also queued in the delivery
         outbox in that transaction, and the outbox sends them: the channel sends nothing itself, so a
-        failed send is retried and a redelivery (a duplicate) is never answered twice."""
+        failed send is retried and a redelivery (a duplicate) is never answered twice.
+
+        The message is made storable first (no NUL, no lone surrogate): what is understood and what is
+        stored are the same characters, and no database refuses them."""
+        inbound = storable_inbound(inbound)
         try:
             return await self._handle_once(inbound)
         except DuplicateMessage as exc:
@@ -206,7 +211,7 @@ class Conversation:
     async def _respond(
         self, store: TurnStore, conversation: ConversationRecord, inbound: InboundMessage
     ) -> TurnResult:
-        text = clean_text(inbound.text)
+        text = clean_addresses(clean_text(inbound.text))
         state = conversation.state
         lang = self._language(inbound, text, state)
         requester = Requester(inbound.channel, inbound.sender_id, conversation.id)
@@ -245,6 +250,11 @@ class Conversation:
             or command_parse(text)
             or await self.nlu.parse(readable_text(text)[:NLU_MAX_CHARS])
         )
+        refused = _formula_address(parse)
+        if refused is not None:  # no code goes to an address that is a spreadsheet formula
+            replies.say("chat/address_refused.txt.j2", prefix=refused, quick_replies=state.offered)
+            outcome = Outcome(ActionKind.CLARIFY, state)
+            return TurnResult(self._render(replies.replies, inbound, lang), parse, outcome, lang=lang)
         if state.follow_up_reference and state.step is Step.IDLE and store.desk is not None:
             followed = await relay_follow_up(store.desk, requester, state, text, parse, self.terms)
             if isinstance(followed, Relayed):
@@ -255,7 +265,7 @@ class Conversation:
             state=state,
             requester=requester,
             verified_address=inbound.verified_address,
-            claimed_address=inbound.claimed_address,
+            claimed_address=_usable_claim(inbound.claimed_address),
             requests=await find_requests(parse, self.nlu) if choice is None else RequestsFound(),
             choice=choice,
             lang=lang,
@@ -316,6 +326,36 @@ class Conversation:
             )
             for reply in replies
         )
+
+
+def storable_inbound(inbound: InboundMessage) -> InboundMessage:
+    """``inbound`` with its text, addresses and meta values as a database stores them (see ``storable``)."""
+    return replace(
+        inbound,
+        text=storable(inbound.text),
+        claimed_address=storable(inbound.claimed_address) if inbound.claimed_address else None,
+        verified_address=storable(inbound.verified_address) if inbound.verified_address else None,
+        meta={key: storable(value) for key, value in inbound.meta.items()},
+    )
+
+
+def _formula_address(parse: ParseResult) -> str | None:
+    """The formula prefix (``=`` of ``=x@y.z``) the word of the message's first such address starts with,
+    else None."""
+    for entity in parse.entities:
+        if entity.name is EntityName.EMAIL:
+            word = parse.text[: entity.end].rsplit(None, 1)[-1]
+            if formula_prefixed(word):
+                return word.lstrip("<\"'(").lstrip()[0]
+    return None
+
+
+def _usable_claim(address: str | None) -> str | None:
+    """A claimed address (an email's From) a code may go to: zero-width characters removed, none for a
+    formula-prefixed one."""
+    if address is None or formula_prefixed(address):
+        return None
+    return without_zero_width(address)
 
 
 def _delivery_key(inbound: InboundMessage) -> str | None:

@@ -13,6 +13,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.domain.text import formula_prefixed, without_zero_width
+
 CODE_DIGITS = 6
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P = 2**14, 8, 1
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -53,8 +55,11 @@ class HashedCode:
 
 
 def normalise_address(address: str) -> str:
-    """Trimmed and lower-cased; raises InvalidAddress for anything that is not ``local@domain.tld``."""
-    cleaned = address.strip().strip("<>").strip().lower()
+    """Trimmed, lower-cased, zero-width characters removed; raises InvalidAddress for anything that is not
+    ``local@domain.tld`` and for an address starting with a spreadsheet formula prefix (``=``, ``+``, ...)."""
+    cleaned = without_zero_width(address).strip().strip("<>").strip().lower()
+    if formula_prefixed(cleaned):
+        raise InvalidAddress("starts with a formula prefix")
     if not _ADDRESS.match(cleaned) or len(cleaned) > 320:
         raise InvalidAddress("not an email address")
     return cleaned

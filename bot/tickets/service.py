@@ -26,6 +26,7 @@ from bot.domain.errors import (
     RejectionNeedsReason,
     TicketNotFound,
 )
+from bot.domain.text import storable
 from bot.domain.tickets import (
     IdentityMethod,
     IdentityStatus,
@@ -377,7 +378,7 @@ class TicketService:
     async def reply(self, reference: str, text: str, *, officer: str) -> ReplySent:
         """Send ``text`` to the requester on the ticket's channel; the first reply stops the first-response
         clock. Raises EmptyReply, TicketNotFound."""
-        text = text.strip()
+        text = storable(text).strip()
         if not text:
             raise EmptyReply()
         async with self._sessionmaker() as session, session.begin():
