@@ -167,7 +167,7 @@ def store_unavailable(error: BaseException) -> bool:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, OSError | unavailable | sa_exc.TimeoutError):  # OSError has TimeoutError
+        if isinstance(current, (OSError, sa_exc.TimeoutError, *unavailable)):  # OSError has TimeoutError
             return True
         if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
             return True
