@@ -161,6 +161,8 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Whether this worker may take traffic now (200) or not (503: starting, stopping or cut off)."""
+    """Whether this worker may take traffic now (200: ``status`` "ready", or "degraded" while Redis is down
+    and it still serves) or not (503: "not_ready": starting, stopping or its database cut off)."""
 
     ready: bool
+    status: str = "ready"
