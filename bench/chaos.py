@@ -1,7 +1,12 @@
 """Chaos: kill -9 the real server at random moments under load, restart it, and reconcile from the database.
 
     .venv/bin/python -m bench.chaos [--small] [--sessions 12] [--messages 8] [--kills 5]
-                                    [--database sqlite|postgresql] [--seed 13]
+                                    [--database sqlite|postgresql] [--seed 13] [--fault kill|database-restart]
+
+``--fault database-restart``: instead of killing the server, a private PostgreSQL cluster (started by the
+run, ``tests/support/private_postgres.py``) is stopped ``--kills`` times for 2-5 s under the same load and
+started again; the server runs on. Answers are counted by status: 503 (with Retry-After) is the expected
+answer during an outage, any other 5xx is a defect.
 
 One ``privacybot run`` (its own process, the web channel on a free loopback port, SQLite in a temp dir or a
 fresh PostgreSQL schema, mail to a local aiosmtpd sink, the semantic path off: what is measured is delivery,
@@ -53,6 +58,7 @@ from bot.store.officer_models import PendingDelivery
 from bot.store.tickets import OPEN_STATUSES
 from tests.support.database import create_schema, drop_schema, postgres_url, postgres_user
 from tests.support.mail_servers import MailSink, extract_code, start_smtp_server
+from tests.support.private_postgres import PrivatePostgres
 
 MAIL_FROM = "privacy-assistant@zynorlink.example"
 ERASURE = "I want to delete my account and all my data"
@@ -84,6 +90,9 @@ class ChaosFigures:
     resent_after_cut: int  # a mail received again after a kill cut its send short (same Message-ID)
     seconds: float
     workdir: str  # the server's data (its log, the SQLite file), kept when the run was not clean
+    fault: str = "kill"
+    unavailable: int = 0  # 503 answers (the database was down)
+    server_errors: int = 0  # any other 5xx: a defect
 
     @property
     def clean(self) -> bool:
@@ -96,6 +105,7 @@ class ChaosFigures:
             or self.duplicated_tickets
             or self.code_mails_lost
             or self.double_deliveries
+            or self.server_errors
         )
 
 
@@ -125,6 +135,7 @@ class Load:
     sent: list[Sent] = field(default_factory=list)
     requests: int = 0
     kills_done: asyncio.Event = field(default_factory=asyncio.Event)
+    statuses: Counter[int] = field(default_factory=Counter)
 
 
 class Server:
@@ -195,7 +206,11 @@ class Server:
 
 
 async def acknowledged(
-    http: aiohttp.ClientSession, url: str, payload: dict[str, Any], sent: Sent | None = None
+    http: aiohttp.ClientSession,
+    url: str,
+    payload: dict[str, Any],
+    sent: Sent | None = None,
+    statuses: Counter[int] | None = None,
 ) -> dict[str, Any]:
     """POST ``payload`` until the server answers (it may be dead or starting meanwhile), counting the
     attempts in ``sent``; the JSON body. Raises TimeoutError after ANSWER_TIMEOUT."""
@@ -205,6 +220,8 @@ async def acknowledged(
             sent.attempts += 1
         try:
             async with http.post(url, json=payload, timeout=aiohttp.ClientTimeout(total=30)) as response:
+                if statuses is not None:
+                    statuses[response.status] += 1
                 if response.status in (200, 201):
                     body: dict[str, Any] = await response.json()
                     return body
@@ -222,7 +239,7 @@ async def say(http: aiohttp.ClientSession, load: Load, session_id: str, text: st
     load.sent.append(sent)
     payload = {"session_id": session_id, "text": text, "message_id": sent.message_id}
     try:
-        body = await acknowledged(http, f"{load.url}/api/chat", payload, sent)
+        body = await acknowledged(http, f"{load.url}/api/chat", payload, sent, load.statuses)
     except TimeoutError:
         return []
     sent.replies = list(body.get("replies") or [])
@@ -231,7 +248,8 @@ async def say(http: aiohttp.ClientSession, load: Load, session_id: str, text: st
 
 async def new_session(http: aiohttp.ClientSession, load: Load) -> str:
     """A web-chat session id (retried while the server is down)."""
-    return str((await acknowledged(http, f"{load.url}/api/sessions", {}))["session_id"])
+    body = await acknowledged(http, f"{load.url}/api/sessions", {}, statuses=load.statuses)
+    return str(body["session_id"])
 
 
 async def asker(http: aiohttp.ClientSession, load: Load, messages: int) -> None:
@@ -284,6 +302,21 @@ async def killer(server: Server, load: Load, kills: int, gap: tuple[float, float
             await server.kill()
             done += 1
             await server.start()
+    finally:
+        load.kills_done.set()
+    return done
+
+
+async def restarter(database: PrivatePostgres, load: Load, restarts: int, gap: tuple[float, float]) -> int:
+    """Stop PostgreSQL ``restarts`` times at random moments for 2-5 s each; how many restarts."""
+    done = 0
+    try:
+        for _ in range(restarts):
+            await asyncio.sleep(load.rng.uniform(*gap))
+            await database.stop()
+            await asyncio.sleep(load.rng.uniform(2.0, 5.0))
+            await database.start()
+            done += 1
     finally:
         load.kills_done.set()
     return done
@@ -368,14 +401,25 @@ async def reconcile(database_url: str, load: Load, settle: float) -> dict[str, i
 
 
 async def run_chaos(
-    *, sessions: int, messages: int, kills: int, database: str = "sqlite", seed: int = 13
+    *,
+    sessions: int,
+    messages: int,
+    kills: int,
+    database: str = "sqlite",
+    seed: int = 13,
+    fault: str = "kill",
 ) -> ChaosFigures:
     """One chaos run (see the module's docstring); its figures."""
     started = time.perf_counter()
     smtp = start_smtp_server()
     root = Path(tempfile.mkdtemp(prefix="privacybot-chaos-"))
     schema = user = None
-    if database == "postgresql":
+    private: PrivatePostgres | None = None
+    if fault == "database-restart":
+        database, private = "postgresql (private, restarted)", PrivatePostgres()
+        await private.init()
+        database_url = private.url
+    elif database == "postgresql":
         user, reason = await postgres_user()
         if user is None:
             raise SystemExit(reason)
@@ -398,7 +442,10 @@ async def run_chaos(
             clients = [asker(http, load, messages) for _ in range(sessions - 2 * pairs)]
             clients += [requester_pair(http, load, f"chaos-{n}@example.com") for n in range(pairs)]
             gap = (1.0, 3.0) if kills <= 3 else (1.0, 5.0)
-            killed, *_ = await asyncio.gather(killer(server, load, kills, gap), *clients)
+            fault_task = (
+                killer(server, load, kills, gap) if private is None else restarter(private, load, kills, gap)
+            )
+            killed, *_ = await asyncio.gather(fault_task, *clients)
             differing = await retried_differently(http, load)
         found = await reconcile(database_url, load, settle=LEASE_SECONDS + 20)
         await server.stop()
@@ -407,6 +454,8 @@ async def run_chaos(
         smtp.controller.stop()
         if user is not None and schema is not None:
             await drop_schema(user, schema)
+        if private is not None:
+            await private.destroy()
     acknowledged_count = sum(s.replies is not None for s in load.sent)
     figures = ChaosFigures(
         database=database,
@@ -414,7 +463,7 @@ async def run_chaos(
         sent=len(load.sent),
         acknowledged=acknowledged_count,
         retried=sum(s.attempts > 1 for s in load.sent),
-        kills=killed,
+        kills=int(killed or 0),
         lost=found["lost"] + len(load.sent) - acknowledged_count,
         duplicated=found["duplicated"],
         replies_differing=found["replies_differing"],
@@ -428,6 +477,9 @@ async def run_chaos(
         resent_after_cut=found["resent_after_cut"],
         seconds=time.perf_counter() - started,
         workdir=str(root),
+        fault=fault,
+        unavailable=load.statuses[503],
+        server_errors=sum(n for status, n in load.statuses.items() if status >= 500 and status != 503),
     )
     if figures.clean:
         shutil.rmtree(root, ignore_errors=True)
@@ -439,7 +491,9 @@ def report(figures: ChaosFigures) -> str:
     load = os.getloadavg()[0]
     return "\n".join(
         [
-            f"chaos on {figures.database}: {figures.sessions} sessions (load average {load:.1f})",
+            f"chaos ({figures.fault}) on {figures.database}: {figures.sessions} sessions "
+            f"(load average {load:.1f})",
+            f"answers 503 (database down) {figures.unavailable}, other 5xx {figures.server_errors}",
             f"messages sent {figures.sent}, acknowledged {figures.acknowledged}, retried after a kill "
             f"{figures.retried}, kills {figures.kills}",
             f"lost {figures.lost}, duplicated {figures.duplicated}, replies differing "
@@ -465,6 +519,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--fault", choices=("kill", "database-restart"), default="kill")
     args = parser.parse_args()
     if args.small:
         args.sessions, args.messages, args.kills = 6, 4, 2
@@ -475,6 +530,7 @@ def main() -> None:
             kills=args.kills,
             database=args.database,
             seed=args.seed,
+            fault=args.fault,
         )
     )
     print(report(figures))

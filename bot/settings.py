@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     imap_security: MailSecurity = MailSecurity.TLS
     imap_quarantine_folder: str = "Quarantine"
     imap_poll_seconds: float = Field(60.0, gt=0)
+    # After a failure (the mailbox or the database unreachable) the reader waits 1 s, then twice as long each
+    # time, up to this; a mail that failed because the database was down stays in the inbox, not counted
+    imap_retry_max_seconds: float = Field(60.0, gt=0)
     attachment_max_bytes: int = Field(5_000_000, ge=0)
     # A mail over either cap is not read: it goes to quarantine and its sender gets one polite reply.
     mail_max_bytes: int = Field(10_000_000, ge=1000)

@@ -2,6 +2,7 @@
 
 pytest_plugins = [
     "tests.support.database",
+    "tests.support.private_postgres",
     "tests.support.redis_server",
     "tests.support.mail_servers",
     "tests.support.imap_server",

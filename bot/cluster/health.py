@@ -35,13 +35,32 @@ class Component(StrEnum):
     NOT_CONFIGURED = "not_configured"
 
 
+class Readiness(StrEnum):
+    """What ``/readyz`` tells a load balancer."""
+
+    READY = "ready"
+    DEGRADED = "degraded"  # Redis is down: still serving (pushes wait in the history, limits let through)
+    NOT_READY = "not_ready"  # starting, stopping, or the database does not answer
+
+
 @dataclass(frozen=True)
 class HealthReport:
-    """The worker's dependencies and whether it may take traffic."""
+    """The worker's dependencies and whether it may take traffic (``bus_ready``: the push bus listens)."""
 
     database: Component
     redis: Component
     started: bool
+    bus_ready: bool = True
+
+    @property
+    def readiness(self) -> Readiness:
+        """Ready; degraded (only Redis is down: the worker still serves, so a cluster is not drained whole);
+        or not ready."""
+        if not self.started or self.database is Component.UNREACHABLE:
+            return Readiness.NOT_READY
+        if self.redis is Component.UNREACHABLE:
+            return Readiness.DEGRADED
+        return Readiness.READY if self.bus_ready else Readiness.NOT_READY
 
     @property
     def healthy(self) -> bool:
@@ -50,8 +69,8 @@ class HealthReport:
 
     @property
     def ready(self) -> bool:
-        """True when the worker runs and every configured dependency answers."""
-        return self.started and self.healthy
+        """True when the worker may take traffic: ready or degraded."""
+        return self.readiness is not Readiness.NOT_READY
 
 
 class WorkerHealth:
@@ -81,7 +100,7 @@ class WorkerHealth:
         else:
             database, redis = await asyncio.gather(self._database(), self._redis())
             self._probed = (now, database, redis)
-        return HealthReport(database, redis, self._started and self._shared.bus.ready)
+        return HealthReport(database, redis, self._started, self._shared.bus.ready)
 
     async def _database(self) -> Component:
         if self._engine is None:

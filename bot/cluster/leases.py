@@ -4,6 +4,11 @@ runs where its lease row is held.
 The holder renews the lease every third of ``PRIVACYBOT_LEASE_SECONDS``; a lease lasts two thirds of it,
 so one missed renewal is survived. The other workers try every sixth; when the holder dies its lease
 expires and one of them takes it over, at most 5/6 of ``PRIVACYBOT_LEASE_SECONDS`` after its last renewal.
+
+Fencing: a holder that cannot renew (the database is down, the connection refused, the attempt hangs,
+anything) keeps the service only until a sixth of the period before its lease ends, then stops it, so it has
+stopped before another worker can take the lease: two workers never run the service at once. Every
+renewal attempt is bounded by that moment, and the competition survives any exception.
 A worker stopping cleanly releases its leases, so another takes over at its next try. Times are the
 workers' clocks (UTC; keep them in sync, as for any cluster).
 """
@@ -16,11 +21,10 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import delete, or_
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
@@ -106,6 +110,7 @@ class Elected:
         self._holder = holder
         self._ttl = timedelta(seconds=lease_seconds * 2 / 3)
         self._renew_every = lease_seconds / 3
+        self._fence_margin = timedelta(seconds=lease_seconds / 6)
         self._try_every = lease_seconds / 6
         self._clock = clock
         self._running = False
@@ -134,41 +139,69 @@ class Elected:
         was_running, self._running = self._running, False
         await self._service.stop()
         if was_running:
-            try:
-                await self._leases.release(self.name, holder=self._holder)
-            except SQLAlchemyError as exc:  # it expires by itself
-                log.warning("lease %s not released: %s", self.name, type(exc).__name__)
+            await self._release_quietly()
 
     async def _compete(self) -> None:
         while not self._stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._stop.wait(), self._renew_every if self._running else self._try_every
-                )
-            if not self._stop.is_set():
+                await asyncio.wait_for(self._stop.wait(), self._next_wait())
+            if self._stop.is_set():
+                break
+            try:
                 await self._try(first=False)
+            except Exception:  # the competition survives anything; the fence below still holds
+                log.exception("lease %s: a try failed", self.name)
+                await self._fence_if_due()
+
+    def _fence_at(self) -> datetime:
+        """When the service must be stopped unless the lease was renewed: a sixth of the lease period
+        before the lease ends, so that it has stopped before another worker may take the lease."""
+        return self._held_until - self._fence_margin
+
+    def _next_wait(self) -> float:
+        if not self._running:
+            return self._try_every
+        until_fence = (self._fence_at() - self._clock.now()).total_seconds()
+        return max(0.0, min(self._renew_every, until_fence))
 
     async def _try(self, *, first: bool) -> None:
+        asked = self._clock.now()  # the lease ends ttl after this moment at the latest
         try:
-            held = await self._leases.acquire(self.name, holder=self._holder, ttl=self._ttl)
-        except SQLAlchemyError as exc:
-            log.warning("lease %s: database unreachable (%s)", self.name, type(exc).__name__)
-            held = self._running and self._clock.now() < self._held_until  # keep it while it lasts
+            budget = self._try_every if not self._running else (self._fence_at() - asked).total_seconds()
+            async with asyncio.timeout(max(budget, 0.05)):
+                held = await self._leases.acquire(self.name, holder=self._holder, ttl=self._ttl)
+        except Exception as exc:  # any failure (a refused connection, a timeout, a bug) is a missed renewal
+            log.warning("lease %s: not renewed (%s)", self.name, type(exc).__name__)
+            held = self._running and self._clock.now() < self._fence_at()  # keep it until the fence
         else:
             if held:
-                self._held_until = self._clock.now() + self._ttl
+                self._held_until = asked + self._ttl
         if held and not self._running:
             log.info("lease %s won: starting", self.name)
             try:
                 await self._service.start()
             except Exception:
-                await self._leases.release(self.name, holder=self._holder)
+                await self._release_quietly()
                 if first:
                     raise
                 log.exception("lease %s: the service failed to start; trying again later", self.name)
                 return
             self._running = True
         elif not held and self._running:
-            log.warning("lease %s lost: stopping", self.name)
-            self._running = False
-            await self._service.stop()
+            log.warning("lease %s lost or not renewed in time: stopping", self.name)
+            await self._halt()
+
+    async def _fence_if_due(self) -> None:
+        if self._running and self._clock.now() >= self._fence_at():
+            log.warning("lease %s not renewed in time: stopping", self.name)
+            await self._halt()
+
+    async def _halt(self) -> None:
+        self._running = False
+        await self._service.stop()
+
+    async def _release_quietly(self) -> None:
+        try:
+            await self._leases.release(self.name, holder=self._holder)
+        except Exception as exc:  # it expires by itself
+            log.warning("lease %s not released: %s", self.name, type(exc).__name__)

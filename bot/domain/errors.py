@@ -115,3 +115,13 @@ class DeliveryFailed(Exception):
         super().__init__(f"{channel.value}: {reason}")
         self.channel = channel
         self.reason = reason
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not be reached (refused, cut, shutting down, timed out) while a message was
+    handled: nothing of it was stored, and the channel waits the outage out instead of blaming the message.
+    ``cause`` names the underlying error's type."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"the database is unreachable ({cause})")
+        self.cause = cause

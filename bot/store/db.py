@@ -141,3 +141,41 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
 def is_postgres(session: AsyncSession) -> bool:
     """True when the session talks to PostgreSQL (row locks with SKIP LOCKED are available)."""
     return session.get_bind().dialect.name == "postgresql"
+
+
+# asyncpg's errors for a server that is gone, going or not yet back (SQLSTATE classes 08 and 57, 53300),
+# imported lazily by name so that SQLite-only installs need no asyncpg.
+_UNAVAILABLE_ASYNCPG = (
+    "PostgresConnectionError",
+    "ConnectionDoesNotExistError",
+    "OperatorInterventionError",
+    "TooManyConnectionsError",
+)
+_CLOSED_CONNECTION = ("connection is closed", "connection was closed", "underlying connection is closed")
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) says the database could not be reached or went away: a
+    refused or cut connection, a server shutting down or starting up, a pool or connect timeout, SQLite's
+    lock timeout. Such a failure says nothing about the message being handled: it is waited out, not
+    counted against it. Any other error (a constraint, bad data, a bug) is False."""
+    import asyncpg
+    from sqlalchemy import exc as sa_exc
+
+    unavailable = tuple(getattr(asyncpg.exceptions, name) for name in _UNAVAILABLE_ASYNCPG)
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (OSError, sa_exc.TimeoutError, *unavailable)):  # OSError has TimeoutError
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        closed_kinds = asyncpg.exceptions.InterfaceError | sa_exc.InterfaceError | sa_exc.OperationalError
+        if isinstance(current, closed_kinds):
+            message = str(current).lower()
+            if any(part in message for part in _CLOSED_CONNECTION) or "database is locked" in message:
+                return True
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+    return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cluster.health import Component, WorkerHealth
+from bot.cluster.health import Component, Readiness, WorkerHealth
 from bot.cluster.shared import local_state, shared_state
 from bot.store.db import create_engine
 from tests.support.mail_servers import free_port
@@ -47,3 +47,16 @@ async def test_single_process_reports_redis_not_configured(engine: AsyncEngine) 
     health.mark_started()
     report = await health.report()
     assert report.redis is Component.NOT_CONFIGURED and report.ready
+
+
+async def test_redis_down_is_degraded_not_unready(engine: AsyncEngine) -> None:
+    """The database answers and Redis does not: the worker still takes traffic, as "degraded", so a load
+    balancer does not drain a whole cluster that could serve; before it started it is "not_ready"."""
+    shared = shared_state(f"redis://127.0.0.1:{free_port()}/0")
+    health = WorkerHealth(shared, engine)
+    assert (await health.report()).readiness is Readiness.NOT_READY
+    health.mark_started()
+    health._probed = None  # the last probe is reused for a second; look again now
+    report = await health.report()
+    assert (report.database, report.redis) == (Component.OK, Component.UNREACHABLE)
+    assert report.readiness is Readiness.DEGRADED and report.ready

@@ -71,6 +71,7 @@ def build_email_channel(
         trusted_auth_headers=settings.imap_trusted_auth_headers,
         attachment_max_bytes=settings.attachment_max_bytes,
         poll_seconds=settings.imap_poll_seconds,
+        max_backoff_seconds=settings.imap_retry_max_seconds,
         mail_max_bytes=settings.mail_max_bytes,
         mail_max_parts=settings.mail_max_parts,
     )

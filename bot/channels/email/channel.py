@@ -44,8 +44,10 @@ from bot.channels.email.parsing import (
 from bot.cluster.ratelimit import RateLimiter
 from bot.conversation.engine import TurnResult
 from bot.domain.channels import ChannelName
+from bot.domain.errors import StoreUnavailable
 from bot.mail import MailSender
 from bot.messages import InboundMessage, OutboundMessage
+from bot.store.db import store_unavailable
 from bot.store.outbox import DeliveryQueue
 from responses import Responses
 
@@ -138,16 +140,18 @@ class EmailChannel:
             try:
                 await mailbox.open()
                 log.info("email channel reading %s", self._account.folder)
-                backoff = 1.0
                 while not self._stopping.is_set():
                     self._busy = True  # stop() now waits instead of cancelling mid-mail
                     await self._process_pending(mailbox)
                     self._busy = False
+                    backoff = 1.0  # only a pass that went through resets the wait
                     if self._stopping.is_set():
                         break
                     await mailbox.wait_for_mail(self._poll_seconds)
             except CONNECTION_ERRORS as exc:
                 log.warning("email channel: mailbox connection failed (%s); retrying in %.0f s", exc, backoff)
+            except StoreUnavailable as exc:
+                log.warning("email channel: %s; the mail stays in the inbox, retry in %.0f s", exc, backoff)
             except Exception:  # the reader survives any failure: logged, retried
                 log.exception("email channel: processing failed; retrying in %.0f s", backoff)
             finally:
@@ -238,10 +242,14 @@ class EmailChannel:
         return notice, f"over-cap:{dedup_key(sender, ids[0] if ids else subject)}"
 
     async def _handle_guarded(self, mailbox: Mailbox, uid: int, inbound: InboundMessage) -> TurnResult | None:
-        """``handle``; a mail that fails again and again is quarantined instead of blocking the mailbox."""
+        """``handle``; a mail that fails again and again while the database works is quarantined instead of
+        blocking the mailbox. A failure to reach the database is not the mail's fault: it is not counted,
+        and the mail stays in the inbox (unmarked) until the store is back."""
         try:
             result = await self._handle(inbound)
-        except Exception:  # counted and re-raised
+        except Exception as exc:  # counted and re-raised
+            if store_unavailable(exc):
+                raise StoreUnavailable(type(exc).__name__) from exc
             attempts = self._attempts[uid] = self._attempts.get(uid, 0) + 1
             if attempts < MAX_HANDLE_ATTEMPTS:
                 raise

@@ -10,7 +10,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiohttp import web
 
-from bot.channels.base import HandleInbound
+from bot.channels.base import HandleInbound, waiting_out_outages
 from bot.channels.telegram.channel import TelegramChannel
 from bot.channels.telegram.flood import WaitOutFloodControl
 from bot.channels.telegram.router import FailedUpdates, build_router, error_handler
@@ -48,6 +48,8 @@ def build_telegram_channel(
     session = AiohttpSession(api=api)
     session.middleware(WaitOutFloodControl())
     bot = Bot(token=settings.telegram_token.get_secret_value(), session=session)
+    if settings.telegram_mode is TelegramMode.POLLING:  # an update is confirmed only after its turn is stored
+        handle = waiting_out_outages(handle)
     dispatcher = Dispatcher(handle=handle, responses=responses, failed_updates=FailedUpdates())
     dispatcher.include_router(build_router())
     dispatcher.errors.register(error_handler)

@@ -27,6 +27,7 @@ from bot.channels.telegram.delivery import send_outbound
 from bot.channels.telegram.formatting import chosen_reply
 from bot.domain.channels import ChannelName
 from bot.messages import InboundMessage, OutboundMessage
+from bot.store.db import store_unavailable
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -134,13 +135,17 @@ async def error_handler(
     A failure to talk to Telegram (a notice outside any turn, removing a keyboard) is logged and dropped:
     the turn, if any, was stored and its replies wait in the outbox. Any other failure happened before the
     turn committed: the person is told once, and the exception propagates so that Telegram redelivers the
-    update (webhook answers 500).
+    update (webhook answers 500). A database outage is not told at all (the turn may even have committed
+    just before the connection was cut, and its answer is on its way): the update is redelivered and
+    answered once.
     """
     update = event.update
     error = event.exception
     log.error("telegram update %s failed: %s", update.update_id, type(error).__name__)
     if isinstance(error, TelegramAPIError):
         return True
+    if store_unavailable(error):  # nothing is wrong with the message: Telegram redelivers it, no apology
+        raise error
     chat_id = _private_chat(update)
     if chat_id is not None and failed_updates.first_failure(update.update_id):
         try:

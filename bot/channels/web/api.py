@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN_ORIGIN = "forbidden_origin"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    SERVICE_UNAVAILABLE = "service_unavailable"
 
 
 class Author(StrEnum):
@@ -160,6 +161,8 @@ class Health(BaseModel):
 
 
 class Readiness(BaseModel):
-    """Whether this worker may take traffic now (200) or not (503: starting, stopping or cut off)."""
+    """Whether this worker may take traffic now (200: ``status`` "ready", or "degraded" while Redis is down
+    and it still serves) or not (503: "not_ready": starting, stopping or its database cut off)."""
 
     ready: bool
+    status: str = "ready"

@@ -11,6 +11,8 @@ from aiohttp.typedefs import Handler
 
 from bot.channels.web.api import ErrorBody, ErrorCode, ErrorResponse
 from bot.channels.web.language import request_language
+from bot.domain.errors import StoreUnavailable
+from bot.store.db import store_unavailable
 from responses import DEFAULT_LANGUAGE, Responses
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,9 @@ class RateLimited(WebChatError):
         return {"Retry-After": str(self.values["retry_after"])}
 
 
+# What a client is told to wait before sending again while the database is unreachable.
+UNAVAILABLE_RETRY_SECONDS = 3
+
 _HTTP_CODES = {
     404: ErrorCode.NOT_FOUND,
     405: ErrorCode.METHOD_NOT_ALLOWED,
@@ -108,10 +113,14 @@ def error_response(
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn WebChatError, and aiohttp's 404/405/413 under /api, into JSON errors; nothing else is caught."""
+    """Turn WebChatError, and aiohttp's 404/405/413 under /api, into JSON errors; a database outage under
+    /api into 503 with Retry-After (never 500: the client sends the same message_id again and is answered
+    once). Nothing else is caught."""
     responses = request.app[RESPONSES_KEY]
     try:
         return await handler(request)
+    except StoreUnavailable as exc:
+        return _unavailable(request, responses, exc.cause)
     except WebChatError as exc:
         log.info("web request refused: %s", exc.code.value)
         lang = request_language(request)
@@ -124,3 +133,20 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if code is ErrorCode.BODY_TOO_LARGE:
             values["limit"] = request.app[BODY_LIMIT_KEY]
         return error_response(responses, code, exc.status, lang=request_language(request), **values)
+    except Exception as exc:
+        if not (request.path.startswith("/api/") and store_unavailable(exc)):
+            raise
+        return _unavailable(request, responses, type(exc).__name__)
+
+
+def _unavailable(request: web.Request, responses: Responses, cause: str) -> web.Response:
+    log.warning("web request answered 503: the database is unreachable (%s)", cause)
+    seconds = UNAVAILABLE_RETRY_SECONDS
+    return error_response(
+        responses,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        503,
+        {"Retry-After": str(seconds)},
+        lang=request_language(request),
+        retry_after=seconds,
+    )

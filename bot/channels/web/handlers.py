@@ -122,9 +122,11 @@ async def health_handler(request: web.Request) -> web.Response:
 
 @routes.get("/readyz", READY)
 async def readiness_handler(request: web.Request) -> web.Response:
-    """Readiness: 200 when this worker may take traffic, else 503 (a load balancer sends it none)."""
+    """Readiness: 200 when this worker may take traffic (ready, or degraded: Redis down, still serving),
+    else 503 (a load balancer sends it none)."""
     report = await request.app[SERVICES_KEY].health.report()
-    return _json(Readiness(ready=report.ready), status=200 if report.ready else 503)
+    body = Readiness(ready=report.ready, status=report.readiness.value)
+    return _json(body, status=200 if report.ready else 503)
 
 
 @routes.get("/api/openapi.json", {})  # the document itself: not in it

@@ -42,6 +42,7 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _LIMITED = _error("Too many messages from this session or address; see Retry-After.")
+_UNAVAILABLE = _error("The database is unreachable for a moment; send the same message after Retry-After.")
 HEALTH: dict[str, Any] = {
     "operationId": "health",
     "summary": "Liveness check",
@@ -58,7 +59,11 @@ READY: dict[str, Any] = {
 CREATE_SESSION: dict[str, Any] = {
     "operationId": "createSession",
     "summary": "Start a chat session",
-    "responses": {"201": json_answer("The new session.", SessionCreated), "429": _LIMITED},
+    "responses": {
+        "201": json_answer("The new session.", SessionCreated),
+        "429": _LIMITED,
+        "503": _UNAVAILABLE,
+    },
 }
 CHAT: dict[str, Any] = {
     "operationId": "chat",
@@ -76,6 +81,7 @@ CHAT: dict[str, Any] = {
         "404": _error("The session id was not issued by this server."),
         "413": _error("The message is longer than the limit."),
         "429": _LIMITED,
+        "503": _UNAVAILABLE,
     },
 }
 HISTORY: dict[str, Any] = {
@@ -87,6 +93,7 @@ HISTORY: dict[str, Any] = {
         "400": _error("Malformed session id."),
         "404": _error("Unknown session id."),
         "429": _LIMITED,
+        "503": _UNAVAILABLE,
     },
 }
 PUSH: dict[str, Any] = {

@@ -47,7 +47,7 @@ class FailingFirst:
         """Raise while failures remain, then pass through."""
         if self.failures:
             self.failures -= 1
-            raise ConnectionError("database unavailable")
+            raise RuntimeError("a bug, before anything is stored")  # not an outage: those are waited out
         return await self.handle(inbound)
 
 

@@ -102,7 +102,7 @@ async def test_health_check_answers(chat_server: ChatServer) -> None:
         assert await response.json() == {"status": "ok", "database": "ok", "redis": "not_configured"}
     async with chat_server.http.get(f"{chat_server.url}/readyz") as response:
         assert response.status == 200
-        assert await response.json() == {"ready": True}
+        assert await response.json() == {"ready": True, "status": "ready"}
 
 
 async def test_page_and_widget_are_served(chat_server: ChatServer) -> None:
