@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(4000, ge=1)
     rate_limit_per_minute: int = Field(30, ge=1)
     offline_delivery_minutes: float = Field(2.0, ge=0)
+    # Fallback mails of one ticket whose messages were queued less than this apart go out as one mail
+    fallback_batch_seconds: float = Field(30.0, ge=0)
     secret_key: SecretStr | None = None
     # Origins (scheme://host[:port], comma-separated) whose pages may open the chat websocket; unset: only
     # the server's own origin.

@@ -109,12 +109,14 @@ class DuplicateMessage(Exception):
 
 
 class DeliveryFailed(Exception):
-    """A message could not be delivered on its channel; the caller keeps it to retry."""
+    """A message could not be delivered on its channel; the caller keeps it to retry. ``retry_after`` is how
+    many seconds the channel asked us to wait first (Telegram's flood control), when it said."""
 
-    def __init__(self, channel: ChannelName, reason: str) -> None:
+    def __init__(self, channel: ChannelName, reason: str, *, retry_after: float | None = None) -> None:
         super().__init__(f"{channel.value}: {reason}")
         self.channel = channel
         self.reason = reason
+        self.retry_after = retry_after
 
 
 class StoreUnavailable(RuntimeError):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 import aiosmtplib
 
-from bot.mail import MailDeliveryError
+from bot.mail import MailDeliveryError, complete_headers
 from bot.settings import MailSecurity, Settings
 
 log = logging.getLogger(__name__)
@@ -55,8 +54,7 @@ class SmtpMailSender:
         """Send ``message``; every SMTP or network failure becomes MailDeliveryError."""
         if not self._host:
             raise SmtpNotConfigured("PRIVACYBOT_SMTP_HOST is not set")
-        if "Message-ID" not in message:
-            message["Message-ID"] = make_msgid()
+        complete_headers(message)
         try:
             await aiosmtplib.send(
                 message,

@@ -8,10 +8,9 @@ import logging
 import uuid
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
-from bot.mail import MailDeliveryError
+from bot.mail import MailDeliveryError, complete_headers
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,7 @@ class SpoolMailSender:
 
     async def send(self, message: EmailMessage) -> None:
         """Write ``message`` to a new file in the spool folder (0600: it may hold a code)."""
-        if "Message-ID" not in message:
-            message["Message-ID"] = make_msgid()
+        complete_headers(message)
         name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
         try:
             path = await asyncio.to_thread(self._write, name, message.as_bytes())

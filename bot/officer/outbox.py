@@ -2,7 +2,10 @@
 same transaction as the change that caused it (a Telegram or email turn's replies, a one-time code mail,
 an officer's reply, an extension, the end of a handoff), then handed to its channel. The drain runs at once
 when a commit rings the bell and every ``interval_seconds`` besides (and first thing on start, so what a
-crash left queued goes out). A refusal keeps the row queued with a growing delay, so nothing is lost.
+crash left queued goes out). A refusal keeps the row queued with a growing delay, so nothing is lost: the
+first retry comes after about a second, each next one after twice as long (jittered by a fifth either way, so
+many rows refused together are not retried together), never longer than ``max_retry`` and never sooner than
+the channel asked (Telegram's ``retry_after``); the drain wakes when the next retry is due.
 
 Rows are leased (``lease_until``, SKIP LOCKED on PostgreSQL) before sending, so two processes never send
 the same row at once; a crash mid-send makes the row due again when the lease ends. A delivery of several
@@ -14,16 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, null, select, update
+from sqlalchemy import ColumnElement, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.deliveries import Deliveries, DeliveryBell
 from bot.domain.channels import ChannelName
-from bot.domain.clock import Clock
+from bot.domain.clock import Clock, ensure_utc
 from bot.domain.errors import DeliveryFailed
 from bot.officer.fallback import EmailFallback
 from bot.store.claims import lease, run_periodically
@@ -31,6 +35,9 @@ from bot.store.officer_models import DeliveryRoute, PendingDelivery
 from bot.store.outbox import messages_of
 
 log = logging.getLogger(__name__)
+
+FIRST_RETRY = timedelta(seconds=1)
+MAX_RETRY = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,10 @@ class DeliveryOutbox:
         clock: Clock,
         interval_seconds: float = 15.0,
         lease: timedelta = timedelta(minutes=5),
-        first_retry: timedelta = timedelta(seconds=30),
-        max_retry: timedelta = timedelta(hours=1),
+        first_retry: timedelta = FIRST_RETRY,
+        max_retry: timedelta = MAX_RETRY,
+        jitter: float = 0.2,
+        random_unit: Callable[[], float] = random.random,
         batch_size: int = 100,
         fallback: EmailFallback | None = None,
         bell: DeliveryBell | None = None,
@@ -76,11 +85,19 @@ class DeliveryOutbox:
         self._lease = lease
         self._first_retry = first_retry
         self._max_retry = max_retry
+        self._jitter = jitter
+        self._random = random_unit
         self._batch = batch_size
 
-    def retry_delay(self, attempts: int) -> timedelta:
-        """The wait after the ``attempts``-th failure: doubling from ``first_retry`` up to ``max_retry``."""
-        return min(self._first_retry * (2 ** max(attempts - 1, 0)), self._max_retry)
+    def retry_delay(self, attempts: int, *, retry_after: float | None = None) -> timedelta:
+        """The wait after the ``attempts``-th failure: doubling from ``first_retry``, moved by up to
+        ``jitter`` of itself either way, at most ``max_retry``, and at least the ``retry_after`` seconds the
+        channel asked for."""
+        base = min(self._first_retry * (2 ** min(max(attempts - 1, 0), 32)), self._max_retry)
+        delay = min(base * (1 + self._jitter * (2 * self._random() - 1)), self._max_retry)
+        if retry_after is not None:
+            delay = max(delay, timedelta(seconds=retry_after))
+        return delay
 
     async def deliver_now(self, ids: Sequence[int]) -> OutboxReport:
         """Try the rows ``ids`` at once (just committed by a service), whatever their retry time."""
@@ -114,10 +131,11 @@ class DeliveryOutbox:
     async def run(self, stop_event: asyncio.Event) -> None:
         """Flush every ``interval_seconds`` until ``stop_event`` is set; a database outage is logged."""
 
-        async def flush_due() -> None:
+        async def flush_due() -> float | None:
             report = await self.flush()
             if report.delivered or report.failed:
                 log.info("outbox: %d delivered, %d kept for retry", report.delivered, report.failed)
+            return await self.seconds_to_next_retry()
 
         await run_periodically(
             flush_due,
@@ -126,6 +144,21 @@ class DeliveryOutbox:
             failure="outbox flush failed",
             wake=self._bell.event if self._bell is not None else None,
         )
+
+    async def seconds_to_next_retry(self) -> float | None:
+        """Seconds until the earliest queued row that nobody holds is due (None: nothing is queued)."""
+        now = self._clock.now()
+        async with self._sessionmaker() as session:
+            due = await session.scalar(
+                select(func.min(PendingDelivery.next_attempt_at)).where(
+                    PendingDelivery.delivered_at.is_(None),
+                    or_(PendingDelivery.lease_until.is_(None), PendingDelivery.lease_until <= now),
+                    *self._only,
+                )
+            )
+        if due is None:
+            return None
+        return max((ensure_utc(due) - now).total_seconds(), 0.0)
 
     async def _lease_rows(self, condition: ColumnElement[bool]) -> list[PendingDelivery]:
         now = self._clock.now()
@@ -167,7 +200,7 @@ class DeliveryOutbox:
                     sent += 1
             except DeliveryFailed as exc:
                 failed += 1
-                await self._mark(row, error=exc.reason[:200], sent=sent)
+                await self._mark(row, error=exc.reason[:200], sent=sent, retry_after=exc.retry_after)
                 log.warning(
                     "delivery %s on %s failed (%s); kept for retry", row.id, row.channel.value, exc.reason
                 )
@@ -186,6 +219,7 @@ class DeliveryOutbox:
         reached: bool = True,
         sent: int = 0,
         expired: bool = False,
+        retry_after: float | None = None,
     ) -> None:
         now = self._clock.now()
         row_id = row.id
@@ -203,7 +237,7 @@ class DeliveryOutbox:
                 if not reached and self._fallback is not None:
                     values["fallback_at"] = now + self._fallback.delay
         else:
-            values["next_attempt_at"] = now + self.retry_delay(row.attempts)
+            values["next_attempt_at"] = now + self.retry_delay(row.attempts, retry_after=retry_after)
             if self._fallback is not None and row.fallback_at is None and row.fallback_sent_at is None:
                 values["fallback_at"] = row.created_at + self._fallback.delay
         if row.secret and (expired or error is None):  # a code is kept no longer than needed to send it

@@ -141,6 +141,7 @@ def build_officer_workspace(
         mail_from=settings.mail_from,
         clock=clock,
         delay=timedelta(minutes=settings.offline_delivery_minutes),
+        batch_window=timedelta(seconds=settings.fallback_batch_seconds),
     )
     outbox = DeliveryOutbox(
         sessionmaker,

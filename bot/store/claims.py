@@ -23,8 +23,11 @@ from bot.store.db import is_postgres
 log = logging.getLogger(__name__)
 
 
+MIN_WAIT_SECONDS = 0.05
+
+
 async def run_periodically(
-    step: Callable[[], Awaitable[None]],
+    step: Callable[[], Awaitable[float | None]],
     stop_event: asyncio.Event,
     *,
     interval_seconds: float,
@@ -32,16 +35,21 @@ async def run_periodically(
     wake: asyncio.Event | None = None,
 ) -> None:
     """Run ``step`` every ``interval_seconds`` until ``stop_event`` is set, and at once whenever ``wake``
-    is set meanwhile (it is cleared before each round, so a wake during a round brings another). A database
-    outage is logged as ``failure`` and the next round tries again."""
+    is set meanwhile (it is cleared before each round, so a wake during a round brings another). A step may
+    return the seconds until it has work again (a retry due in 1 s): the next round comes then if that is
+    sooner. A database outage is logged as ``failure`` and the next round tries again."""
     while not stop_event.is_set():
         if wake is not None:
             wake.clear()
+        wait = interval_seconds
         try:
-            await step()
+            sooner = await step()
         except (SQLAlchemyError, OSError):
             log.exception("%s; retrying in %.0f s", failure, interval_seconds)
-        await _wait_for_any(stop_event, wake, interval_seconds)
+        else:
+            if sooner is not None:
+                wait = min(wait, max(sooner, MIN_WAIT_SECONDS))
+        await _wait_for_any(stop_event, wake, wait)
 
 
 async def _wait_for_any(stop_event: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:

@@ -90,10 +90,12 @@ def build_workspace(
     *,
     self_storing: frozenset[ChannelName] = frozenset(),
     fallback_mail: MailSender | None = None,
+    fallback_window: timedelta = timedelta(0),
 ) -> Workspace:
     """A workspace over ``sessionmaker``; ``deliveries`` defaults to recording channels for every name but
     email, which (unless ``deliveries`` has it) mails into ``Workspace.mail``. With ``fallback_mail``,
-    messages that do not reach the person are mailed through it after 2 minutes."""
+    messages that do not reach the person are mailed through it after 2 minutes (those of a ticket queued
+    less than ``fallback_window`` apart in one mail)."""
     channels = {name: RecordingChannel(name) for name in ChannelName if name is not ChannelName.EMAIL}
     if deliveries is None:
         deliveries = Deliveries(channels)
@@ -110,6 +112,7 @@ def build_workspace(
             mail_from=settings.mail_from,
             clock=clock,
             delay=timedelta(minutes=settings.offline_delivery_minutes),
+            batch_window=fallback_window,
         )
     outbox = DeliveryOutbox(sessionmaker, deliveries=deliveries, clock=clock, fallback=fallback)
     stores = sql_turn_store_factory(sessionmaker, clock, settings, core.responses, after_commit=outbox.flush)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 import pytest_asyncio
@@ -182,3 +183,16 @@ async def test_a_retry_after_a_partial_failure_skips_the_target_that_got_it(
             await back.stop()
     finally:
         await bot.session.close()
+
+
+async def test_officer_notice_and_sla_mail_are_dated_on_the_mail_domain(smtp_server: SmtpServer) -> None:
+    """Regression: the officer notices had no Date header and a Message-ID ending in @localhost. A new ticket
+    notice and an SLA reminder each carry a Date and a Message-ID on the sender's domain."""
+    notifications = notifier(smtp_server, None)
+    await notifications.alert(alert())
+    await notifications.notify(sla_event(SlaEventKind.REMINDER))
+    mails = await smtp_server.sink.wait_for(2)
+    for mail in mails:
+        assert parsedate_to_datetime(str(mail.message["Date"])).tzinfo is not None
+        assert str(mail.message["Message-ID"]).endswith("@zynorlink.example>")
+    assert len({str(mail.message["Message-ID"]) for mail in mails}) == 2

@@ -22,7 +22,7 @@ from bot.deliveries import Deliveries, DeliveryBell
 from bot.domain.channels import ChannelName
 from bot.domain.clock import Clock
 from bot.mail import MailSender
-from bot.officer.outbox import DeliveryOutbox
+from bot.officer.outbox import FIRST_RETRY, DeliveryOutbox
 from responses import Responses
 
 MAIL_FROM = "privacy-assistant@zynorlink.example"
@@ -53,16 +53,18 @@ async def running_outbox(
     deliveries: Deliveries,
     bell: DeliveryBell,
     *,
-    first_retry: timedelta = timedelta(seconds=30),
+    first_retry: timedelta | None = None,
+    interval_seconds: float = 0.5,
 ) -> AsyncIterator[DeliveryOutbox]:
-    """The drain loop over ``deliveries``, woken by ``bell`` (and every half second); stopped on leaving."""
+    """The drain loop over ``deliveries``, woken by ``bell`` (and every ``interval_seconds``); stopped on
+    leaving. ``first_retry`` None keeps the outbox's own retry timing."""
     outbox = DeliveryOutbox(
         sessionmaker,
         deliveries=deliveries,
         clock=clock,
         bell=bell,
-        interval_seconds=0.5,
-        first_retry=first_retry,
+        interval_seconds=interval_seconds,
+        first_retry=first_retry or FIRST_RETRY,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(outbox.run(stop), name="test-outbox")

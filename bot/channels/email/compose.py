@@ -8,15 +8,15 @@ Either way the desk still checks that the ticket belongs to the sender before an
 
 from __future__ import annotations
 
-import hashlib
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
 from bot.channels.email.parsing import reply_subject_base
+from bot.mail import mail_domain
+from bot.mail import message_id as make_message_id
 from bot.messages import ATTACHMENTS_META, OutboundMessage
 from responses import Responses
 
@@ -33,16 +33,9 @@ META_ATTACHMENTS = ATTACHMENTS_META
 META_AUTH = "email_auth"
 
 
-def mail_domain(address: str) -> str:
-    """The domain of ``address`` (``localhost`` when it has none)."""
-    return address.rpartition("@")[2].strip(" >").lower() or "localhost"
-
-
 def outgoing_message_id(*, domain: str, reference: str | None, seed: str | None = None) -> str:
     """A Message-ID naming ``reference``; the same ``seed`` (the inbound mail's id) gives the same id."""
-    token = hashlib.sha256(seed.encode()).hexdigest()[:24] if seed else uuid.uuid4().hex[:24]
-    prefix = reference.lower() if reference else "r"
-    return f"<{prefix}.{token}@{domain}>"
+    return make_message_id(domain=domain, prefix=reference.lower() if reference else "r", seed=seed)
 
 
 def thread_reference(subject: str, ids: Sequence[str], our_domain: str) -> str | None:

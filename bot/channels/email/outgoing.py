@@ -25,7 +25,9 @@ def outbound_mail(
     subject = first.meta.get(MAIL_SUBJECT_META)
     if subject is not None:  # a mail of its own (a one-time code), not a reply
         mail = plain_message(sender=mail_from, to=first.recipient_id, subject=subject, body=first.text)
-        mail["Message-ID"] = outgoing_message_id(domain=mail_domain(mail_from), reference=None, seed=key)
+        mail.replace_header(
+            "Message-ID", outgoing_message_id(domain=mail_domain(mail_from), reference=None, seed=key)
+        )
         mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-responder should answer it
         return mail
     by_officer = first.meta.get(AUTHOR_META) == OFFICER_AUTHOR  # a person wrote it: not an auto-reply

@@ -10,7 +10,7 @@ import logging
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramRetryAfter
 from aiogram.types import LinkPreviewOptions
 
 from bot.channels.telegram.formatting import choice_keyboard, html_parts
@@ -48,4 +48,5 @@ async def deliver(bot: Bot, message: OutboundMessage) -> None:
         await send_outbound(bot, message)
     except TelegramAPIError as error:
         log.warning("telegram delivery failed: %s", type(error).__name__)
-        raise DeliveryFailed(ChannelName.TELEGRAM, type(error).__name__) from error
+        wait = float(error.retry_after) if isinstance(error, TelegramRetryAfter) else None
+        raise DeliveryFailed(ChannelName.TELEGRAM, type(error).__name__, retry_after=wait) from error

@@ -1,5 +1,5 @@
 // The officer dashboard's live inbox: a websocket at /officer/live announces every change on any ticket;
-// the queue re-reads itself and marks changed tickets unread (until opened), a ticket page re-reads its
+// the queue re-reads its counters and rows together and marks changed tickets unread (until opened), a ticket page re-reads its
 // transcript, facts, deliveries and audit trail. The transcript is kept scrolled to the newest message.
 (function () {
   "use strict";
@@ -89,7 +89,7 @@
     }
     markUnread(event.reference);
     if (!ticket) {
-      refresh(["#queue-list"]).then(showMarkers);
+      refresh(["#queue-counts", "#queue-list"]).then(showMarkers);  // the counters and rows, one read
     }
   }
 

@@ -4,6 +4,7 @@ a running channel in polling mode."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +28,9 @@ from tests.support.core import make_settings
 from tests.support.outbox import running_outbox
 from tests.support.telegram_api import BOT_TOKEN, FakeTelegramAPI
 
-RETRY = timedelta(milliseconds=200)  # the outbox's first retry after a refused send (30 s when running)
+RETRY = timedelta(
+    milliseconds=200
+)  # the outbox's first retry after a refused send (about 1 s, doubling, when running)
 
 
 def telegram_settings(data_dir: Path, api: FakeTelegramAPI, **overrides: object) -> Settings:
@@ -66,10 +69,12 @@ class Turns:
         return channel
 
 
-@pytest_asyncio.fixture
-async def turns(core: Core, tmp_path: Path) -> AsyncIterator[Turns]:
-    """The real conversation on a fresh SQLite database with its delivery outbox running (retrying a
-    refused send after 0.2 s)."""
+@contextlib.asynccontextmanager
+async def open_turns(
+    core: Core, tmp_path: Path, *, interval_seconds: float = 0.5, first_retry: timedelta | None = RETRY
+) -> AsyncIterator[Turns]:
+    """The real conversation on a fresh SQLite database with its delivery outbox running, draining every
+    ``interval_seconds`` and on the turns' bell (``first_retry`` None: the outbox's own retry timing)."""
     engine = create_engine(f"sqlite:///{tmp_path / 'telegram.sqlite3'}")
     await upgrade_database(engine)
     sessionmaker, clock, bell, deliveries = (
@@ -82,10 +87,20 @@ async def turns(core: Core, tmp_path: Path) -> AsyncIterator[Turns]:
         sessionmaker, clock, make_settings(tmp_path), core.responses, after_commit=bell.ring
     )
     try:
-        async with running_outbox(sessionmaker, clock, deliveries, bell, first_retry=RETRY) as outbox:
+        async with running_outbox(
+            sessionmaker, clock, deliveries, bell, first_retry=first_retry, interval_seconds=interval_seconds
+        ) as outbox:
             yield Turns(core.conversation(stores).handle, deliveries, outbox)
     finally:
         await engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def turns(core: Core, tmp_path: Path) -> AsyncIterator[Turns]:
+    """The real conversation on a fresh SQLite database with its delivery outbox running (retrying a
+    refused send after 0.2 s)."""
+    async with open_turns(core, tmp_path) as turns:
+        yield turns
 
 
 @pytest_asyncio.fixture

@@ -231,3 +231,21 @@ def test_forwarded_header_from_an_untrusted_peer_is_ignored() -> None:
     assert peer != "198.51.100.7"
     assert client_address(request, frozenset({"10.0.0.5"})) == peer
     assert client_address(request, frozenset({peer})) == "198.51.100.7"
+
+
+async def test_code_reply_gives_nothing_away_and_hints_at_a_typo(
+    chat_server: ChatServer, smtp_server: SmtpServer
+) -> None:
+    """Regression: an unknown or mistyped address was told only "I've sent a code". The reply now says a code
+    is on its way if the address belongs to an account and suggests checking the spelling or asking the
+    officer, in the same words for any address (only the masked address differs)."""
+    texts = []
+    for address in ("dana@example.test", "dnaa@exmaple.test"):
+        session_id = await chat_server.new_session()
+        await chat_server.chat(session_id, "Please delete my account")
+        status, body = await chat_server.chat(session_id, address)
+        assert status == 200
+        [reply] = [r for r in body["replies"] if "6-digit code" in r]
+        assert "belongs to a ZynorLink account" in reply and "Check the spelling" in reply
+        texts.append(re.sub(r"\S+@\S+", "ADDRESS", reply))
+    assert texts[0] == texts[1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -140,5 +142,28 @@ async def test_live_inbox_updates_without_reloading(
         assert "overdue" not in await officer.locator("#facts").inner_text()
         await officer.goto(f"{officer_server.url}/officer/?status=resolved")
         await expect(officer.locator(f"tr[data-reference='{reference}']")).to_contain_text("closed")
+    finally:
+        await context.close()
+
+
+async def test_queue_counters_follow_the_live_rows(
+    browser: Browser, page: Page, officer_server: OfficerServer
+) -> None:
+    """Regression: a new ticket appeared live in the queue while the header still counted the rows of the
+    page load. The deadline counters are re-read with the rows from the same live event."""
+    context = await browser.new_context()
+    officer = await context.new_page()
+    try:
+        await _sign_in(officer, officer_server)
+        await expect(officer.locator("body")).to_have_attribute("data-live", "on")
+        counts = officer.locator("#queue-counts")
+        before = await counts.inner_text()
+        rows_before = await officer.locator("table.queue tbody tr[data-reference]").count()
+        await page.goto(f"{officer_server.url}/")
+        await _say(page, "/human")
+        await expect(officer.locator("table.queue tbody tr.unread")).to_have_count(1, timeout=10_000)
+        await expect(counts).not_to_have_text(before, timeout=10_000)
+        numbers = [int(n) for n in re.findall(r"\d+", (await counts.inner_text()).replace("24 h", ""))]
+        assert sum(numbers) == rows_before + 1
     finally:
         await context.close()
