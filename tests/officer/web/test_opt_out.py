@@ -81,12 +81,14 @@ async def test_opt_out_of_an_address_without_account_stays_with_the_officer(
 
 def test_accounts_export_lists_the_opt_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`privacybot accounts export` prints every account with its opt-out (carried out by the desk);
-    `--opted-out` only those."""
+    `--opted-out` only those. A listing with a formula-prefixed address is refused whole."""
     url = f"sqlite:///{tmp_path / 'accounts.sqlite3'}"
     monkeypatch.setenv("PRIVACYBOT_DATABASE_URL", url)
     listing = tmp_path / "accounts.csv"
     listing.write_text("email,name\nmira@example.test,Mira\n=cmd@example.test,Eve\n", encoding="utf-8")
     runner = CliRunner()
+    assert runner.invoke(main, ["accounts", "import", str(listing)]).exit_code != 0
+    listing.write_text("email,name\nmira@example.test,Mira\n", encoding="utf-8")
     assert runner.invoke(main, ["accounts", "import", str(listing)]).exit_code == 0
 
     async def opt_out() -> None:
@@ -110,7 +112,6 @@ def test_accounts_export_lists_the_opt_out(tmp_path: Path, monkeypatch: pytest.M
     assert exported.exit_code == 0, exported.output
     lines = exported.output.splitlines()
     assert lines[0] == "email,name,account_id,marketing_opt_out,marketing_opt_out_at"
-    assert lines[1].startswith("'=cmd@example.test,Eve,,no,")
-    assert lines[2].startswith(f"{HOLDER},Mira,,yes,20")
+    assert len(lines) == 2 and lines[1].startswith(f"{HOLDER},Mira,,yes,20")
     only = runner.invoke(main, ["accounts", "export", "--opted-out"]).output.splitlines()
     assert [line.split(",")[0] for line in only[1:]] == [HOLDER]
