@@ -92,7 +92,7 @@ async def reply_text(core: Core, text: str) -> str:
 
 
 async def test_what_data_is_collected_quotes_whole_lists(core: Core) -> None:
-    """ "What data do you collect?" gets the list of what people provide, not a single bullet."""
+    """Asked what data is collected, the reply gives the list of what people provide, not a single bullet."""
     texts = quoted(await say(core, "What data do you collect about me?"))
     whole = [t for t in texts if t.count("\n- ") >= 3]
     assert whole, texts

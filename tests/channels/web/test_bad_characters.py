@@ -30,13 +30,13 @@ async def test_nul_and_lone_surrogate_gave_a_500(
     settings = web_settings(tmp_path, smtp_server, database_url=database_url)
     async with running_chat_server(settings, core) as server:
         session_id = await server.new_session()
-        nul = await server.chat(session_id, "How long do you keep\x00 my data?")
+        nul = await server.chat(session_id, "For how long is\x00 my data kept?")
         surrogate = await server.chat(session_id, "hello \ud800 there")
         assert nul[0] == 200 and surrogate[0] == 200
         assert nul[1]["replies"] and surrogate[1]["replies"]
         texts = await _inbound_texts(create_sessionmaker(server.engine))
         history = [m["text"] for m in await server.history(session_id) if m["author"] == "person"]
-    assert texts == history == ["How long do you keep my data?", "hello \ufffd there"]
+    assert texts == history == ["For how long is my data kept?", "hello \ufffd there"]
 
 
 async def test_zero_width_address_got_its_code_at_a_truncated_address(

@@ -28,7 +28,7 @@ async def test_the_chat_answers_503_with_retry_after_while_the_database_is_down(
         status, _ = await server.chat(session_id, "Hello", message_id="m-1")
         assert status == 200
         await private_postgres.stop()
-        payload = {"session_id": session_id, "text": "How long do you keep my data?", "message_id": "m-2"}
+        payload = {"session_id": session_id, "text": "For how long is my data kept?", "message_id": "m-2"}
         for lang in ("en", "ru"):
             async with server.http.post(
                 f"{server.url}/api/chat", json=payload, headers={"Accept-Language": lang}
