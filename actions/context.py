@@ -105,6 +105,12 @@ class Turn:
     lang: Language = DEFAULT_LANGUAGE
 
 
+def mask_address(address: str) -> str:
+    """``anna.k@example.com`` → ``a***@example.com``: enough to recognise, not to harvest."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
 def identity_method(turn: Turn, address: str | None) -> IdentityMethod:
     """How ``address`` was proved in this conversation: by the channel (DMARC), by a code, or not at all."""
     if turn.verified_address:

@@ -14,7 +14,9 @@ from actions.context import (
     Turn,
     TurnReplies,
     identity_method,
+    mask_address,
 )
+from actions.policy_archive import archive_address, ask_archive_address, mail_archived, wanted_version
 from bot.domain.dialogue import DialogueState, Step
 from bot.domain.errors import CodeCoolingOff, ResendTooSoon
 from bot.domain.tickets import (
@@ -61,12 +63,6 @@ _TOPIC_OF_KIND: dict[RequestKind, Intent] = {
     RequestKind.SECURITY_INCIDENT: Intent.ASK_SECURITY,
     RequestKind.POLICY_ARCHIVE: Intent.ASK_POLICY_CHANGES,
 }
-
-
-def mask_address(address: str) -> str:
-    """``anna.k@example.com`` → ``a***@example.com``: enough to recognise, not to harvest."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 def typed_code(turn: Turn) -> str | None:
@@ -155,20 +151,7 @@ async def start_request(
     desk = services.desk
     address = turn.verified_address or state.verified_address
     if kind is RequestKind.POLICY_ARCHIVE and not queued:
-        if desk is None:
-            replies.say("chat/ticket_preview.txt.j2", terms=services.terms, verify=False)
-            return Outcome(ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind)
-        ticket = await desk.open_request(
-            turn.requester,
-            RequestKind.POLICY_ARCHIVE,
-            address=address,
-            identity=IdentityStatus.NOT_REQUIRED,
-            method=IdentityMethod.NONE,
-        )
-        _say_opened(ticket, replies, services)
-        return Outcome(
-            ActionKind.REQUEST, state.evolve(pending_kind=None), kind=kind, ticket_reference=ticket.reference
-        )
+        return await _fulfil_archive(turn, replies, services, state)
     if kind is RequestKind.SECURITY_INCIDENT and desk is not None:
         # A suspected compromise cannot wait for verification: open now, urgent, verify after.
         ticket = await desk.open_request(
@@ -204,6 +187,53 @@ async def start_request(
         "chat/ask_email.txt.j2", reason="request", terms=services.terms, requests=len(_kinds_of(state))
     )
     return _request_outcome(state.evolve(step=Step.AWAIT_EMAIL))
+
+
+async def _fulfil_archive(
+    turn: Turn, replies: TurnReplies, services: ActionServices, state: DialogueState
+) -> Outcome:
+    """List the archived versions and mail the one asked for to the address given (asking for one when
+    none is known); only a version older than the archive holds opens a ticket, for a person."""
+    desk = services.desk
+    kind = RequestKind.POLICY_ARCHIVE
+    done = state.evolve(pending_kind=None, archive_version=None)
+    if desk is None:
+        replies.say("chat/policy_archive_preview.txt.j2")
+        return Outcome(ActionKind.REQUEST, done, kind=kind)
+    versions = await desk.policy_versions()
+    wanted = wanted_version(turn.parse.text, versions)
+    if wanted is None:
+        replies.say("chat/policy_archive_older.txt.j2", versions=versions)
+        ticket = await desk.open_request(
+            turn.requester,
+            kind,
+            address=turn.verified_address or state.verified_address,
+            identity=IdentityStatus.NOT_REQUIRED,
+            method=IdentityMethod.NONE,
+        )
+        _say_opened(ticket, replies, services)
+        return Outcome(ActionKind.REQUEST, done, kind=kind, ticket_reference=ticket.reference)
+    address = archive_address(turn)
+    if address is None:
+        ask_archive_address(replies, versions, wanted)
+        waiting = state.evolve(step=Step.AWAIT_EMAIL, archive_version=wanted.id)
+        return _request_outcome(waiting)
+    await mail_archived(turn, replies, services, versions, wanted, address)
+    return Outcome(ActionKind.REQUEST, done, kind=kind)
+
+
+async def _mail_waiting_archive(
+    turn: Turn, replies: TurnReplies, services: ActionServices, address: str
+) -> Outcome:
+    """The address for the archived version the conversation was waiting to mail."""
+    desk = _desk(services)
+    state = turn.state
+    versions = await desk.policy_versions()
+    wanted = next((v for v in versions if v.id == state.archive_version), None)
+    wanted = wanted or wanted_version(turn.parse.text, versions) or versions[-1]
+    await mail_archived(turn, replies, services, versions, wanted, address)
+    done = state.evolve(step=Step.IDLE, pending_kind=None, archive_version=None)
+    return Outcome(ActionKind.REQUEST, done, kind=RequestKind.POLICY_ARCHIVE)
 
 
 async def revise_requests(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
@@ -268,6 +298,9 @@ def _cooling_off(
 async def continue_with_email(turn: Turn, replies: TurnReplies, services: ActionServices) -> Outcome:
     """While waiting for an address: take it and send the code, or ask again."""
     email = turn.parse.entity(EntityName.EMAIL)
+    archive = turn.state.pending_kind is RequestKind.POLICY_ARCHIVE and not turn.state.queued_kinds
+    if email and services.desk is not None and archive:
+        return await _mail_waiting_archive(turn, replies, services, email)
     if email and services.desk is not None:
         return await send_code(turn, replies, services, turn.state, email)
     replies.say("chat/ask_email_again.txt.j2", quick_replies=(Choice.CANCEL,))
@@ -385,7 +418,12 @@ async def cancel_request(turn: Turn, replies: TurnReplies, services: ActionServi
     """Leave the verification step; nothing is opened."""
     replies.say("chat/request_cancelled.txt.j2")
     state = turn.state.evolve(
-        step=Step.IDLE, pending_kind=None, queued_kinds=(), code_address=None, claim_reference=None
+        step=Step.IDLE,
+        pending_kind=None,
+        queued_kinds=(),
+        code_address=None,
+        claim_reference=None,
+        archive_version=None,
     )
     kinds = _kinds_of(turn.state)
     return Outcome(ActionKind.REQUEST, state, kind=kinds[0] if kinds else None, kinds=kinds)

@@ -21,6 +21,7 @@ from policy.organisation import organisation_name
 from policy.relevance import load_or_train_relevance
 from policy.search import PolicyIndex
 from policy.semantic import SemanticIndex
+from policy.versions import PolicyText, policy_text
 from responses import Responses
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class Core:
     answerer: PolicyAnswerer
     responses: Responses
     terms: ServiceTerms
+    policy: PolicyText  # the text answers are quoted from, as a version (``policy.versions``)
 
     def conversation(self, stores: TurnStoreFactory, nlu: NluEngine | None = None) -> Conversation:
         """A conversation service over ``stores`` (and another engine, if given)."""
@@ -44,6 +46,7 @@ class Core:
             responses=self.responses,
             stores=stores,
             terms=self.terms,
+            policy_version=self.policy.id,
         )
 
 
@@ -94,4 +97,5 @@ def build_core(
         resolution_days=settings.resolution_days,
         officer_email=settings.officer_email,
     )
-    return Core(settings, engine, answerer, Responses(organisation=organisation), terms)
+    policy = policy_text(settings.policy.read_text(encoding="utf-8-sig"))
+    return Core(settings, engine, answerer, Responses(organisation=organisation), terms, policy)

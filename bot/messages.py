@@ -27,6 +27,11 @@ QUOTE_SECTION_META = "quote_section"
 # The subject of an outbound email message that is a mail of its own, not a reply in a thread (a one-time
 # code): sent as plain text with this subject, marked ``Auto-Submitted: auto-generated``.
 MAIL_SUBJECT_META = "mail_subject"
+# Such a mail may carry one text file: its name and its text (an archived version of the policy).
+ATTACHMENT_NAME_META = "attachment_name"
+ATTACHMENT_TEXT_META = "attachment_text"
+# The id of the policy version a reply quoted or answered from (``policy.versions``): stored with the reply.
+POLICY_VERSION_META = "policy_version"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from bot.mail import MailSender
 from bot.messages import InboundMessage
 from bot.nlu_engine import RunningEngine, start_nlu_engine
 from bot.officer.workspace import OfficerWorkspace, TelegramEndpoint, build_officer_workspace
+from bot.policy_versions.archive import record_policy
 from bot.settings import Settings, TelegramMode
 from bot.sla.deadlines import SlaTerms
 from bot.sla.retention import RetentionPurge
@@ -166,10 +167,13 @@ async def start_application(settings: Settings) -> RunningApplication:
     await open_pool(engine)
     sessionmaker = create_sessionmaker(engine)
     clock = SystemClock()
+    await record_policy(sessionmaker, core.policy, clock=clock)  # the text answers quote, archived
     mail_sender = build_mail_sender(settings)
     nlu = await start_nlu_engine(settings, core.embedded)
     bell = DeliveryBell()  # rung by every commit that queued a delivery: the outbox sends it at once
-    stores = sql_turn_store_factory(sessionmaker, clock, settings, core.responses, after_commit=bell.ring)
+    stores = sql_turn_store_factory(
+        sessionmaker, clock, settings, core.responses, after_commit=bell.ring, current_policy=core.policy
+    )
     conversation = core.conversation(stores, nlu=nlu.engine)
     handle: HandleInbound = conversation.handle
     if engine.dialect.name == "sqlite":

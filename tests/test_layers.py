@@ -21,6 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("responses",),
     ("nlu", "bot.mail", "bot.store", "bot.deliveries"),
     ("bot.sla", "bot.identity", "bot.nlu_engine", "bot.cluster"),
+    ("bot.policy_versions",),
     ("bot.tickets",),
     ("actions",),
     ("bot.conversation",),

@@ -23,6 +23,7 @@ COMMANDS = {
     "cluster": "bot.cli.cluster:cluster",
     "officer": "bot.cli.officer:officer",
     "retention": "bot.cli.store:retention",
+    "policy": "bot.cli.policy:policy",
 }
 
 

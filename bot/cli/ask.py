@@ -15,7 +15,7 @@ from bot.app import Core, build_core
 from bot.conversation.engine import TurnResult
 from bot.conversation.memory import MemoryTurnStore
 from bot.domain.channels import ChannelName
-from bot.messages import InboundMessage
+from bot.messages import POLICY_VERSION_META, InboundMessage
 from bot.nlu_engine import NluEngineFailed, running_nlu_engine
 from bot.settings import NluEngineName, Settings
 from nlu.result import NluEngine
@@ -75,6 +75,10 @@ def _as_json(text: str, result: TurnResult) -> dict[str, Any]:
         "lang": result.lang.value,
         "coverage": coverage,
         "passages": passages,
+        # The id of the policy version the reply answered from (`privacybot policy versions`), if it did.
+        "policy_version": next(
+            (r.meta[POLICY_VERSION_META] for r in result.replies if POLICY_VERSION_META in r.meta), None
+        ),
     }
 
 
@@ -106,6 +110,7 @@ async def _ask_lines(core: Core, nlu: NluEngine) -> None:
                 "lang": None,
                 "coverage": None,
                 "passages": [],
+                "policy_version": None,
                 "error": f"line {number}: {exc}",
             }
             click.echo(json.dumps(error, ensure_ascii=False))

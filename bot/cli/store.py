@@ -220,6 +220,8 @@ def _render_detail(detail: TicketDetail) -> list[str]:
     lines += ["", "Transcript"]
     for message in detail.transcript:
         lines.append(f"  {message.at:%Y-%m-%d %H:%M:%S} {message.author.value:<9} {message.text}")
+        if message.policy_version:
+            lines.append(f"  {'':19} policy version {message.policy_version}")
         if message.attachments:
             lines.append(f"  {'':19} {message.attachments}")
     if not detail.transcript:

@@ -18,6 +18,7 @@ from bot.domain.clock import SystemClock
 from bot.messages import InboundMessage, QuickReply
 from bot.nlu_engine import running_nlu_engine
 from bot.officer.outbox import DeliveryOutbox
+from bot.policy_versions.archive import record_policy
 from bot.settings import Settings
 from bot.store.db import create_sessionmaker, engine_from_settings
 from bot.store.migrate import upgrade_database
@@ -72,8 +73,14 @@ async def _loop(settings: Settings) -> None:
             clock=clock,
             channels=frozenset({ChannelName.EMAIL}),
         )
+        await record_policy(sessionmaker, core.policy, clock=clock)
         stores = sql_turn_store_factory(
-            sessionmaker, clock, settings, core.responses, after_commit=outbox.flush
+            sessionmaker,
+            clock,
+            settings,
+            core.responses,
+            after_commit=outbox.flush,
+            current_policy=core.policy,
         )
         async with running_nlu_engine(settings, core.embedded) as nlu:
             await _converse(core.conversation(stores, nlu=nlu))

@@ -27,7 +27,14 @@ from bot.domain.errors import DuplicateMessage
 from bot.domain.memo import Memo
 from bot.domain.text import clean_addresses, formula_prefixed, storable, without_zero_width
 from bot.domain.tickets import Requester
-from bot.messages import QUOTE_META, QUOTE_SECTION_META, InboundMessage, OutboundMessage, QuickReply
+from bot.messages import (
+    POLICY_VERSION_META,
+    QUOTE_META,
+    QUOTE_SECTION_META,
+    InboundMessage,
+    OutboundMessage,
+    QuickReply,
+)
 from nlu.clauses import RequestsFound, find_requests
 from nlu.intents import EntityName, Intent
 from nlu.language import DEFAULT_LANGUAGE, Language, conversation_language
@@ -156,8 +163,12 @@ class Conversation:
         responses: Responses,
         stores: TurnStoreFactory,
         terms: ServiceTerms,
+        policy_version: str | None = None,
     ) -> None:
+        """``policy_version`` is the id of the policy text ``answerer`` quotes (``policy.versions``): each
+        reply that answers from the policy or quotes it records it."""
         self.nlu = nlu
+        self.policy_version = policy_version
         self.answerer = answerer
         self.responses = responses
         self.stores = stores
@@ -271,7 +282,8 @@ class Conversation:
             lang=lang,
         )
         outcome = await respond(turn, replies, services)
-        return TurnResult(self._render(replies.replies, inbound, lang), parse, outcome, lang=lang)
+        rendered = self._render(replies.replies, inbound, lang, answered=outcome.answer is not None)
+        return TurnResult(rendered, parse, outcome, lang=lang)
 
     def _language(self, inbound: InboundMessage, text: str, state: DialogueState) -> Language:
         """The language of this turn's replies: the one the person chose, else the message's own when it
@@ -311,8 +323,10 @@ class Conversation:
         return TurnResult(self._render(list(relayed.replies), inbound, lang), parse, outcome, lang=lang)
 
     def _render(
-        self, replies: list[Reply], inbound: InboundMessage, lang: Language
+        self, replies: list[Reply], inbound: InboundMessage, lang: Language, *, answered: bool = False
     ) -> tuple[OutboundMessage, ...]:
+        """The replies in ``lang``; those of a turn that ``answered`` from the policy, and any that quotes
+        it, name the policy version."""
         return tuple(
             OutboundMessage(
                 channel=inbound.channel,
@@ -321,11 +335,18 @@ class Conversation:
                 quick_replies=tuple(QuickReply(p, self._label(p, lang)) for p in reply.quick_replies),
                 ticket_reference=reply.ticket_reference,
                 other_references=reply.other_references,
-                meta={**inbound.meta, **_quote_meta(reply)},
+                meta={**inbound.meta, **self._policy_meta(reply, answered)},
                 lang=lang,
             )
             for reply in replies
         )
+
+    def _policy_meta(self, reply: Reply, answered: bool) -> dict[str, str]:
+        """The passage ``reply`` quotes, and the policy version when it quotes one or the turn answered."""
+        meta = _quote_meta(reply)
+        if self.policy_version and (answered or meta):
+            meta[POLICY_VERSION_META] = self.policy_version
+        return meta
 
 
 def storable_inbound(inbound: InboundMessage) -> InboundMessage:

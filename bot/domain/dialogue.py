@@ -32,7 +32,8 @@ class DialogueState:
     the quick replies the last reply offered, so a label typed back maps to its payload.
     ``follow_up_reference`` is the ticket an officer last answered here: the person's next messages go to
     it; ``handoff_acked_at`` (ISO time) is when the last burst of relayed messages was acknowledged;
-    ``claim_reference`` is a ticket of another conversation the person is proving is theirs.
+    ``claim_reference`` is a ticket of another conversation the person is proving is theirs;
+    ``archive_version`` the archived policy version to mail once the person gives an address.
     """
 
     step: Step = Step.IDLE
@@ -49,6 +50,7 @@ class DialogueState:
     follow_up_reference: str | None = None
     handoff_acked_at: str | None = None
     claim_reference: str | None = None
+    archive_version: str | None = None
 
     def evolve(self, **changes: Any) -> DialogueState:
         """A copy with ``changes`` applied."""

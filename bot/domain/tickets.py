@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.domain.channels import ChannelName
+from bot.domain.policy_versions import ArchiveMailResult, PolicyVersion
 
 
 class RequestKind(StrEnum):
@@ -149,7 +150,8 @@ class OfficerPresence:
 
 
 class RequestDesk(Protocol):
-    """Tickets and identity verification, as the actions use them. One instance serves one turn."""
+    """Tickets and identity verification, as the actions use them. One instance serves one turn. The two
+    methods at the end reach the archived versions of the policy."""
 
     async def send_code(self, requester: Requester, address: str, *, lang: str = "en") -> CodeSent:
         """Mail a fresh 6-digit code to ``address``, the mail written in ``lang`` (the conversation's), once
@@ -202,4 +204,16 @@ class RequestDesk(Protocol):
 
     async def officer_presence(self) -> OfficerPresence:
         """Whether an officer is online now, for the handoff's acknowledgement."""
+        ...
+
+    async def policy_versions(self) -> list[PolicyVersion]:
+        """Every archived version of the policy, the oldest in effect first (the current one archived if it
+        was not)."""
+        ...
+
+    async def mail_policy_version(
+        self, requester: Requester, version_id: str, *, address: str, lang: str = "en"
+    ) -> ArchiveMailResult:
+        """Queue a mail with version ``version_id`` attached as text to ``address``, written in ``lang``; it
+        goes out once the turn commits, through the delivery outbox."""
         ...

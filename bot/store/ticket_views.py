@@ -18,7 +18,7 @@ from bot.domain.tickets import (
     TicketStatus,
     TicketSummary,
 )
-from bot.messages import ATTACHMENTS_META, AUTHOR_META, OFFICER_AUTHOR
+from bot.messages import ATTACHMENTS_META, AUTHOR_META, OFFICER_AUTHOR, POLICY_VERSION_META
 from bot.store.models import Message, MessageDirection, Ticket, TicketEvent, TicketEventKind
 
 
@@ -107,6 +107,8 @@ class TranscriptLine:
     text: str
     attachments: str | None = None
     author: Author = Author.ASSISTANT
+    # The policy version an assistant's answer quoted (``privacybot policy versions``).
+    policy_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,4 +178,7 @@ def transcript_line(message: Message) -> TranscriptLine:
     else:
         author = Author.OFFICER if meta.get(AUTHOR_META) == OFFICER_AUTHOR else Author.ASSISTANT
     attachments = meta.get(ATTACHMENTS_META)
-    return TranscriptLine(message.at, message.direction, message.channel, message.text, attachments, author)
+    version = meta.get(POLICY_VERSION_META) if author is Author.ASSISTANT else None
+    return TranscriptLine(
+        message.at, message.direction, message.channel, message.text, attachments, author, version
+    )

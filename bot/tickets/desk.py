@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.domain.clock import Clock
+from bot.domain.policy_versions import ArchiveMailResult, PolicyVersion
 from bot.domain.tickets import (
     CodeCheck,
     CodeSent,
@@ -25,6 +26,7 @@ from bot.domain.tickets import (
 )
 from bot.identity.codes import CodePolicy
 from bot.identity.verification import IdentityVerifier
+from bot.policy_versions.archive import PolicyArchiveDesk
 from bot.settings import Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.db import begin_writing
@@ -32,6 +34,7 @@ from bot.store.outbox import AfterCommit
 from bot.store.pg_turns import PgTurnStore
 from bot.store.turns import OpenSession, SqlTurnStore
 from bot.tickets.service import TicketService
+from policy.versions import PolicyText, policy_text
 from responses import Responses
 
 
@@ -45,12 +48,14 @@ class TurnDesk:
         *,
         tickets: TicketService,
         verifier: Callable[[AsyncSession], IdentityVerifier],
+        archive: Callable[[AsyncSession], PolicyArchiveDesk],
     ) -> None:
-        """Work in the turn's session, asked of ``session`` when first needed; ``verifier`` builds the
-        identity verifier over it."""
+        """Work in the turn's session, asked of ``session`` when first needed; ``verifier`` and ``archive``
+        build the identity verifier and the policy archive over it."""
         self._open_session = session
         self._tickets = tickets
         self._make_verifier = verifier
+        self._make_archive = archive
         self._verifier: IdentityVerifier | None = None
 
     async def _session(self) -> AsyncSession:
@@ -128,6 +133,19 @@ class TurnDesk:
         """Whether an officer acted on any ticket lately, for the handoff's acknowledgement."""
         return await self._tickets.officer_presence(await self._session())
 
+    async def policy_versions(self) -> list[PolicyVersion]:
+        """Every archived version of the policy, the oldest in effect first."""
+        return await self._make_archive(await self._session()).versions()
+
+    async def mail_policy_version(
+        self, requester: Requester, version_id: str, *, address: str, lang: str = "en"
+    ) -> ArchiveMailResult:
+        """Queue the mail of an archived version to ``address`` once the turn commits."""
+        archive = self._make_archive(await self._session())
+        return await archive.mail(
+            conversation_id=requester.conversation_id, version_id=version_id, address=address, lang=lang
+        )
+
 
 def sql_turn_store_factory(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -137,11 +155,14 @@ def sql_turn_store_factory(
     *,
     code_policy: CodePolicy | None = None,
     after_commit: AfterCommit | None = None,
+    current_policy: PolicyText | None = None,
 ) -> Callable[[], AbstractAsyncContextManager[SqlTurnStore | PgTurnStore]]:
     """Open one turn store per turn, on the database of ``sessionmaker`` (PostgreSQL: a PgTurnStore on an
     autocommitting connection; otherwise an SqlTurnStore in a writing transaction); leaving it without
     ``commit()`` rolls back. A turn that queued deliveries (Telegram or email replies, a code mail) calls
-    ``after_commit`` once it committed: the running server rings the delivery outbox's bell there."""
+    ``after_commit`` once it committed: the running server rings the delivery outbox's bell there.
+    ``current_policy`` is the text the assistant runs on (by default the settings' policy file), for the
+    policy archive."""
     tickets = TicketService(
         sessionmaker, clock=clock, terms=SlaTerms.from_settings(settings), responses=responses
     )
@@ -150,8 +171,13 @@ def sql_turn_store_factory(
     def verifier(session: AsyncSession) -> IdentityVerifier:
         return IdentityVerifier(session, clock=clock, responses=responses, policy=policy)
 
+    current = current_policy or policy_text(settings.policy.read_text(encoding="utf-8-sig"))
+
+    def archive(session: AsyncSession) -> PolicyArchiveDesk:
+        return PolicyArchiveDesk(session, policy=current, clock=clock, responses=responses)
+
     def desk(session: OpenSession) -> TurnDesk:
-        return TurnDesk(session, tickets=tickets, verifier=verifier)
+        return TurnDesk(session, tickets=tickets, verifier=verifier, archive=archive)
 
     bind = sessionmaker.kw.get("bind")
     if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":

@@ -13,12 +13,14 @@ from bot.domain.clock import Clock
 from bot.domain.tickets import Requester
 from bot.identity.verification import IdentityVerifier
 from bot.mail import MailDeliveryError, MailSender
-from bot.settings import Settings
+from bot.policy_versions.archive import PolicyArchiveDesk
+from bot.settings import DEFAULT_POLICY, Settings
 from bot.sla.deadlines import SlaTerms
 from bot.store.conversations import ConversationRepository
 from bot.store.turns import given_session
 from bot.tickets.desk import TurnDesk
 from bot.tickets.service import TicketService
+from policy.versions import policy_text
 from responses import Responses
 from tests.support.outbox import mail_outbox
 
@@ -67,8 +69,17 @@ async def desk_session(
     then go out through ``mail`` (the delivery outbox, as after a turn)."""
     async with sessionmaker() as session:
         verifier = IdentityVerifier(session, clock=clock, responses=Responses())
+        archive = PolicyArchiveDesk(
+            session,
+            policy=policy_text(DEFAULT_POLICY.read_text(encoding="utf-8")),
+            clock=clock,
+            responses=Responses(),
+        )
         desk = TurnDesk(
-            given_session(session), tickets=ticket_service(sessionmaker, clock), verifier=lambda _: verifier
+            given_session(session),
+            tickets=ticket_service(sessionmaker, clock),
+            verifier=lambda _: verifier,
+            archive=lambda _: archive,
         )
         yield desk, session
         await session.commit()

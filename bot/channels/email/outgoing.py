@@ -12,7 +12,14 @@ from bot.channels.email.compose import compose_mail, mail_domain, outgoing_messa
 from bot.domain.channels import ChannelName
 from bot.domain.errors import DeliveryFailed
 from bot.mail import MailDeliveryError, MailSender, plain_message
-from bot.messages import AUTHOR_META, MAIL_SUBJECT_META, OFFICER_AUTHOR, OutboundMessage
+from bot.messages import (
+    ATTACHMENT_NAME_META,
+    ATTACHMENT_TEXT_META,
+    AUTHOR_META,
+    MAIL_SUBJECT_META,
+    OFFICER_AUTHOR,
+    OutboundMessage,
+)
 from responses import Responses
 
 
@@ -23,8 +30,12 @@ def outbound_mail(
     from it, so a mail sent again is recognisably the same one (a random id without a key)."""
     first = messages[0]
     subject = first.meta.get(MAIL_SUBJECT_META)
-    if subject is not None:  # a mail of its own (a one-time code), not a reply
+    if subject is not None:  # a mail of its own (a one-time code, an archived policy), not a reply
         mail = plain_message(sender=mail_from, to=first.recipient_id, subject=subject, body=first.text)
+        attached = first.meta.get(ATTACHMENT_TEXT_META)
+        if attached is not None:
+            name = first.meta.get(ATTACHMENT_NAME_META) or "attachment.txt"
+            mail.add_attachment(attached, subtype="plain", charset="utf-8", filename=name)
         mail.replace_header(
             "Message-ID", outgoing_message_id(domain=mail_domain(mail_from), reference=None, seed=key)
         )

@@ -95,6 +95,9 @@ class TranscriptLineOut(BaseModel):
     text: str
     attachments: str | None = Field(None, description="Attachments the channel received but did not store.")
     author: Author = Field(Author.ASSISTANT, description="person, assistant or officer.")
+    policy_version: str | None = Field(
+        None, description="The id of the policy version an assistant's answer quoted (`policy versions`)."
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -138,6 +141,7 @@ class TicketDetailOut(BaseModel):
                     text=t.text,
                     attachments=t.attachments,
                     author=t.author,
+                    policy_version=t.policy_version,
                 )
                 for t in page.detail.transcript
             ],
