@@ -5,8 +5,6 @@ from __future__ import annotations
 from bot.store import officer_models, policy_models
 from bot.store.models import Base
 
-TABLE_MODULES = (
-    officer_models,
-    policy_models,
-)  # imported for their side effect: their tables join Base.metadata
+# Imported for their side effect: their tables join Base.metadata.
+TABLE_MODULES = (officer_models, policy_models)
 metadata = Base.metadata
