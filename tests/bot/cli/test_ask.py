@@ -28,6 +28,7 @@ KEYS = {
     "lang",
     "coverage",
     "passages",
+    "policy_version",
 }
 
 
@@ -281,3 +282,26 @@ def test_ask_on_rasa_serves_from_a_server_of_its_own_and_stops_it() -> None:
     embedded = run_ask("--jsonl", "--engine", "embedded", stdin=stdin)
     confidences = [json.loads(line)["confidence"] for line in embedded.stdout.splitlines()]
     assert confidences != [a["confidence"] for a in answers]
+
+
+def test_ask_json_names_the_policy_version_it_quoted(tmp_path: Path) -> None:
+    """The same question on two policies names two versions; each is the id `policy versions` lists."""
+    other = tmp_path / "policy.txt"
+    other.write_text(
+        (PROJECT_ROOT / "policy" / "zynorlink-privacy-policy.txt")
+        .read_text(encoding="utf-8")
+        .replace("Payment records: Kept for 5 years", "Payment records: Kept for 11 years"),
+        encoding="utf-8",
+    )
+    question = "How long do you keep payment records?"
+    first = json.loads(run_ask("--json", question).stdout)
+    second = json.loads(run_ask("--json", question, env={"PRIVACYBOT_POLICY": str(other)}).stdout)
+    assert first["policy_version"] and second["policy_version"]
+    assert first["policy_version"] != second["policy_version"]
+    versions = run_ask(
+        "versions",
+        "--json",
+        env={"PRIVACYBOT_POLICY": str(other), "PRIVACYBOT_DATA_DIR": str(tmp_path)},
+        command="policy",
+    )
+    assert [v["id"] for v in json.loads(versions.stdout)] == [second["policy_version"]]
