@@ -1,4 +1,4 @@
-"""An archive request in the web chat: the assistant lists the versions and mails the text, opening no ticket."""
+"""An archive request in the web chat: the assistant mails the archived text and opens no ticket."""
 
 from __future__ import annotations
 
