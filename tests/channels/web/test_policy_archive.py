@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from bot.app import Core
+from bot.messages import POLICY_VERSION_META
 from bot.settings import DEFAULT_POLICY
+from bot.store.models import Message, MessageDirection
 from tests.channels.web.conftest import ChatServer
 from tests.support.mail_servers import SmtpServer
 
@@ -27,3 +32,18 @@ async def test_archive_request_mails_the_archived_text(
     replies = " ".join(str(m.get("text", "")) for m in await chat_server.history(session))
     assert "a***@example.test" in replies
     assert "PRV-" not in replies
+
+
+async def test_stored_answers_name_the_policy_version(chat_server: ChatServer, core: Core) -> None:
+    """An answer given in the web chat is stored with the id of the policy version it quoted."""
+    session = await chat_server.new_session()
+    status, answer = await chat_server.chat(session, "How long do you keep payment records?")
+    assert status == 200, answer
+    async with chat_server.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(Message.meta).where(Message.direction == MessageDirection.OUTBOUND)
+            )
+        ).all()
+    versions = {(meta or {}).get(POLICY_VERSION_META) for (meta,) in rows}
+    assert versions == {core.policy.id}
